@@ -1,0 +1,3 @@
+"""LDN TSP bot: the core (config, wiring, CLI, clock, translations, services)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,122 @@
+"""The one factory that builds the Application, used by ``run``, ``console``, tests and benchmarks."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from telegram import LinkPreviewOptions, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+
+import handlers
+from bot.clock import Clock, clock_from_env
+from bot.config import Config
+from bot.delivery import Deliverer, RetryPolicy
+from bot.i18n import LANGS, load_translator
+from bot.services import Services
+from knowledge.countries import load_countries
+from storage import deliveries, users
+from storage.db import Store, migrate, open_db
+
+log = logging.getLogger("ldn.app")
+
+OFFLINE_TOKEN = "0:offline-console"
+
+
+def build_services(config: Config, *, clock: Clock | None = None, store: Store | None = None, sleep=None) -> Services:
+    """Load data files, open and migrate the database; raises DataError on invalid data."""
+    clock = clock or clock_from_env(config.now_override)
+    if store is None:
+        db = open_db(config.db_path)
+        migrate(db, clock.now())
+        store = Store(db)
+    kdir = Path(config.knowledge_dir)
+    i18n = load_translator(kdir / "strings")
+    countries = load_countries(kdir / "countries.yaml")
+    deliverer_kwargs = {"sleep": sleep} if sleep is not None else {}
+    deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), **deliverer_kwargs)
+    services = Services(config=config, clock=clock, store=store, i18n=i18n, countries=countries,
+                        deliverer=deliverer, bot_username=config.bot_username)
+    _attach_search(services)
+    return services
+
+
+def _attach_search(services: Services) -> None:
+    """Load the FAQ into the database and open the search engine (if the knowledge module is present)."""
+    try:
+        from knowledge.faq import load_faq_dir
+        from knowledge.search import FaqSearch
+        from storage import faq as faq_storage
+    except ImportError:  # pragma: no cover - during early development
+        return
+    db = services.store.db
+    entries = load_faq_dir(Path(services.config.knowledge_dir) / "faq")
+    faq_storage.load_entries(db, entries)
+    services.search = FaqSearch(db)
+
+
+def build_application(config: Config, *, request: Any = None, clock: Clock | None = None, store: Store | None = None,
+                      rate_limit: bool = True, services: Services | None = None, sleep=None) -> Application:
+    """Wire an Application: Bot API endpoint, rate limiter, services, every feature's handlers.
+
+    ``request`` replaces the HTTP transport (the offline Bot API in tests and the console).
+    """
+    services = services or build_services(config, clock=clock, store=store, sleep=sleep)
+    token = config.token or OFFLINE_TOKEN
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(config.api_base_url)
+        .base_file_url(config.api_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+    application = builder.build()
+    application.bot_data["services"] = services
+    handlers.register(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    services.bot_username = application.bot.username or services.bot_username
+    services.started_at = services.clock.now()
+    uncertain = await services.store.run(deliveries.mark_in_flight_uncertain)
+    if uncertain:
+        log.warning("delivery.uncertain_after_restart", extra={"count": uncertain})
+    await services.store.run(users.set_state, "started_at", services.started_at.isoformat(), services.started_at)
+    await handlers.run_startup_hooks(application)
+
+
+async def _post_shutdown(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    log.info("bot.stopped")
+    _ = services
+
+
+COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "language", "whoami"]
+COMMANDS_GROUP = ["faq", "ask", "help"]
+COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "events", "broadcast", "invite", "gaps", "status", "help"]
+
+
+async def register_commands(application: Application) -> None:
+    """setMyCommands per scope (private, groups, each secretariat member) and per language."""
+    services: Services = application.bot_data["services"]
+    bot = application.bot
+    for lang in LANGS:
+        code = None if lang == "en" else lang
+
+        def menu(names):
+            return [BotCommand(name, services.t(lang, f"menu.{name}")) for name in names if f"menu.{name}" in services.i18n]
+
+        await bot.set_my_commands(menu(COMMANDS_PRIVATE), scope=BotCommandScopeAllPrivateChats(), language_code=code)
+        await bot.set_my_commands(menu(COMMANDS_GROUP), scope=BotCommandScopeAllGroupChats(), language_code=code)
+    for user_id in services.config.secretariat_ids:
+        await bot.set_my_commands([BotCommand(n, services.t("en", f"menu.{n}")) for n in COMMANDS_SECRETARIAT if f"menu.{n}" in services.i18n],
+                                  scope=BotCommandScopeChat(user_id))

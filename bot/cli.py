@@ -1,0 +1,233 @@
+"""``ldn-bot``: the command line (run, console, check, countries, role, invite, and each feature's).
+
+Subcommands and their JSON shapes are a stable interface (see README).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot import __version__
+from bot.config import Config, load_config
+from knowledge.yamlfile import DataError
+
+log = logging.getLogger("ldn.cli")
+
+# Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
+FEATURE_CLIS = ["knowledge.cli", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
+
+NO_TOKEN_HELP = """No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram.
+To run it for real: open Telegram, talk to @BotFather, send /newbot, and copy the token it gives you:
+    export TELEGRAM_BOT_TOKEN=123456:ABC...   then   ldn-bot run
+Starting the offline console instead: the same bot, in this terminal.
+"""
+
+
+@dataclass
+class CliContext:
+    config: Config
+    services: object
+
+    @property
+    def db(self):
+        return self.services.store.db
+
+
+def _config(args) -> Config:
+    return load_config(getattr(args, "config", None))
+
+
+def loader(args) -> CliContext:
+    """Load config and data, open the database (for subcommands that need it)."""
+    from bot.app import build_services
+
+    config = _config(args)
+    return CliContext(config, build_services(config))
+
+
+def _print_problems(exc: DataError) -> int:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+    return 1
+
+
+def cmd_run(args) -> int:
+    from bot.logs import setup_logging
+
+    try:
+        config = _config(args)
+    except DataError as exc:
+        return _print_problems(exc)
+    setup_logging(config.raw.get("logging", {}).get("level", "INFO"))
+    if not config.token:
+        print(NO_TOKEN_HELP)
+        from bot.console import run_console
+
+        return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang))
+    try:
+        from bot.app import build_application, build_services
+
+        services = build_services(config)
+        application = build_application(config, services=services)
+    except DataError as exc:
+        return _print_problems(exc)
+    startup = getattr(importlib.import_module("bot.runner"), "run", None) if _has("bot.runner") else None
+    if startup is not None:
+        return startup(application, config, webhook=getattr(args, "webhook", False))
+    log.info("bot.start", extra={"version": __version__, "mode": "polling", "db": config.db_path, "countries": len(services.countries)})
+    application.run_polling(allowed_updates=None, drop_pending_updates=False)
+    return 0
+
+
+def _has(module: str) -> bool:
+    try:
+        importlib.import_module(module)
+        return True
+    except ImportError:
+        return False
+
+
+def cmd_console(args) -> int:
+    from bot.console import run_console
+
+    try:
+        config = _config(args)
+    except DataError as exc:
+        return _print_problems(exc)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang))
+    except DataError as exc:
+        return _print_problems(exc)
+
+
+def cmd_check(args) -> int:
+    from bot.datafiles import validate_all
+
+    try:
+        config = _config(args)
+    except DataError as exc:
+        return _print_problems(exc)
+    problems, counts = validate_all(config)
+    if problems:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1
+    print("OK: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    return 0
+
+
+def cmd_countries(args) -> int:
+    from knowledge.countries import load_countries
+
+    config = _config(args)
+    registry = load_countries(Path(config.knowledge_dir) / "countries.yaml")
+    if args.json:
+        print(json.dumps(registry.to_json(), ensure_ascii=False, indent=1))
+    else:
+        for c in registry:
+            print(f"{c.iso3}  {c.annex:<3} {c.list_group:<9} {'pilot' if c.pilot else '     '} {c.workshop:<12} {c.timezone:<28} {c.name('en')}")
+    return 0
+
+
+def cmd_role(args) -> int:
+    from storage import users
+
+    ctx = loader(args)
+    country = None
+    if args.role == "focal_point":
+        c = ctx.services.countries.get(args.country)
+        if c is None:
+            print("focal_point needs --country ISO3 of a participating country", file=sys.stderr)
+            return 2
+        country = c.iso3
+    role = None if args.action == "revoke" else args.role
+    users.set_role(ctx.db, args.user_id, role, country, ctx.services.clock.now(), None, "cli")
+    print(f"user {args.user_id}: role {role or 'none'}" + (f" ({country})" if country else ""))
+    return 0
+
+
+def cmd_invite(args) -> int:
+    from bot import invites
+
+    ctx = loader(args)
+    country = ctx.services.countries.get(args.country)
+    if country is None:
+        print(f"unknown country {args.country!r}: use an ISO 3166 alpha-3 code from `ldn-bot countries`", file=sys.stderr)
+        return 2
+    token, expires = invites.create_invite(ctx.db, country.iso3, None, ctx.services.clock.now(), args.days or ctx.config.invite_ttl_days)
+    print(ctx.services.deep_link(token))
+    print(f"# one use, for a focal point of {country.name('en')}, expires {expires:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ldn-bot", description="Telegram bot for the UNCCD LDN Target Setting Programme")
+    parser.add_argument("--version", action="version", version=f"ldn-bot {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p):
+        p.add_argument("--config", help="path to config.yaml (default: ./config.yaml)")
+        return p
+
+    p = with_config(sub.add_parser("run", help="run the bot (long polling; offline console without a token)"))
+    p.add_argument("--webhook", action="store_true", help="receive updates by webhook instead of long polling")
+    p.add_argument("--user-id", type=int, default=1001, help=argparse.SUPPRESS)
+    p.add_argument("--lang", default="en", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_run)
+
+    p = with_config(sub.add_parser("console", help="chat with the bot in this terminal, offline"))
+    p.add_argument("--user-id", type=int, default=1001)
+    p.add_argument("--lang", default="en", choices=["en", "fr", "es", "ru", "ar", "zh"])
+    p.set_defaults(func=cmd_console)
+
+    p = with_config(sub.add_parser("check", help="validate config.yaml and every data file"))
+    p.set_defaults(func=cmd_check)
+
+    p = with_config(sub.add_parser("countries", help="the 95 participating countries"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_countries)
+
+    p = with_config(sub.add_parser("role", help="grant or revoke a role"))
+    p.add_argument("action", choices=["grant", "revoke"])
+    p.add_argument("user_id", type=int)
+    p.add_argument("role", choices=["secretariat", "expert", "focal_point"])
+    p.add_argument("--country", help="ISO3, for focal_point")
+    p.set_defaults(func=cmd_role)
+
+    p = with_config(sub.add_parser("invite", help="print a one-time invitation link for a focal point"))
+    p.add_argument("--country", required=True)
+    p.add_argument("--days", type=int)
+    p.set_defaults(func=cmd_invite)
+
+    for module_name in FEATURE_CLIS:
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.add_commands(sub, loader, with_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except DataError as exc:
+        return _print_problems(exc)
+    except BrokenPipeError:  # pragma: no cover - e.g. piping into head
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

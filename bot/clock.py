@@ -1,0 +1,62 @@
+"""The one source of time. Everything that needs "now" asks a Clock, so tests can set it.
+
+* :class:`SystemClock` - real UTC time.
+* :class:`ShiftedClock` - starts at a chosen instant (``LDN_NOW``) and runs forward in
+  real time from there, to demonstrate the programme's calendar as of any date.
+* :class:`FakeClock` - stands still until a test calls :meth:`FakeClock.advance`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+UTC = dt.timezone.utc
+
+
+class Clock:
+    def now(self) -> dt.datetime:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class SystemClock(Clock):
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(UTC)
+
+
+class ShiftedClock(Clock):
+    def __init__(self, start: dt.datetime):
+        self._start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        self._t0 = time.monotonic()
+
+    def now(self) -> dt.datetime:
+        return self._start + dt.timedelta(seconds=time.monotonic() - self._t0)
+
+
+class FakeClock(Clock):
+    def __init__(self, start: dt.datetime | str = "2016-05-20T08:00:00Z"):
+        self._now = parse_instant(start) if isinstance(start, str) else start
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def advance(self, **kwargs: float) -> dt.datetime:
+        self._now = self._now + dt.timedelta(**kwargs)
+        return self._now
+
+    def set(self, when: dt.datetime | str) -> None:
+        self._now = parse_instant(when) if isinstance(when, str) else when
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """``2016-05-20T08:00:00Z`` (or with an offset) to an aware UTC datetime."""
+    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def clock_from_env(value: str | None) -> Clock:
+    """``LDN_NOW`` set: a shifted clock starting there; otherwise the system clock."""
+    if value:
+        return ShiftedClock(parse_instant(value))
+    return SystemClock()

@@ -1,0 +1,142 @@
+"""Messages that must arrive exactly once: relayed answers, reminders, broadcasts.
+
+The path is always: a ledger row is written (``pending``), claimed (``claimed``,
+committed), the Bot API is called with retries, and the row is marked ``sent``,
+``failed`` or ``blocked``. A crash between claim and mark leaves ``claimed``; on the
+next start those become ``uncertain`` and are never sent again (at most the messages
+in flight at the crash are in doubt; none is sent twice).
+
+Transient errors are retried here: 429 (honouring ``retry_after``), 5xx and network
+timeouts, with exponential backoff. A 403 means the recipient blocked the bot or
+removed it from the group: the row is marked ``blocked`` and the user inactive.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from storage import deliveries, users
+
+log = logging.getLogger("ldn.delivery")
+
+Sleeper = Callable[[float], Awaitable[None]]
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+
+
+@dataclass
+class Outcome:
+    delivery_id: int
+    status: str
+    message_id: int | None = None
+    error: str | None = None
+    retries: int = 0
+
+
+class Deliverer:
+    """Sends ledger rows through the Bot API. One per Application (``services.deliverer``)."""
+
+    def __init__(self, store, clock, policy: RetryPolicy | None = None, sleep: Sleeper = asyncio.sleep,
+                 on_migrate: Callable[[int, int], Awaitable[None]] | None = None):
+        self.store = store
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+        self.sleep = sleep
+        self.on_migrate = on_migrate
+        self.stats = {"429": 0, "5xx": 0, "timeouts": 0}
+
+    async def send_now(self, bot, *, kind: str, ref: str, chat_id: int, method: str, payload: dict) -> Outcome:
+        """Record and send at once (exactly once per (kind, ref, chat_id))."""
+        now = self.clock.now()
+        delivery_id = await self.store.run(
+            lambda db: deliveries.enqueue(db, kind=kind, ref=ref, chat_id=chat_id, method=method, payload=payload, due_at=now, now=now)
+        )
+        return await self.deliver(bot, delivery_id)
+
+    async def deliver(self, bot, delivery_id: int) -> Outcome:
+        now = self.clock.now()
+        claimed = await self.store.run(deliveries.claim, delivery_id, now)
+        row = await self.store.run(deliveries.get, delivery_id)
+        if not claimed:
+            return Outcome(delivery_id, row["status"] if row else "missing", row and row["message_id"])
+        import json
+
+        payload = json.loads(row["payload"])
+        chat_id = row["chat_id"]
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = await bot.do_api_request(row["method"], api_kwargs={"chat_id": chat_id, **payload})
+            except RetryAfter as exc:
+                self.stats["429"] += 1
+                wait = exc.retry_after.total_seconds() if isinstance(exc.retry_after, dt.timedelta) else float(exc.retry_after)
+                if attempt >= self.policy.attempts:
+                    return await self._finish(delivery_id, "failed", error=f"429 retry_after={wait}", retries=attempt - 1)
+                log.info("delivery.retry", extra={"delivery": delivery_id, "reason": "429", "wait": wait})
+                await self.sleep(wait)
+            except ChatMigrated as exc:
+                new_id = exc.new_chat_id
+                if self.on_migrate:
+                    await self.on_migrate(chat_id, new_id)
+                chat_id = new_id
+                if attempt >= self.policy.attempts:
+                    return await self._finish(delivery_id, "failed", error="chat migrated", retries=attempt - 1)
+            except Forbidden as exc:
+                await self.store.run(users.set_active, row["chat_id"], False, self.clock.now())
+                log.info("delivery.blocked", extra={"delivery": delivery_id, "chat": row["chat_id"]})
+                return await self._finish(delivery_id, "blocked", error=f"403 {exc.message}", retries=attempt - 1)
+            except BadRequest as exc:
+                return await self._finish(delivery_id, "failed", error=f"400 {exc.message}", retries=attempt - 1)
+            except NetworkError as exc:  # 5xx and timeouts (TimedOut is a NetworkError)
+                key = "timeouts" if "timed out" in str(exc).lower() else "5xx"
+                self.stats[key] += 1
+                if attempt >= self.policy.attempts:
+                    return await self._finish(delivery_id, "failed", error=f"network: {exc}", retries=attempt - 1)
+                delay = self.policy.backoff(attempt)
+                log.info("delivery.retry", extra={"delivery": delivery_id, "reason": key, "wait": delay})
+                await self.sleep(delay)
+            except TelegramError as exc:
+                return await self._finish(delivery_id, "failed", error=str(exc), retries=attempt - 1)
+            else:
+                message_id = result.get("message_id") if isinstance(result, dict) else None
+                return await self._finish(delivery_id, "sent", message_id=message_id, retries=attempt - 1)
+
+    async def _finish(self, delivery_id: int, status: str, *, message_id: int | None = None, error: str | None = None, retries: int = 0) -> Outcome:
+        await self.store.run(deliveries.mark, delivery_id, status, self.clock.now(), message_id=message_id, error=error)
+        if status != "sent":
+            log.warning("delivery.%s", status, extra={"delivery": delivery_id, "error": error})
+        return Outcome(delivery_id, status, message_id, error, retries)
+
+    async def flush_due(self, bot, *, grace: dt.timedelta | None = None, concurrency: int = 8) -> list[Outcome]:
+        """Send every pending row that is due; rows older than ``grace`` are skipped and logged."""
+        now = self.clock.now()
+        rows = await self.store.run(deliveries.due, now)
+        to_send = []
+        for row in rows:
+            due_at = dt.datetime.fromisoformat(row["due_at"].replace("Z", "+00:00"))
+            if grace is not None and now - due_at > grace:
+                await self.store.run(deliveries.mark, row["id"], "skipped", now, error=f"missed by more than the grace window ({grace})")
+                log.warning("delivery.skipped", extra={"delivery": row["id"], "due_at": row["due_at"]})
+                continue
+            to_send.append(row["id"])
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(delivery_id: int) -> Outcome:
+            async with gate:
+                return await self.deliver(bot, delivery_id)
+
+        return list(await asyncio.gather(*(one(d) for d in to_send)))

@@ -1,0 +1,28 @@
+"""Telegram handlers, one module per feature. This is the one registration list.
+
+Each feature module exposes ``handlers() -> [(group, handler), ...]`` and may expose
+``async on_startup(application)`` (schedule rebuilds, recovery) and ``commands()``
+(menu entries for setMyCommands). Groups are explained in :mod:`handlers.common`.
+"""
+from __future__ import annotations
+
+from handlers import core, faq, groups, helpdesk, inline, milestones, operations, reminders
+
+# Order matters within a group: the first matching handler of a group wins.
+FEATURES = [groups, core, helpdesk, milestones, reminders, operations, inline, faq]
+
+
+def register(application) -> None:
+    for feature in FEATURES:
+        for group, handler in feature.handlers():
+            application.add_handler(handler, group)
+    for group, handler in core.fallbacks():
+        application.add_handler(handler, group)
+    application.add_error_handler(core.on_error)
+
+
+async def run_startup_hooks(application) -> None:
+    for feature in FEATURES:
+        hook = getattr(feature, "on_startup", None)
+        if hook is not None:
+            await hook(application)

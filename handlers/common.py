@@ -1,0 +1,229 @@
+"""What every handler needs: who is asking, in which language, and how to answer.
+
+Handler groups (PTB runs one matching handler per group, in this order; a handler
+that consumed the update raises ``ApplicationHandlerStop``):
+
+* ``GROUP_TRACK`` (-10): bookkeeping that never answers (chat membership, migrations)
+* ``GROUP_COMMANDS`` (0): commands and callback buttons of every feature
+* ``GROUP_INPUT`` (10): free text a feature asked for (a note, an event, a comment)
+* ``GROUP_FOLLOWUP`` (20): a focal point's message that continues an open helpdesk query
+* ``GROUP_TEXT`` (30): any other private text is a question for the FAQ
+* ``GROUP_FALLBACK`` (40): what nothing else took (stickers, voice, unknown buttons)
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Awaitable, Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.i18n import normalise_lang
+from bot.roles import Person, effective_role
+from bot.services import Services
+from storage import users
+
+GROUP_TRACK = -10
+GROUP_COMMANDS = 0
+GROUP_INPUT = 10
+GROUP_FOLLOWUP = 20
+GROUP_TEXT = 30
+GROUP_FALLBACK = 40
+
+MAX_MESSAGE = 4096
+MAX_QUESTION = 2000
+CALLBACK_VERSION = "v1"
+_PERSON_TTL = 30.0  # seconds a cached user row is trusted (CLI role grants show up after this)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+def svc(context: Context) -> Services:
+    return context.application.bot_data["services"]
+
+
+async def person(update: Update, context: Context) -> Person | None:
+    """The user behind ``update`` (created on first contact), with role and language."""
+    tg_user = update.effective_user
+    if tg_user is None:
+        return None
+    services = svc(context)
+    cache = context.user_data if context.user_data is not None else {}
+    cached = cache.get("_row")
+    now = time.monotonic()
+    stale = (cached is None or now - cache.get("_row_at", 0) > _PERSON_TTL
+             or cached.get("first_name") != tg_user.first_name or cached.get("username") != tg_user.username
+             or not cached.get("active", 1))
+    if stale:
+        cached = await services.store.run(users.touch_user, tg_user.id, tg_user.first_name, tg_user.username, services.clock.now())
+        cache["_row"], cache["_row_at"] = cached, now
+    return person_from_row(services, cached, tg_user.language_code)
+
+
+def person_from_row(services: Services, row: dict, language_code: str | None = None) -> Person:
+    cfg = services.config
+    role = effective_role(row, row["user_id"], cfg.secretariat_ids, cfg.expert_ids)
+    lang = row.get("lang") or normalise_lang(language_code, cfg.default_language)
+    country = row.get("country") if role == "focal_point" else row.get("country")
+    return Person(row["user_id"], row.get("first_name") or "", row.get("username"), lang, role, country, row.get("timezone"))
+
+
+def forget_cached_person(context: Context) -> None:
+    """Call after changing the user's row (language, role, time zone)."""
+    if context.user_data is not None:
+        context.user_data.pop("_row", None)
+
+
+def group_lang(update: Update, context: Context, fallback: str = "en") -> str:
+    """Language for a group chat: the group's setting if a feature stored one, else the sender's."""
+    chat_lang = context.chat_data.get("lang") if context.chat_data is not None else None
+    if chat_lang:
+        return chat_lang
+    user = update.effective_user
+    return normalise_lang(user.language_code if user else None, fallback)
+
+
+def is_private(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type == "private"
+
+
+# -- rendering -----------------------------------------------------------------
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split at paragraph boundaries (then lines, then hard) so each part fits Telegram's limit."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    for separator_unit in _units(text, limit):
+        candidate = current + separator_unit if current else separator_unit.lstrip("\n")
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
+                parts.append(current.rstrip())
+            current = separator_unit.lstrip("\n")
+    if current.strip():
+        parts.append(current.rstrip())
+    return parts
+
+
+def _units(text: str, limit: int) -> list[str]:
+    units: list[str] = []
+    paragraphs = text.split("\n\n")
+    for i, para in enumerate(paragraphs):
+        prefix = "\n\n" if i else ""
+        if len(para) + 2 <= limit:
+            units.append(prefix + para)
+            continue
+        for j, line in enumerate(para.split("\n")):
+            lead = (prefix if j == 0 else "\n")
+            while len(line) + 2 > limit:
+                units.append(lead + line[: limit - 2])
+                line, lead = line[limit - 2:], "\n"
+            units.append(lead + line)
+    return units
+
+
+def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    """``[[(label, callback_data), ...], ...]`` to an inline keyboard; data starting with
+    ``http`` becomes a URL button, ``inline:`` a switch-inline-query button."""
+    built = []
+    for row in rows:
+        buttons = []
+        for label, data in row:
+            if data.startswith(("http://", "https://")):
+                buttons.append(InlineKeyboardButton(label, url=data))
+            elif data.startswith("inline:"):
+                buttons.append(InlineKeyboardButton(label, switch_inline_query=data[len("inline:"):]))
+            else:
+                assert len(data.encode()) <= 64, data
+                buttons.append(InlineKeyboardButton(label, callback_data=data))
+        if buttons:
+            built.append(buttons)
+    return InlineKeyboardMarkup(built)
+
+
+def cb(*parts: Any) -> str:
+    """Versioned callback data: ``v1:feature:action:args`` (at most 64 bytes)."""
+    return ":".join([CALLBACK_VERSION, *(str(p) for p in parts)])
+
+
+def parse_cb(data: str | None, feature: str) -> list[str] | None:
+    """The parts after ``v1:feature:``, or None when the data is not ours (or an old version)."""
+    if not data:
+        return None
+    parts = data.split(":")
+    if len(parts) < 3 or parts[0] != CALLBACK_VERSION or parts[1] != feature:
+        return None
+    return parts[2:]
+
+
+async def reply(update: Update, context: Context, text: str, *, markup: InlineKeyboardMarkup | None = None,
+                thread: bool = True) -> Any:
+    """Answer in the chat the update came from (HTML, no link previews, split if long)."""
+    chat = update.effective_chat
+    parts = split_message(text)
+    kwargs: dict[str, Any] = {"parse_mode": ParseMode.HTML}
+    message = update.effective_message
+    if thread and message is not None and message.is_topic_message and message.message_thread_id:
+        kwargs["message_thread_id"] = message.message_thread_id
+    sent = None
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        sent = await context.bot.send_message(chat.id, part, reply_markup=markup if last else None, **kwargs)
+    return sent
+
+
+async def edit_or_reply(update: Update, context: Context, text: str, *, markup: InlineKeyboardMarkup | None = None) -> None:
+    """For button presses: edit the message the button was on; fall back to a new message."""
+    query = update.callback_query
+    if query is not None and query.message is not None and len(text) <= MAX_MESSAGE:
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            return
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return
+    await reply(update, context, text, markup=markup)
+
+
+async def answer_button(update: Update, text: str | None = None, *, alert: bool = False) -> None:
+    """Acknowledge a button press (Telegram shows a spinner until this is called)."""
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(text[:200] if text else None, show_alert=alert)
+    except BadRequest:
+        pass  # query too old: nothing the user can see anyway
+
+
+def t(context: Context, who: Person | str, key: str, /, **kwargs: Any) -> str:
+    lang = who if isinstance(who, str) else who.lang
+    return svc(context).i18n.t(lang, key, **kwargs)
+
+
+# -- free-text input a feature asked for ----------------------------------------
+
+InputHandler = Callable[[Update, Context, Person, dict], Awaitable[None]]
+INPUTS: dict[str, InputHandler] = {}
+
+
+def input_handler(name: str) -> Callable[[InputHandler], InputHandler]:
+    """Register ``fn`` to receive the user's next private text when :func:`expect_input` named it."""
+    def wrap(fn: InputHandler) -> InputHandler:
+        INPUTS[name] = fn
+        return fn
+    return wrap
+
+
+def expect_input(context: Context, name: str, **data: Any) -> None:
+    context.user_data["awaiting"] = {"name": name, "data": data}
+
+
+def clear_input(context: Context) -> dict | None:
+    return context.user_data.pop("awaiting", None) if context.user_data is not None else None

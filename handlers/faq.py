@@ -1,0 +1,5 @@
+"""Handlers of the faq feature (being built)."""
+
+
+def handlers():
+    return []

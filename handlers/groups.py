@@ -1,0 +1,5 @@
+"""Handlers of the groups feature (being built)."""
+
+
+def handlers():
+    return []

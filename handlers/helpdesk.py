@@ -1,0 +1,5 @@
+"""Handlers of the helpdesk feature (being built)."""
+
+
+def handlers():
+    return []

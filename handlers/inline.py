@@ -1,0 +1,5 @@
+"""Handlers of the inline feature (being built)."""
+
+
+def handlers():
+    return []

@@ -1,0 +1,5 @@
+"""Handlers of the milestones feature (being built)."""
+
+
+def handlers():
+    return []

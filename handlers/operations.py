@@ -1,0 +1,5 @@
+"""Handlers of the operations feature (being built)."""
+
+
+def handlers():
+    return []

@@ -1,0 +1,5 @@
+"""Handlers of the reminders feature (being built)."""
+
+
+def handlers():
+    return []

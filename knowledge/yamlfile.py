@@ -1,0 +1,103 @@
+"""Load YAML data files so that every problem can be reported as ``file:line: what is wrong``.
+
+Mappings come back as :class:`Node` dicts that remember the line of each key, so
+validators further down can point at the exact line of a bad value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a data file."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class DataError(Exception):
+    """Raised when data files are invalid; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class Node(dict):
+    """A YAML mapping that knows the line (1-based) where it and each of its keys start."""
+
+    line: int = 0
+    key_lines: dict
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
+    loader.flatten_mapping(node)
+    result = Node()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "unhashable key", key_node.start_mark
+            )
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_text(text: str, filename: str = "<string>") -> Any:
+    """Parse YAML text; a syntax error becomes a :class:`DataError` with its line."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        what = exc.problem or exc.context or "invalid YAML"
+        raise DataError([Problem(filename, line, f"invalid YAML: {what}")]) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - other parser errors
+        raise DataError([Problem(filename, 1, f"invalid YAML: {exc}")]) from None
+
+
+def load_file(path: str | Path) -> Any:
+    """Read and parse one YAML file; unreadable or non-UTF-8 files are reported as problems."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError([Problem(str(path), 0, "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise DataError([Problem(str(path), 1, f"not UTF-8 text ({exc.reason})")]) from None
+    return load_text(text, str(path))
+
+
+def line_of(obj: Any, key: str | None = None, default: int = 1) -> int:
+    """Best-known line of a mapping (or one of its keys); ``default`` for plain values."""
+    if isinstance(obj, Node):
+        return obj.line_of(key) if key is not None else obj.line
+    return default
