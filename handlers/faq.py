@@ -1,5 +1,279 @@
-"""Handlers of the faq feature (being built)."""
+"""The knowledge service in chat: any private text is a question; /faq, /topics; feedback;
+/reload and /gaps for the secretariat. Rendering of an answer is shared with groups and inline."""
+from __future__ import annotations
+
+import html
+import logging
+import math
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.services import Services
+from handlers.common import (GROUP_COMMANDS, GROUP_TEXT, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
+                             is_private, keyboard, parse_cb, person, reply, svc, t)
+from knowledge.yamlfile import DataError
+
+log = logging.getLogger("ldn.handlers.faq")
+TOPICS_PER_PAGE = 8
+
+
+# -- rendering (also used by groups and inline mode) ------------------------------
+
+def render_answer(services: Services, entry, lang: str) -> str:
+    """The answer in ``lang`` as safe HTML: question in bold, answer, source."""
+    text = entry.text(lang)
+    return (f"<b>{html.escape(text.q)}</b>\n\n{html.escape(text.a.strip())}\n\n"
+            f"<i>{services.t(lang, 'faq.source', source=entry.source)}</i>")
+
+
+def topic_name(services: Services, topic: str, lang: str) -> str:
+    topics = services.extras.get("topics")
+    if topics is None:
+        from knowledge.faq import load_topics
+
+        try:
+            topics = load_topics()
+        except DataError:
+            topics = {}
+        services.extras["topics"] = topics
+    names = topics.get(topic) or {}
+    return names.get(lang) or names.get("en") or topic
+
+
+async def search(services: Services, text: str, limit: int = 3):
+    """Run the FAQ search on the database thread (it reads SQLite)."""
+    engine = services.search
+    if engine is None:
+        return []
+
+    def run(_db):
+        engine.refresh_if_changed()
+        return engine.search(text, limit=limit)
+
+    return await services.store.run(run)
+
+
+async def log_miss(services: Services, who, text: str, best: float | None) -> None:
+    from storage import faq as faq_store
+
+    await services.store.run(lambda db: faq_store.log_miss(db, text, lang=who.lang, best_score=best, kind="abstain",
+                                                           country=who.country, user_id=who.user_id, now=services.clock.now()))
+
+
+# -- answering a question -------------------------------------------------------
+
+async def answer_question(update: Update, context: Context, question: str) -> None:
+    """Answer from the FAQ (private or group); abstain with a way to an expert."""
+    services = svc(context)
+    who = await person(update, context)
+    question = question.strip()
+    if not question:
+        await reply(update, context, t(context, who, "error.empty"))
+        return
+    if len(question) > MAX_QUESTION:
+        await reply(update, context, t(context, who, "error.too_long", limit=MAX_QUESTION))
+        question = question[:MAX_QUESTION]
+    hits = await search(services, question)
+    private = is_private(update)
+    if not hits:
+        engine = services.search
+        best = await services.store.run(lambda _db: engine.best_score(question)) if engine else None
+        await log_miss(services, who, question, best)
+        log.info("faq.abstain", extra={"user": who.user_id, "lang": who.lang, "best": best})
+        if private:
+            context.user_data["last_question"] = {"text": question, "lang": who.lang, "candidates": []}
+            markup = keyboard([[(t(context, who, "button.ask_expert"), cb("hd", "askq"))],
+                               [(t(context, who, "button.browse_topics"), cb("faq", "topics", 0))]])
+            await reply(update, context, t(context, who, "faq.abstain"), markup=markup)
+        else:
+            markup = keyboard([[(t(context, who, "button.ask_privately"), services.deep_link("ask"))]])
+            await reply(update, context, t(context, who, "faq.abstain_group"), markup=markup)
+        return
+    best = hits[0]
+    from storage import faq as faq_store
+
+    await services.store.run(faq_store.record_asked, best.id, services.clock.now())
+    log.info("faq.answer", extra={"user": who.user_id, "lang": who.lang, "entry": best.id, "score": round(best.score, 3)})
+    if private:
+        context.user_data["last_question"] = {"text": question, "lang": who.lang, "candidates": [h.id for h in hits],
+                                              "score": best.score}
+    await send_entry(update, context, who, best.entry, related=[h.entry for h in hits[1:3]], private=private)
+
+
+async def send_entry(update: Update, context: Context, who, entry, *, related=(), private: bool = True) -> None:
+    services = svc(context)
+    rows = []
+    if private:
+        rows.append([(t(context, who, "button.helpful"), cb("faq", "fb", entry.id, 1)),
+                     (t(context, who, "button.not_helpful"), cb("faq", "fb", entry.id, 0))])
+        for other in related:
+            label = "❓ " + other.text(who.lang).q
+            rows.append([(label[:60], cb("faq", "show", other.id))])
+        rows.append([(t(context, who, "button.share"), "inline:" + entry.text(who.lang).q[:200])])
+    await reply(update, context, render_answer(services, entry, who.lang), markup=keyboard(rows) if rows else None)
+
+
+async def private_text(update: Update, context: Context) -> None:
+    """GROUP_TEXT: any private text nothing else took is a question."""
+    await answer_question(update, context, update.effective_message.text or "")
+    raise ApplicationHandlerStop
+
+
+async def faq_command(update: Update, context: Context) -> None:
+    if context.args:
+        await answer_question(update, context, " ".join(context.args))
+        return
+    who = await person(update, context)
+    if not is_private(update):
+        await reply(update, context, t(context, who, "faq.usage_group"))
+        return
+    await show_topics(update, context, who, 0)
+
+
+# -- browsing ---------------------------------------------------------------------
+
+def _topics(services: Services) -> list[str]:
+    engine = services.search
+    return engine.topics() if engine else []
+
+
+async def show_topics(update: Update, context: Context, who, page: int) -> None:
+    services = svc(context)
+    topics = _topics(services)
+    pages = max(1, math.ceil(len(topics) / TOPICS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    chunk = topics[page * TOPICS_PER_PAGE:(page + 1) * TOPICS_PER_PAGE]
+    rows = [[(topic_name(services, topic, who.lang), cb("faq", "topic", topic, page))] for topic in chunk]
+    nav = []
+    if page > 0:
+        nav.append((t(context, who, "button.prev"), cb("faq", "topics", page - 1)))
+    if page < pages - 1:
+        nav.append((t(context, who, "button.next"), cb("faq", "topics", page + 1)))
+    rows.append(nav)
+    await edit_or_reply(update, context, t(context, who, "faq.topics_header", page=page + 1, pages=pages), markup=keyboard(rows))
+
+
+async def topics_command(update: Update, context: Context) -> None:
+    who = await person(update, context)
+    services = svc(context)
+    engine = services.search
+    lines = [f"• {html.escape(topic_name(services, topic, who.lang))} ({len(engine.by_topic(topic))})" for topic in _topics(services)]
+    from bot.i18n import Raw
+
+    await reply(update, context, t(context, who, "faq.topics_list", lines=Raw("\n".join(lines))))
+
+
+async def faq_button(update: Update, context: Context) -> None:
+    who = await person(update, context)
+    services = svc(context)
+    parts = parse_cb(update.callback_query.data, "faq") or []
+    action = parts[0] if parts else ""
+    if action == "topics" and len(parts) == 2 and parts[1].isdigit():
+        await answer_button(update)
+        await show_topics(update, context, who, int(parts[1]))
+        return
+    if action == "topic" and len(parts) == 3 and services.search and services.search.by_topic(parts[1]):
+        await answer_button(update)
+        entries = services.search.by_topic(parts[1])
+        rows = [[(("❓ " + e.text(who.lang).q)[:60], cb("faq", "show", e.id))] for e in entries[:20]]
+        page = parts[2] if parts[2].isdigit() else "0"
+        rows.append([(t(context, who, "button.prev"), cb("faq", "topics", page))])
+        await edit_or_reply(update, context, t(context, who, "faq.topic_header", topic=topic_name(services, parts[1], who.lang)),
+                            markup=keyboard(rows))
+        return
+    if action == "show" and len(parts) == 2:
+        entry = services.search.get(parts[1]) if services.search else None
+        if entry is None:
+            await answer_button(update, t(context, who, "faq.not_found"), alert=True)
+            return
+        await answer_button(update)
+        await send_entry(update, context, who, entry, private=is_private(update))
+        return
+    if action == "fb" and len(parts) == 3 and parts[2] in ("0", "1"):
+        await feedback(update, context, who, parts[1], parts[2] == "1")
+        return
+    await answer_button(update, t(context, who, "error.stale_button"), alert=True)
+
+
+async def feedback(update: Update, context: Context, who, entry_id: str, helpful: bool) -> None:
+    services = svc(context)
+    if services.search is None or services.search.get(entry_id) is None:
+        await answer_button(update, t(context, who, "faq.not_found"), alert=True)
+        return
+    message = update.callback_query.message
+    key = (message.message_id if message else 0, entry_id)
+    voted = context.user_data.setdefault("faq_votes", set())
+    if key in voted:
+        await answer_button(update, t(context, who, "faq.already_voted"))
+        return
+    last = context.user_data.get("last_question") or {}
+    from storage import faq as faq_store
+
+    await services.store.run(lambda db: faq_store.record_feedback(
+        db, entry_id, helpful, lang=who.lang, user_id=who.user_id, country=who.country,
+        query=last.get("text"), best_score=last.get("score"), now=services.clock.now()))
+    voted.add(key)
+    await answer_button(update, t(context, who, "faq.thanks"))
+    if not helpful and is_private(update):
+        if not last:
+            context.user_data["last_question"] = {"text": services.search.get(entry_id).text(who.lang).q, "lang": who.lang,
+                                                  "candidates": [entry_id]}
+        await reply(update, context, t(context, who, "faq.not_helpful_followup"),
+                    markup=keyboard([[(t(context, who, "button.ask_expert"), cb("hd", "askq"))]]))
+
+
+# -- secretariat: reload and gaps -------------------------------------------------
+
+async def reload_command(update: Update, context: Context) -> None:
+    who = await person(update, context)
+    if not who.is_secretariat:
+        await reply(update, context, t(context, who, "error.not_allowed"))
+        return
+    services = svc(context)
+    from pathlib import Path
+
+    from knowledge.faq import load_knowledge
+
+    try:
+        version = await services.store.run(load_knowledge, Path(services.config.knowledge_dir) / "faq")
+    except DataError as exc:
+        problems = "\n".join(str(p) for p in exc.problems[:15])
+        await reply(update, context, t(context, who, "faq.reload_failed", problems=problems))
+        return
+    services.extras.pop("topics", None)
+    await services.store.run(lambda _db: services.search.refresh_if_changed())
+    await reply(update, context, t(context, who, "faq.reload_ok", entries=len(services.search.entries()), version=version))
+
+
+async def gaps_command(update: Update, context: Context) -> None:
+    who = await person(update, context)
+    if not who.is_secretariat:
+        await reply(update, context, t(context, who, "error.not_allowed"))
+        return
+    services = svc(context)
+    from storage import faq as faq_store
+
+    rows = await services.store.run(lambda db: faq_store.list_gaps(db, limit=20))
+    if not rows:
+        await reply(update, context, t(context, who, "faq.gaps_empty"))
+        return
+    lines = [t(context, who, "faq.gaps_header", count=len(rows))]
+    for row in rows:
+        query = (row["query"] or "").replace("\n", " ")
+        query = query[:80] + ("…" if len(query) > 80 else "")
+        score = "" if row["best_score"] is None else f" {row['best_score']:.2f}"
+        lines.append(f"• [{row['lang'] or '?'}{score}{' ' + row['country'] if row['country'] else ''}] {html.escape(query)}")
+    await reply(update, context, "\n".join(lines))
 
 
 def handlers():
-    return []
+    return [
+        (GROUP_COMMANDS, CommandHandler("faq", faq_command)),
+        (GROUP_COMMANDS, CommandHandler("topics", topics_command)),
+        (GROUP_COMMANDS, CommandHandler("reload", reload_command)),
+        (GROUP_COMMANDS, CommandHandler("gaps", gaps_command)),
+        (GROUP_COMMANDS, CallbackQueryHandler(faq_button, pattern=r"^v1:faq:")),
+        (GROUP_TEXT, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE,
+                                    private_text)),
+    ]

@@ -161,10 +161,12 @@ _ARABIC_STOP = """
 ما ماذا هل هو هي هم هن كيف لماذا متى اين أين من في على الى إلى عن مع او أو و ثم هذا هذه ذلك تلك التي الذي الذين
 ان أن إن كان كانت يكون تكون لا لم لن قد كل بعض اي أي عند بين حول يمكن يجب نحن انا أنا انت أنت لي لنا لك له لها
 """
+# Chinese: only question words and sentence-final particles that never occur inside a
+# content word (single characters such as 有 or 会 do: 有机 "organic", 缔约方会议 "COP").
 _CJK_STOP = sorted(
     """
-什么是 是什么 什么 怎么样 怎么 怎样 如何 为什么 哪些 哪个 哪里 多少 请问 是否 能否 可以 一下 我们 你们 他们 我 你 他 她 它
-的 了 吗 呢 吧 啊 是 在 和 与 及 或 有 要 都 也 就 这 那 个 之 其 对 把 被 给 让 会 能
+什么是 是什么 什么 怎么样 怎么 怎样 如何 为什么 哪些 哪个 哪里 多少 请问 是否 能否 一下 我们 你们 他们
+吗 呢 吧 啊
 """.split(),
     key=len,
     reverse=True,

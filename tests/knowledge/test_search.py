@@ -1,0 +1,312 @@
+"""The search engine and the FAQ storage on the unit-test FAQ."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.evaluate import engine_fn, evaluate, load_cases
+from knowledge.faq import LANGS, load_faq_dir, load_knowledge
+from knowledge.search import MAX_QUERY_CHARS, FaqSearch, content_tokens, fold
+from knowledge.yamlfile import DataError
+from storage import faq as store
+from storage.db import migrate, open_db
+
+from .conftest import FIXTURE_DEVSET, FIXTURE_FAQ
+
+NOW = dt.datetime(2016, 5, 20, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def top(engine, query):
+    hits = engine.search(query)
+    return hits[0].entry.id if hits else None
+
+
+# -- normalisation -------------------------------------------------------------------
+
+
+def test_fold_removes_case_accents_and_punctuation():
+    assert fold("Qu'est-ce que la NDT ?") == "qu est ce que la ndt"
+    assert fold("¿Qué   período?") == "que periodo"
+    assert fold("Ёлка") == "елка"
+    assert fold("الأراضي") == "الاراضي"
+    assert fold("ＳＤＧ　１５.３") == "sdg 15 3"
+    assert fold("") == ""
+
+
+def test_content_tokens_drop_stopwords_per_script():
+    assert [t for t, _ in content_tokens(fold("What is the baseline period?"))] == ["baseline", "period"]
+    assert [t for t, _ in content_tokens(fold("Что такое НБДЗ?"))] == ["нбдз"]
+    assert [t for t, _ in content_tokens(fold("LDN是什么"))] == ["ldn"]
+    # nothing but stopwords: keep everything rather than nothing
+    assert [t for t, _ in content_tokens(fold("what is it"))] == ["what", "is", "it"]
+
+
+# -- search ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("what is LDN?", "ldn-definition"),
+        ("définition de la neutralité des terres", "ldn-definition"),
+        ("qué significa neutralidad de la degradación", "ldn-definition"),
+        ("что такое нейтральный баланс деградации земель", "ldn-definition"),
+        ("ما هو تحييد أثر تدهور الأراضي", "ldn-definition"),
+        ("土地退化零增长是什么意思", "ldn-definition"),
+        ("soil organic carbon", "soc-indicator"),
+        ("土壤有机碳", "soc-indicator"),
+        ("baseline period", "baseline-period"),
+        ("базовый период", "baseline-period"),
+        ("GEF funding", "finance-sources"),
+        ("how to change the language", "bot-language"),
+        ("SDG 15.3", "sdg-15-3"),
+    ],
+)
+def test_queries_in_every_language_find_the_entry(engine, query, expected):
+    assert top(engine, query) == expected
+
+
+def test_typos_are_tolerated(engine):
+    assert top(engine, "soil organc carbn") == "soc-indicator"
+    assert top(engine, "baselin perod") == "baseline-period"
+
+
+def test_chinese_substring_without_spaces(engine):
+    assert top(engine, "请问土壤有机碳指标") == "soc-indicator"
+    assert top(engine, "基线期是哪几年") == "baseline-period"
+
+
+@pytest.mark.parametrize("query", ["weather in Paris", "bitcoin price", "football results tonight", "比特币价格", "погода в Москве"])
+def test_off_topic_abstains(engine, query):
+    assert engine.search(query) == []
+    assert 0.0 <= engine.best_score(query) < engine.threshold
+
+
+def test_hit_carries_the_entry_in_every_language(engine):
+    hit = engine.search("что такое НБДЗ")[0]
+    assert set(hit.entry.texts) == set(LANGS)
+    assert hit.entry.text("fr").q.startswith("Qu'est-ce que")
+    assert hit.id == "ldn-definition"
+
+
+def test_scores_are_in_range_best_first_and_limited(engine):
+    hits = engine.search("LDN indicator soil carbon baseline", limit=5)
+    assert 1 <= len(hits) <= 5
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert len(engine.search("LDN indicator soil carbon baseline", limit=1)) == 1
+    assert engine.search("soil organic carbon", limit=0) == []
+
+
+HOSTILE = [
+    "",
+    "   ",
+    '"',
+    '"soil carbon',
+    "soil*",
+    "*",
+    "NEAR(soil carbon)",
+    "NEAR(",
+    "soil AND carbon OR NOT baseline",
+    "AND",
+    "((((",
+    "soil) carbon",
+    "{col}: carbon",
+    "carbon^2 - + :",
+    "x" * 10_000,
+    "soil organic carbon " * 700,
+    "🌍🔥👍",
+    "🌍 soil carbon 🌱",
+    "ما هو خط الأساس؟ \u200f",
+    "\u202eevil RTL override",
+    "\x00\x01\x02",
+    "' OR 1=1 --",
+    "Robert'); DROP TABLE faq_entries;--",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_user_input_never_reaches_fts_as_syntax(engine, query):
+    hits = engine.search(query)
+    assert isinstance(hits, list)
+    assert isinstance(engine.best_score(query), float)
+    assert engine.db["faq_entries"].count > 0
+
+
+def test_hostile_input_still_gives_sensible_results(engine):
+    assert top(engine, 'NEAR("soil organic carbon"') == "soc-indicator"
+    assert top(engine, "soil* AND carbon*") == "soc-indicator"
+    assert top(engine, "🌍 baseline period 🌱") == "baseline-period"
+    assert top(engine, "ما هو خط الأساس؟ \u200f") == "baseline-period"
+    assert engine.search("") == [] and engine.search("🌍🔥👍") == []
+    assert len(("soil organic carbon " * 700)[:MAX_QUERY_CHARS]) == MAX_QUERY_CHARS
+    assert top(engine, "soil organic carbon " * 700) == "soc-indicator"
+
+
+def test_entries_get_and_by_topic(engine):
+    assert len(engine.entries()) == 6
+    assert engine.get("sdg-15-3").topic == "sdg"
+    assert engine.get("nope") is None
+    assert [e.id for e in engine.by_topic("soc")] == ["soc-indicator"]
+    assert engine.topics()[0] == "basics"
+
+
+def test_fixture_devset_passes(engine):
+    report = evaluate(engine_fn(engine), load_cases(FIXTURE_DEVSET))
+    assert report.overall.top1_rate == 1.0, report.failures
+    assert report.overall.abstain_rate == 1.0, report.failures
+
+
+def test_empty_knowledge_abstains(db):
+    engine = FaqSearch(db)
+    assert engine.search("soil organic carbon") == []
+    assert engine.best_score("soil organic carbon") == 0.0
+
+
+# -- reload, version, promoted entries ---------------------------------------------------
+
+
+def test_reload_is_noticed_through_the_knowledge_version(loaded_db, engine):
+    assert engine.version == store.knowledge_version(loaded_db) == 1
+    assert engine.refresh_if_changed() is False
+    entries = [e for e in load_faq_dir(FIXTURE_FAQ) if e.id != "soc-indicator"]
+    store.load_entries(loaded_db, entries)
+    assert top(engine, "soil organic carbon") != "soc-indicator"  # search() refreshes by itself
+    assert engine.version == 2
+    assert engine.get("soc-indicator") is None
+
+
+def test_malformed_yaml_keeps_the_old_knowledge(loaded_db, engine, faq_copy):
+    (faq_copy / "data.yaml").write_text("entries:\n  - id: broken\n    en: [unclosed\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_knowledge(loaded_db, faq_copy)
+    assert str(faq_copy / "data.yaml") + ":" in str(caught.value)
+    assert store.knowledge_version(loaded_db) == 1
+    assert top(engine, "soil organic carbon") == "soc-indicator"
+    assert len(engine.entries()) == 6
+
+
+def test_invalid_entry_keeps_the_old_knowledge(loaded_db, engine, faq_copy):
+    text = (faq_copy / "basics.yaml").read_text(encoding="utf-8")
+    (faq_copy / "basics.yaml").write_text(text.replace("topic: sdg", "topic: astrology"), encoding="utf-8")
+    with pytest.raises(DataError, match="unknown topic 'astrology'"):
+        load_knowledge(loaded_db, faq_copy)
+    assert store.knowledge_version(loaded_db) == 1
+    assert top(engine, "SDG 15.3") == "sdg-15-3"
+
+
+def test_promoted_entry_is_searchable_and_survives_reload_and_restart(tmp_path):
+    path = tmp_path / "ldn.db"
+    db = open_db(path)
+    migrate(db)
+    load_knowledge(db, FIXTURE_FAQ)
+    engine = FaqSearch(db)
+    assert engine.search("drought early warning system") == []
+
+    draft = store.add_draft(
+        db,
+        topic="data",
+        q="Is there a drought early warning system in the toolbox?",
+        a="Yes: the drought toolbox links to national early warning systems.",
+        lang="en",
+        alt=["drought early warning", "early warning of droughts"],
+        ref="query:42",
+        created_by=800,
+        now=NOW,
+    )
+    assert [d["id"] for d in store.list_drafts(db)] == [draft]
+    entry_id = store.approve_draft(db, draft, by=900, now=NOW)
+    assert entry_id == f"helpdesk-{draft}"
+    assert store.list_drafts(db) == []
+    assert store.list_drafts(db, status="approved")[0]["entry_id"] == entry_id
+
+    hit = engine.search("drought early warning system")[0]
+    assert hit.entry.id == entry_id and hit.entry.origin == "promoted"
+    assert hit.entry.text("fr").q.startswith("Is there")  # only English: falls back
+
+    load_knowledge(db, FIXTURE_FAQ)  # a reload keeps promoted entries
+    assert top(engine, "drought early warning system") == entry_id
+    assert top(engine, "soil organic carbon") == "soc-indicator"
+    db.conn.close()
+
+    db = open_db(path)  # a restart
+    migrate(db)
+    restarted = FaqSearch(db)
+    assert top(restarted, "drought early warning system") == entry_id
+    assert store.knowledge_state(db)["promoted_entries"] == 1
+    db.conn.close()
+
+
+def test_yaml_entry_with_the_same_id_replaces_a_promoted_one(loaded_db):
+    draft = store.add_draft(loaded_db, topic="basics", q="Old promoted question?", a="Old answer.")
+    store.approve_draft(loaded_db, draft, by=900, entry_id="ldn-definition-2")
+    entries = load_faq_dir(FIXTURE_FAQ)
+    renamed = type(entries[0])(**{**entries[0].__dict__, "id": "ldn-definition-2"})
+    store.load_entries(loaded_db, entries + [renamed])
+    origins = {e.id: e.origin for e in store.read_entries(loaded_db)}
+    assert origins["ldn-definition-2"] == "yaml"
+
+
+def test_drafts_are_validated_and_can_be_rejected(loaded_db):
+    with pytest.raises(ValueError):
+        store.add_draft(loaded_db, topic="basics", q="", a="x")
+    with pytest.raises(ValueError):
+        store.add_draft(loaded_db, topic="basics", q="Q?", a="x" * 1300)
+    with pytest.raises(ValueError):
+        store.add_draft(loaded_db, {"xx": {"q": "Q?", "a": "A"}}, topic="basics")
+    draft = store.add_draft(
+        loaded_db,
+        {"fr": {"q": "Question ?", "a": "Réponse."}, "es": {"q": "¿Pregunta?", "a": "Respuesta."}},
+        topic="basics",
+    )
+    store.reject_draft(loaded_db, draft, by=900)
+    with pytest.raises(ValueError, match="already rejected"):
+        store.approve_draft(loaded_db, draft, by=900)
+    with pytest.raises(KeyError):
+        store.approve_draft(loaded_db, 999, by=900)
+
+
+def test_remove_promoted(loaded_db, engine):
+    draft = store.add_draft(loaded_db, topic="data", q="Where is the drought toolbox?", a="On the UNCCD site.",
+                            alt=["drought toolbox"])
+    entry_id = store.approve_draft(loaded_db, draft, by=900)
+    assert top(engine, "drought toolbox") == entry_id
+    assert store.remove_promoted(loaded_db, entry_id) is True
+    assert store.remove_promoted(loaded_db, "ldn-definition") is False
+    assert engine.get(entry_id) is None
+
+
+# -- misses, feedback, most asked -----------------------------------------------------------
+
+
+def test_misses_are_logged_and_listed(loaded_db, engine):
+    query = "bitcoin price"
+    assert engine.search(query) == []
+    store.log_miss(loaded_db, query, lang="en", best_score=engine.best_score(query), country="KEN", user_id=501, now=NOW)
+    store.record_feedback(loaded_db, "soc-indicator", False, lang="fr", user_id=502, country="SEN",
+                          query="carbone du sol", best_score=0.61, now=NOW + dt.timedelta(minutes=1))
+    store.record_feedback(loaded_db, "soc-indicator", True, lang="en", user_id=503, now=NOW)
+    gaps = store.list_gaps(loaded_db)
+    assert [g["kind"] for g in gaps] == ["not_helpful", "abstain"]
+    assert gaps[0]["entry_id"] == "soc-indicator" and gaps[0]["country"] == "SEN"
+    assert gaps[1]["query"] == query and gaps[1]["country"] == "KEN" and gaps[1]["created_at"] == "2016-05-20T08:00:00Z"
+    assert 0 <= gaps[1]["best_score"] < engine.threshold
+    assert [g["kind"] for g in store.list_gaps(loaded_db, since=NOW + dt.timedelta(seconds=30))] == ["not_helpful"]
+    assert store.list_gaps(loaded_db, kind="abstain", limit=5)[0]["query"] == query
+    assert store.feedback_counts(loaded_db) == {"soc-indicator": (1, 1)}
+    with pytest.raises(ValueError):
+        store.log_miss(loaded_db, "x", lang="en", best_score=0, kind="other")
+
+
+def test_long_queries_are_truncated_in_the_log(loaded_db):
+    store.log_miss(loaded_db, "x" * 10_000, lang="en", best_score=0.0)
+    assert len(store.list_gaps(loaded_db)[0]["query"]) == store.MAX_LOGGED_QUERY
+
+
+def test_most_asked(loaded_db):
+    for entry_id, times in [("soc-indicator", 3), ("sdg-15-3", 1), ("baseline-period", 2), ("gone", 9)]:
+        for _ in range(times):
+            store.record_asked(loaded_db, entry_id, now=NOW)
+    assert store.most_asked(loaded_db, 2) == [("soc-indicator", 3), ("baseline-period", 2)]
