@@ -7,6 +7,7 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 import handlers
@@ -91,6 +92,10 @@ async def _post_init(application: Application) -> None:
     if uncertain:
         log.warning("delivery.uncertain_after_restart", extra={"count": uncertain})
     await services.store.run(users.set_state, "started_at", services.started_at.isoformat(), services.started_at)
+    try:
+        await register_commands(application)
+    except TelegramError as exc:  # menus are a convenience: never block the start on them
+        log.warning("commands.not_registered", extra={"error": str(exc)})
     await handlers.run_startup_hooks(application)
 
 
@@ -117,6 +122,10 @@ async def register_commands(application: Application) -> None:
 
         await bot.set_my_commands(menu(COMMANDS_PRIVATE), scope=BotCommandScopeAllPrivateChats(), language_code=code)
         await bot.set_my_commands(menu(COMMANDS_GROUP), scope=BotCommandScopeAllGroupChats(), language_code=code)
+    secretariat = COMMANDS_PRIVATE + [n for n in COMMANDS_SECRETARIAT if n not in COMMANDS_PRIVATE]
     for user_id in services.config.secretariat_ids:
-        await bot.set_my_commands([BotCommand(n, services.t("en", f"menu.{n}")) for n in COMMANDS_SECRETARIAT if f"menu.{n}" in services.i18n],
-                                  scope=BotCommandScopeChat(user_id))
+        commands = [BotCommand(n, services.t("en", f"menu.{n}")) for n in secretariat if f"menu.{n}" in services.i18n]
+        try:
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
+        except TelegramError:  # the user has not opened a chat with the bot yet
+            continue

@@ -54,11 +54,25 @@ async def search(services: Services, text: str, limit: int = 3):
     return await services.store.run(run)
 
 
-async def log_miss(services: Services, who, text: str, best: float | None) -> None:
+def lookup_and_log(db, services: Services, who, question: str):
+    """On the database thread, in one hop: search, then count the answer or log the miss.
+
+    Returns ``(hits, best_score)``; ``hits`` is empty when the search abstains.
+    """
     from storage import faq as faq_store
 
-    await services.store.run(lambda db: faq_store.log_miss(db, text, lang=who.lang, best_score=best, kind="abstain",
-                                                           country=who.country, user_id=who.user_id, now=services.clock.now()))
+    engine = services.search
+    if engine is None:
+        return [], None
+    engine.refresh_if_changed()
+    hits = engine.search(question, limit=3)
+    if hits:
+        faq_store.record_asked(db, hits[0].id, services.clock.now())
+        return hits, hits[0].score
+    best = engine.best_score(question)
+    faq_store.log_miss(db, question, lang=who.lang, best_score=best, kind="abstain", country=who.country,
+                       user_id=who.user_id, now=services.clock.now())
+    return [], best
 
 
 # -- answering a question -------------------------------------------------------
@@ -74,12 +88,9 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if len(question) > MAX_QUESTION:
         await reply(update, context, t(context, who, "error.too_long", limit=MAX_QUESTION))
         question = question[:MAX_QUESTION]
-    hits = await search(services, question)
     private = is_private(update)
+    hits, best = await services.store.run(lookup_and_log, services, who, question)
     if not hits:
-        engine = services.search
-        best = await services.store.run(lambda _db: engine.best_score(question)) if engine else None
-        await log_miss(services, who, question, best)
         log.info("faq.abstain", extra={"user": who.user_id, "lang": who.lang, "best": best})
         if private:
             context.user_data["last_question"] = {"text": question, "lang": who.lang, "candidates": []}
@@ -91,9 +102,6 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             await reply(update, context, t(context, who, "faq.abstain_group"), markup=markup)
         return
     best = hits[0]
-    from storage import faq as faq_store
-
-    await services.store.run(faq_store.record_asked, best.id, services.clock.now())
     log.info("faq.answer", extra={"user": who.user_id, "lang": who.lang, "entry": best.id, "score": round(best.score, 3)})
     if private:
         context.user_data["last_question"] = {"text": question, "lang": who.lang, "candidates": [h.id for h in hits],

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -52,17 +51,23 @@ FTS_LIMIT = 200
 CANDIDATES = 25
 """Entries re-scored with rapidfuzz."""
 
-W_FUZZY = 0.5
-W_BM25 = 0.5
-ANSWER_WEIGHT = 0.6
-"""A match in an answer counts less than one in a question or phrasing."""
-MARGIN = 0.0
-MARGIN_PENALTY = 0.0
+W_COVERAGE = 0.5
+W_BM25 = 0.25
+W_FUZZY = 0.25
+"""Weights of the three signals in the merged score (they sum to 1)."""
+ANSWER_WEIGHT = 0.7
+"""A word found only in an answer counts less than one in a question or phrasing."""
+FUZZY_SCORER = fuzz.WRatio
+"""rapidfuzz scorer of the fuzzy signal."""
+CJK_UNKNOWN_WEIGHT = 0.5
+"""Weight (relative to the rarest word) of a Chinese bigram the FAQ never uses."""
+BM25_IDEAL = 1.5
+"""bm25 of a short string holding every query trigram once, per unit of idf."""
 
-THRESHOLD = 0.5
-"""Calibrated abstention threshold (see module docstring and :mod:`bench.search`)."""
-RELATED_THRESHOLD = 0.4
-"""Hits after the first are shown only above this score (and only if the first passed)."""
+THRESHOLD = 0.4
+"""Calibrated abstention threshold (see the module docstring)."""
+RELATED_THRESHOLD = 0.3
+"""Hits after the first are returned only above this score (and only if the first passed)."""
 
 # -- normalisation ---------------------------------------------------------------------
 
@@ -83,10 +88,14 @@ _CHAR_MAP = str.maketrans(
 )
 
 
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
+
 def fold(text: str) -> str:
     """Lower-case, accent-free, punctuation-free text with single spaces.
 
-    ``"Qu'est-ce que la NDT ?"`` -> ``"qu est ce que la ndt"``, ``"أراضي"`` -> ``"اراضي"``.
+    ``"Qu'est-ce que la NDT ?"`` -> ``"qu est ce que la ndt"``, ``"أراضي"`` -> ``"اراضي"``,
+    ``"CRIC17"`` -> ``"cric 17"`` (letters and digits are separate words).
     Used for the FTS ``norm`` column and for queries alike.
     """
     if not text:
@@ -94,7 +103,8 @@ def fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.translate(_CHAR_MAP)
-    return " ".join(default_process(text).split())
+    text = _LETTER_DIGIT.sub(" ", default_process(text))
+    return " ".join(text.split())
 
 
 def script_of(ch: str) -> str:
@@ -233,6 +243,44 @@ def dominant_script(folded: str) -> str:
     return counts.most_common(1)[0][0] if counts else "other"
 
 
+# -- matching units ---------------------------------------------------------------------
+
+PREFIX = 5
+"""Words sharing their first five letters are taken as forms of one word
+(``penalised``/``penalty``, ``деградации``/``деградацией``): cheap, language-neutral stemming."""
+MIN_FUZZY_LEN = 4
+"""Shorter words only match exactly (edit distance on 3 letters is noise)."""
+FUZZY_CUTOFF = 80
+"""``fuzz.ratio`` at least this for a misspelt word to count as the dictionary word."""
+
+
+def terms(folded: str) -> list[tuple[str, str]]:
+    """The units matched word against word: content words, and Chinese character bigrams.
+
+    A Chinese run of one character is kept as it is. Order kept, duplicates removed.
+    """
+    out: dict[tuple[str, str], None] = {}
+    for token, script in content_tokens(folded):
+        if script == "cjk" and len(token) > 1:
+            for i in range(len(token) - 1):
+                out[(token[i : i + 2], script)] = None
+        else:
+            out[(token, script)] = None
+    return list(out)
+
+
+def _prefix_sim(a: str, b: str) -> float:
+    """Similarity of two forms of a word from their common prefix (0 if under :data:`PREFIX`)."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    if n < PREFIX:
+        return 0.0
+    return 0.6 + 0.4 * n / max(len(a), len(b))
+
+
 # -- the engine --------------------------------------------------------------------------
 
 
@@ -249,12 +297,95 @@ class Hit:
 
 
 @dataclass
-class _Query:
-    text: str
-    key_by_script: dict[str, str]
-    scripts: set[str]
-    terms: list[str]
-    weight: float  # sum of idf of the FTS terms: bm25 of an ideal match
+class Scored:
+    """One candidate with its signals (for tuning, the bench and ``best_score``)."""
+
+    index: int
+    score: float
+    coverage: float
+    bm25: float
+    fuzzy: float
+
+
+class _Index:
+    """Everything per-query work needs, precomputed once per knowledge version."""
+
+    def __init__(self, entries: list[FaqEntry]):
+        self.entries = entries
+        self.by_id = {entry.id: i for i, entry in enumerate(entries)}
+        # word -> [(entry index, language, 0 question/phrasing | 1 answer)]
+        postings: dict[str, set[tuple[int, str, int]]] = {}
+        doc_freq: Counter = Counter()  # entries containing the word
+        tri_freq: Counter = Counter()  # strings containing the trigram (as FTS5 counts)
+        strings = 0
+        self.questions: list[dict[str, list[str]]] = []  # entry -> script -> processed questions
+        for i, entry in enumerate(entries):
+            words_of_entry: set[str] = set()
+            per_script: dict[str, list[str]] = {}
+            for lang, text in entry.texts.items():
+                for field, s in [(0, q) for q in text.questions()] + [(1, text.a)]:
+                    folded = fold(s)
+                    strings += 1
+                    tri_freq.update(set(trigrams(folded)))
+                    for word, _script in terms(folded):
+                        postings.setdefault(word, set()).add((i, lang, field))
+                        words_of_entry.add(word)
+                    if field == 0:
+                        key = " ".join(tok for tok, _ in content_tokens(folded))
+                        script = dominant_script(folded)
+                        if key and key not in per_script.get(script, ()):
+                            per_script.setdefault(script, []).append(key)
+            doc_freq.update(words_of_entry)
+            self.questions.append(per_script)
+        self.postings = {word: tuple(sorted(refs)) for word, refs in postings.items()}
+        n = max(len(entries), 1)
+        self.idf = {word: math.log(1 + n / df) for word, df in doc_freq.items()}
+        self.max_idf = math.log(1 + n)
+        self.strings = max(strings, 1)
+        self.tri_freq = tri_freq
+        vocab: dict[str, list[str]] = {}
+        self.by_prefix: dict[str, list[str]] = {}
+        for word in self.postings:
+            if len(word) >= MIN_FUZZY_LEN and not word.isdigit():
+                script = dominant_script(word)
+                if script != "cjk":
+                    vocab.setdefault(script, []).append(word)
+            if len(word) >= PREFIX and not word.isdigit():
+                self.by_prefix.setdefault(word[:PREFIX], []).append(word)
+        self.vocab = vocab
+        self._similar: dict[str, tuple[tuple[str, float], ...]] = {}
+
+    def similar(self, word: str, script: str) -> tuple[tuple[str, float], ...]:
+        """Dictionary words matching ``word``: itself, other forms (shared prefix), and
+        spellings within :data:`FUZZY_CUTOFF` (rapidfuzz ``fuzz.ratio``). Cached per word."""
+        cached = self._similar.get(word)
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+        if word in self.postings:
+            found[word] = 1.0
+        if script != "cjk" and len(word) >= PREFIX and not word.isdigit():
+            for other in self.by_prefix.get(word[:PREFIX], ()):
+                sim = _prefix_sim(word, other)
+                if sim > found.get(other, 0.0):
+                    found[other] = sim
+        if word not in self.postings and script != "cjk" and len(word) >= MIN_FUZZY_LEN and not word.isdigit():
+            for other, score, _ in process.extract(
+                word, self.vocab.get(script, ()), scorer=fuzz.ratio, processor=None,
+                score_cutoff=FUZZY_CUTOFF, limit=None,
+            ):
+                sim = score / 100.0 * 0.95  # a correction is never as good as the word itself
+                if sim > found.get(other, 0.0):
+                    found[other] = sim
+        result = tuple(found.items())
+        if len(self._similar) > 20000:
+            self._similar.clear()
+        self._similar[word] = result
+        return result
+
+    def trigram_idf(self, term: str) -> float:
+        n = self.tri_freq.get(term, 0)
+        return max(1e-6, math.log((self.strings - n + 0.5) / (n + 0.5)))
 
 
 class FaqSearch:
@@ -263,26 +394,18 @@ class FaqSearch:
     Build one per process with a migrated sqlite-utils ``Database`` (knowledge loaded by
     :func:`knowledge.faq.load_knowledge`). It reads the entries once and rebuilds its
     in-memory structures only when the knowledge version in the database changes, which
-    :meth:`refresh_if_changed` checks with one tiny query (done before every search,
-    so a ``faq reload`` or an approved helpdesk answer from another process is seen).
+    :meth:`refresh_if_changed` checks with one tiny query - done before every search,
+    so a ``faq reload`` or an approved helpdesk answer from another process is seen.
+    Not thread-safe for concurrent searches: use it from one thread (the Store's).
     """
 
-    def __init__(
-        self,
-        db: sqlite_utils.Database,
-        threshold: float | None = None,
-        related_threshold: float | None = None,
-        scorer=fuzz.WRatio,
-    ):
+    def __init__(self, db: sqlite_utils.Database, threshold: float | None = None,
+                 related_threshold: float | None = None):
         self.db = db
         self.threshold = THRESHOLD if threshold is None else threshold
         self.related_threshold = RELATED_THRESHOLD if related_threshold is None else related_threshold
-        self.scorer = scorer
         self.version = -1
-        self._lock = threading.Lock()
-        self._entries: list[FaqEntry] = []
-        self._by_id: dict[str, int] = {}
-        self._sql: str | None = None
+        self._index = _Index([])
         self.refresh_if_changed()
 
     # -- knowledge ----------------------------------------------------------------------
@@ -294,187 +417,164 @@ class FaqSearch:
         version = store.knowledge_version(self.db)
         if version == self.version:
             return False
-        with self._lock:
-            if version != self.version:
-                self._build(store.read_entries(self.db))
-                self.version = version
+        self._index = _Index(store.read_entries(self.db))
+        self.version = version
         return True
-
-    def _build(self, entries: list[FaqEntry]) -> None:
-        """Precompute everything per-query work needs: processed strings and trigram idf."""
-        by_id = {entry.id: i for i, entry in enumerate(entries)}
-        # entry index -> script -> processed question strings
-        strings: list[dict[str, list[str]]] = []
-        group_choices: dict[str, list[str]] = {}
-        group_owner: dict[str, list[int]] = {}
-        df: Counter = Counter()
-        rows = 0
-        for i, entry in enumerate(entries):
-            per_script: dict[str, list[str]] = {}
-            for text in entry.texts.values():
-                for s in (*text.questions(), text.a):
-                    folded = fold(s)
-                    rows += 1
-                    df.update(set(trigrams(folded)))
-                    if s is text.a:
-                        continue
-                    script = dominant_script(folded)
-                    key = " ".join(tok for tok, _ in content_tokens(folded))
-                    if key and key not in per_script.get(script, ()):
-                        per_script.setdefault(script, []).append(key)
-                        group_choices.setdefault(script, []).append(key)
-                        group_owner.setdefault(script, []).append(i)
-            strings.append(per_script)
-        self._entries = entries
-        self._by_id = by_id
-        self._strings = strings
-        self._group_choices = group_choices
-        self._group_owner = group_owner
-        self._rows = max(rows, 1)
-        self._df = df
 
     def entries(self) -> list[FaqEntry]:
         """Every entry: YAML ones in file order, then promoted ones."""
         self.refresh_if_changed()
-        return list(self._entries)
+        return list(self._index.entries)
 
     def get(self, entry_id: str) -> FaqEntry | None:
         self.refresh_if_changed()
-        index = self._by_id.get(entry_id)
-        return None if index is None else self._entries[index]
+        index = self._index.by_id.get(entry_id)
+        return None if index is None else self._index.entries[index]
 
     def by_topic(self, topic: str) -> list[FaqEntry]:
         self.refresh_if_changed()
-        return [entry for entry in self._entries if entry.topic == topic]
+        return [entry for entry in self._index.entries if entry.topic == topic]
 
     def topics(self) -> list[str]:
         """Topic ids that have entries, in order of first appearance."""
         self.refresh_if_changed()
-        return list(dict.fromkeys(entry.topic for entry in self._entries))
+        return list(dict.fromkeys(entry.topic for entry in self._index.entries))
 
-    # -- scoring --------------------------------------------------------------------------
+    # -- signals --------------------------------------------------------------------------
 
-    def _idf(self, term: str) -> float:
-        n = self._df.get(term, 0)
-        return max(1e-6, math.log((self._rows - n + 0.5) / (n + 0.5)))
+    def _coverage(self, words: list[tuple[str, str]]) -> dict[int, float]:
+        """Entry -> idf-weighted share of the query's words found in the entry (best language).
 
-    def _prepare(self, query: str) -> _Query | None:
-        folded = fold((query or "")[:MAX_QUERY_CHARS])
-        tokens = content_tokens(folded)
-        if not tokens:
-            return None
-        scripts = {script for _, script in tokens if script != "other"} or set(self._group_choices)
-        key_by_script = {}
-        for script in scripts:
-            words = [tok for tok, s in tokens if s == script or s == "other"]
-            key_by_script[script] = " ".join(words)
-        terms: list[str] = []
-        seen = set()
-        for tok, _ in tokens:
-            for tri in trigrams(tok):
-                if tri not in seen:
-                    seen.add(tri)
-                    terms.append(tri)
-        terms = terms[:MAX_TERMS]
-        weight = sum(self._idf(t) for t in terms)
-        return _Query(folded, key_by_script, scripts, terms, weight)
-
-    def _fts(self, prepared: _Query) -> dict[int, float]:
-        """Entry index -> normalised bm25 in [0, 1] (best string of the entry)."""
-        if not prepared.terms or prepared.weight <= 0:
-            return {}
-        from storage import faq as store
-
-        match = " OR ".join(_fts_quote(t) for t in prepared.terms)
-        result: dict[int, float] = {}
-        for entry_id, _lang, kind, rank in store.fts_candidates(self.db, match, FTS_LIMIT):
-            index = self._by_id.get(entry_id)
-            if index is None:
+        A word found in a question or phrasing counts fully, in the answer
+        :data:`ANSWER_WEIGHT`; a misspelt or inflected word counts its similarity.
+        Unknown words weigh as much as the rarest known word, so a query about
+        something the FAQ never mentions ("weather", "bitcoin") scores low.
+        """
+        index = self._index
+        total = 0.0
+        best: dict[tuple[int, str], float] = {}
+        for word, script in words:
+            matches = index.similar(word, script)
+            if matches:
+                weight = max(index.idf[w] * (1.0 if sim == 1.0 else 0.9) for w, sim in matches)
+            elif script == "cjk" and len(word) == 2:
+                weight = index.max_idf * CJK_UNKNOWN_WEIGHT  # most unknown bigrams straddle two words
+            else:
+                weight = index.max_idf
+            total += weight
+            if not matches:
                 continue
-            value = -rank / prepared.weight
-            if kind == "a":
-                value *= ANSWER_WEIGHT
-            value = min(1.0, value)
-            if value > result.get(index, 0.0):
-                result[index] = value
+            got: dict[tuple[int, str], float] = {}
+            for other, sim in matches:
+                for entry, lang, field in index.postings[other]:
+                    value = sim * (ANSWER_WEIGHT if field else 1.0)
+                    key = (entry, lang)
+                    if value > got.get(key, 0.0):
+                        got[key] = value
+            for key, value in got.items():
+                best[key] = best.get(key, 0.0) + weight * value
+        if total <= 0:
+            return {}
+        result: dict[int, float] = {}
+        for (entry, _lang), value in best.items():
+            value /= total
+            if value > result.get(entry, 0.0):
+                result[entry] = value
         return result
 
-    def _fuzzy(self, prepared: _Query, candidates: Iterable[int]) -> dict[int, float]:
-        """Entry index -> best rapidfuzz score (0..1) of its strings in the query's scripts."""
+    def _bm25(self, words: list[tuple[str, str]]) -> dict[int, float]:
+        """Entry -> FTS5 bm25 of its best string, divided by the bm25 of an ideal match.
+
+        Each word becomes its trigrams, each quoted, joined by OR: user text never
+        reaches FTS5 as syntax. The ideal is a string holding every query trigram
+        once (the sum of their idf times :data:`BM25_IDEAL`), so the figure is in
+        [0, 1] whatever the length of the query.
+        """
+        from storage import faq as store
+
+        index = self._index
+        terms_: list[str] = []
+        seen: set[str] = set()
+        for word, _script in words:
+            for tri in trigrams(word):
+                if tri not in seen:
+                    seen.add(tri)
+                    terms_.append(tri)
+        terms_ = terms_[:MAX_TERMS]
+        ideal = sum(index.trigram_idf(t) for t in terms_) * BM25_IDEAL
+        if not terms_ or ideal <= 0:
+            return {}
+        match = " OR ".join(_fts_quote(t) for t in terms_)
         result: dict[int, float] = {}
-        for script, key in prepared.key_by_script.items():
+        for entry_id, _lang, kind, rank in store.fts_candidates(self.db, match, FTS_LIMIT):
+            entry = index.by_id.get(entry_id)
+            if entry is None:
+                continue
+            value = -rank / ideal * (ANSWER_WEIGHT if kind == "a" else 1.0)
+            if value > result.get(entry, 0.0):
+                result[entry] = min(1.0, value)
+        return result
+
+    def _fuzzy(self, folded: str, candidates: Iterable[int]) -> dict[int, float]:
+        """Entry -> best ``fuzz.WRatio`` (0..1) of the query against its questions and
+        phrasings in the query's script (pre-processed once: folded, stopwords removed)."""
+        index = self._index
+        tokens = content_tokens(folded)
+        scripts = {s for _, s in tokens if s != "other"} or {dominant_script(folded)}
+        result: dict[int, float] = {}
+        for script in scripts:
+            key = " ".join(tok for tok, s in tokens if s in (script, "other"))
             if not key:
                 continue
             choices: list[str] = []
             owners: list[int] = []
-            for index in candidates:
-                for s in self._strings[index].get(script, ()):
+            for entry in candidates:
+                for s in index.questions[entry].get(script, ()):
                     choices.append(s)
-                    owners.append(index)
-            for _choice, score, pos in process.extract(
-                key, choices, scorer=self.scorer, processor=None, limit=None
-            ):
-                index = owners[pos]
+                    owners.append(entry)
+            for _choice, score, pos in process.extract(key, choices, scorer=FUZZY_SCORER, processor=None, limit=None):
                 value = score / 100.0
-                if value > result.get(index, 0.0):
-                    result[index] = value
+                if value > result.get(owners[pos], 0.0):
+                    result[owners[pos]] = value
         return result
 
-    def _fuzzy_candidates(self, prepared: _Query, limit: int) -> list[int]:
-        """Fallback when FTS finds nothing (e.g. only 1-2 letter words): scan all strings."""
-        found: dict[int, float] = {}
-        for script, key in prepared.key_by_script.items():
-            choices = self._group_choices.get(script)
-            if not key or not choices:
-                continue
-            owners = self._group_owner[script]
-            for _choice, score, pos in process.extract(
-                key, choices, scorer=self.scorer, processor=None, limit=limit * 3
-            ):
-                index = owners[pos]
-                found[index] = max(found.get(index, 0.0), score)
-        return sorted(found, key=found.get, reverse=True)[:limit]
+    # -- ranking --------------------------------------------------------------------------
 
-    def scored(self, query: str) -> list[tuple[int, float, float, float]]:
-        """All candidates as ``(entry index, score, fuzzy, bm25)``, best first (for tuning)."""
+    def scored(self, query: str) -> list[Scored]:
+        """Every candidate with its signals and merged score, best first."""
         self.refresh_if_changed()
-        if not self._entries:
+        if not self._index.entries or not query:
             return []
-        prepared = self._prepare(query)
-        if prepared is None:
+        folded = fold(query[:MAX_QUERY_CHARS])
+        words = terms(folded)
+        if not words:
             return []
-        lexical = self._fts(prepared)
-        if lexical:
-            candidates = sorted(lexical, key=lexical.get, reverse=True)[:CANDIDATES]
-        else:
-            candidates = self._fuzzy_candidates(prepared, CANDIDATES)
-        fuzzy = self._fuzzy(prepared, candidates)
-        out = []
-        for index in candidates:
-            f = fuzzy.get(index, 0.0)
-            b = lexical.get(index, 0.0)
-            out.append((index, W_FUZZY * f + W_BM25 * b, f, b))
-        out.sort(key=lambda item: item[1], reverse=True)
-        if len(out) >= 2 and MARGIN_PENALTY:
-            gap = out[0][1] - out[1][1]
-            if gap < MARGIN:
-                first = out[0]
-                out[0] = (first[0], first[1] - MARGIN_PENALTY * (MARGIN - gap), first[2], first[3])
+        coverage = self._coverage(words)
+        lexical = self._bm25(content_tokens(folded))
+        prelim = {e: W_COVERAGE * coverage.get(e, 0.0) + W_BM25 * lexical.get(e, 0.0) for e in {*coverage, *lexical}}
+        candidates = sorted(prelim, key=prelim.get, reverse=True)[:CANDIDATES]
+        fuzzy = self._fuzzy(folded, candidates)
+        out = [
+            Scored(e, prelim[e] + W_FUZZY * fuzzy.get(e, 0.0), coverage.get(e, 0.0), lexical.get(e, 0.0), fuzzy.get(e, 0.0))
+            for e in candidates
+        ]
+        out.sort(key=lambda s: s.score, reverse=True)
         return out
 
     def search(self, query: str, limit: int = 3) -> list[Hit]:
-        """Best entries for ``query`` (any language), best first; ``[]`` means abstain."""
+        """Best entries for ``query`` (any of the six languages), best first; ``[]`` = abstain."""
         ranked = self.scored(query)
-        if not ranked or ranked[0][1] < self.threshold:
+        if not ranked or limit <= 0 or ranked[0].score < self.threshold:
             return []
-        hits = [Hit(self._entries[ranked[0][0]], round(min(1.0, ranked[0][1]), 4))]
-        for index, score, _f, _b in ranked[1:]:
-            if len(hits) >= limit or score < self.related_threshold:
+        entries = self._index.entries
+        hits = [Hit(entries[ranked[0].index], round(min(1.0, ranked[0].score), 4))]
+        for item in ranked[1:limit]:
+            if item.score < self.related_threshold:
                 break
-            hits.append(Hit(self._entries[index], round(min(1.0, score), 4)))
-        return hits[: max(0, limit)]
+            hits.append(Hit(entries[item.index], round(min(1.0, item.score), 4)))
+        return hits
 
     def best_score(self, query: str) -> float:
-        """The score of the best candidate even below the threshold (0.0 if none), for miss logs."""
+        """Score of the best candidate even below the threshold (0.0 if none), for the miss log."""
         ranked = self.scored(query)
-        return round(min(1.0, max(0.0, ranked[0][1])), 4) if ranked else 0.0
+        return round(min(1.0, max(0.0, ranked[0].score)), 4) if ranked else 0.0

@@ -1,0 +1,87 @@
+"""Updates per second through the full Application, next to a bare PTB echo bot, same run.
+
+Both run in-process on the offline Bot API (no network), with the rate limiter off, so
+the figure is the cost of our handlers, database and search per update. Usage:
+
+    .venv/bin/python bench/throughput.py [--updates 2000]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from telegram.ext import ApplicationBuilder, MessageHandler, filters  # noqa: E402
+
+from bot.app import build_application  # noqa: E402
+from bot.clock import FakeClock  # noqa: E402
+from bot.config import config_from_text  # noqa: E402
+from bot.offline import OfflineBotAPI, UpdateFactory  # noqa: E402
+
+MIX = [
+    "what is land degradation neutrality",
+    "/help",
+    "comment fixer la ligne de base ?",
+    "SOC 数据从哪里来",
+    "что такое нейтральный баланс деградации земель",
+    "bitcoin price today",
+    "/whoami",
+    "LDN fund size",
+]
+
+
+async def echo_rate(n: int) -> float:
+    api = OfflineBotAPI()
+    app = ApplicationBuilder().token("1:echo").request(api).get_updates_request(api).build()
+
+    async def echo(update, context):
+        await context.bot.send_message(update.effective_chat.id, update.effective_message.text)
+
+    app.add_handler(MessageHandler(filters.ALL, echo))
+    await app.initialize()
+    factory = UpdateFactory(app.bot)
+    updates = [factory.message(MIX[i % len(MIX)], user_id=1000 + i % 50) for i in range(n)]
+    start = time.perf_counter()
+    for update in updates:
+        await app.process_update(update)
+    elapsed = time.perf_counter() - start
+    await app.shutdown()
+    return n / elapsed
+
+
+async def full_rate(n: int, db_path: str) -> float:
+    config = config_from_text("roles:\n  secretariat: [1]\n").with_overrides(storage={"path": db_path})
+    api = OfflineBotAPI()
+    app = build_application(config, request=api, clock=FakeClock(), rate_limit=False)
+    await app.initialize()
+    factory = UpdateFactory(app.bot)
+    updates = [factory.message(MIX[i % len(MIX)], user_id=1000 + i % 50) for i in range(n)]
+    for update in updates[:50]:  # warm-up: users created, caches filled
+        await app.process_update(update)
+    start = time.perf_counter()
+    for update in updates:
+        await app.process_update(update)
+    elapsed = time.perf_counter() - start
+    await app.shutdown()
+    return n / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--updates", type=int, default=2000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        echo = asyncio.run(echo_rate(args.updates))
+        full = asyncio.run(full_rate(args.updates, str(Path(tmp) / "bench.db")))
+    print(f"echo bot (bare PTB):        {echo:8.0f} updates/s")
+    print(f"LDN bot (full Application): {full:8.0f} updates/s")
+    print(f"ratio:                      {full / echo:8.2f}  (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    main()
