@@ -14,15 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+import warnings
+
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from storage import deliveries, users
 
 log = logging.getLogger("ldn.delivery")
+
+# The ledger stores the Bot API method name and its JSON arguments, so it calls the generic
+# ``do_api_request`` on purpose; and it reads ``retry_after`` as int or timedelta alike.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+warnings.filterwarnings("ignore", message=r".*retry_after.*", category=PTBDeprecationWarning)
 
 Sleeper = Callable[[float], Awaitable[None]]
 
@@ -72,8 +81,6 @@ class Deliverer:
         row = await self.store.run(deliveries.get, delivery_id)
         if not claimed:
             return Outcome(delivery_id, row["status"] if row else "missing", row and row["message_id"])
-        import json
-
         payload = json.loads(row["payload"])
         chat_id = row["chat_id"]
         attempt = 0

@@ -44,12 +44,12 @@ from knowledge.faq import FaqEntry
 
 MAX_QUERY_CHARS = 300
 """Longer input is cut: nobody types a 300-character FAQ question, and it bounds the work."""
-MAX_TERMS = 64
-"""At most this many distinct trigrams go to FTS5."""
-FTS_LIMIT = 200
-"""Strings fetched from FTS5 per query (about a tenth of the index)."""
-CANDIDATES = 25
-"""Entries re-scored with rapidfuzz."""
+MAX_TERMS = 32
+"""At most this many distinct trigrams go to FTS5 (the rarest of the query's)."""
+FTS_LIMIT = 40
+"""Entries fetched from FTS5 per query (each with the bm25 of its best string)."""
+CANDIDATES = 15
+"""Entries (best by the other two signals) re-scored with rapidfuzz."""
 
 W_COVERAGE = 0.5
 W_BM25 = 0.25
@@ -488,31 +488,28 @@ class FaqSearch:
         Each word becomes its trigrams, each quoted, joined by OR: user text never
         reaches FTS5 as syntax. The ideal is a string holding every query trigram
         once (the sum of their idf times :data:`BM25_IDEAL`), so the figure is in
-        [0, 1] whatever the length of the query.
+        [0, 1] whatever the length of the query. Trigrams the index does not contain
+        count in the ideal but are not sent; of the others only the
+        :data:`MAX_TERMS` rarest are (they carry the information and cost least).
         """
         from storage import faq as store
 
         index = self._index
-        terms_: list[str] = []
-        seen: set[str] = set()
+        seen: dict[str, None] = {}
         for word, _script in words:
             for tri in trigrams(word):
-                if tri not in seen:
-                    seen.add(tri)
-                    terms_.append(tri)
-        terms_ = terms_[:MAX_TERMS]
-        ideal = sum(index.trigram_idf(t) for t in terms_) * BM25_IDEAL
-        if not terms_ or ideal <= 0:
+                seen[tri] = None
+        weights = [(index.trigram_idf(t), t) for t in list(seen)[: MAX_TERMS * 2]]
+        ideal = sum(w for w, _ in weights) * BM25_IDEAL
+        known = sorted((w, t) for w, t in weights if t in index.tri_freq)
+        if not known or ideal <= 0:
             return {}
-        match = " OR ".join(_fts_quote(t) for t in terms_)
+        match = " OR ".join(_fts_quote(t) for _, t in known[-MAX_TERMS:])
         result: dict[int, float] = {}
-        for entry_id, _lang, kind, rank in store.fts_candidates(self.db, match, FTS_LIMIT):
+        for entry_id, rank in store.fts_candidates(self.db, match, FTS_LIMIT, ANSWER_WEIGHT):
             entry = index.by_id.get(entry_id)
-            if entry is None:
-                continue
-            value = -rank / ideal * (ANSWER_WEIGHT if kind == "a" else 1.0)
-            if value > result.get(entry, 0.0):
-                result[entry] = min(1.0, value)
+            if entry is not None:
+                result[entry] = min(1.0, -rank / ideal)
         return result
 
     def _fuzzy(self, folded: str, candidates: Iterable[int]) -> dict[int, float]:

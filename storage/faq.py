@@ -153,18 +153,28 @@ def read_entries(db: sqlite_utils.Database) -> list[FaqEntry]:
     return entries
 
 
-def fts_candidates(db: sqlite_utils.Database, match: str, limit: int = 40) -> list[tuple[str, str, str, float]]:
-    """Strings matching an FTS5 ``match`` expression: ``(entry_id, lang, kind, bm25)``, best first.
+_FTS_SQL = """
+SELECT faq_strings.entry_id,
+       min(faq_strings_fts.rank * CASE faq_strings.kind WHEN 'a' THEN :answer_weight ELSE 1.0 END) AS best
+FROM faq_strings_fts JOIN faq_strings ON faq_strings.rowid = faq_strings_fts.rowid
+WHERE faq_strings_fts MATCH :match
+GROUP BY faq_strings.entry_id
+ORDER BY best
+LIMIT :limit
+"""
 
-    ``bm25`` is SQLite's (negative, lower is better). ``match`` must already be safe
-    FTS5 syntax: :mod:`knowledge.search` builds it from quoted trigrams only.
+
+def fts_candidates(
+    db: sqlite_utils.Database, match: str, limit: int = 40, answer_weight: float = 1.0
+) -> list[tuple[str, float]]:
+    """Entries whose strings match an FTS5 ``match`` expression: ``(entry_id, bm25)``, best first.
+
+    ``bm25`` is SQLite's (``rank``: negative, lower is better) of the entry's best
+    string; a match in an answer is multiplied by ``answer_weight``. ``match`` must
+    already be safe FTS5 syntax: :mod:`knowledge.search` builds it from quoted
+    trigrams only. (The index itself is created by sqlite-utils ``enable_fts``.)
     """
-    return [
-        (row["entry_id"], row["lang"], row["kind"], row["rank"])
-        for row in db["faq_strings"].search(
-            match, columns=["entry_id", "lang", "kind"], include_rank=True, limit=limit
-        )
-    ]
+    return db.execute(_FTS_SQL, {"match": match, "limit": limit, "answer_weight": answer_weight}).fetchall()
 
 
 # -- misses (the secretariat's "gaps") -------------------------------------------------

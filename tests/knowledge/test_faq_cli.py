@@ -5,6 +5,7 @@ import argparse
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -73,8 +74,9 @@ def test_search_plain_text(ctx, capsys):
 def test_search_loads_the_yaml_into_a_never_loaded_database(db, capsys):
     ctx = Ctx(db)
     assert run(ctx, "search", "land degradation neutrality", "--json") == 0
-    assert json.loads(capsys.readouterr().out)[0]["id"] == "ldn-definition"  # from the real knowledge/faq
-    assert store.knowledge_version(db) == 1
+    items = json.loads(capsys.readouterr().out)
+    assert store.knowledge_version(db) == 1  # the real knowledge/faq was loaded
+    assert {item["id"] for item in items} <= {e.id for e in store.read_entries(db)}
 
 
 def test_eval_prints_figures_per_language(ctx, capsys):
@@ -99,7 +101,8 @@ def test_reload_rejects_invalid_yaml_and_keeps_the_old_knowledge(ctx, faq_copy, 
     (faq_copy / "basics.yaml").write_text("entries:\n  - id: x\n    en: {q: [unclosed\n", encoding="utf-8")
     assert run(ctx, "reload", "--dir", str(faq_copy)) == 1
     err = capsys.readouterr().err
-    assert f"{faq_copy / 'basics.yaml'}:3:" in err and "still served" in err
+    assert re.search(re.escape(str(faq_copy / "basics.yaml")) + r":\d+: invalid YAML", err)
+    assert "still served" in err
     assert store.knowledge_version(ctx.db) == 1
     run(ctx, "search", "SDG 15.3", "--json")
     assert json.loads(capsys.readouterr().out)[0]["id"] == "sdg-15-3"
