@@ -453,12 +453,19 @@ class FaqSearch:
         index = self._index
         total = 0.0
         best: dict[tuple[int, str], float] = {}
+        found = {word: index.similar(word, script) for word, script in words}
+        # Chinese characters inside a known bigram: an unknown bigram made of two such
+        # characters merely straddles two words ("土地|退化" gives 地退) and is ignored.
+        known_chars = {ch for (word, script) in words if script == "cjk" and found[word] for ch in word}
         for word, script in words:
-            matches = index.similar(word, script)
+            matches = found[word]
             if matches:
-                weight = max(index.idf[w] * (1.0 if sim == 1.0 else 0.9) for w, sim in matches)
-            elif script == "cjk" and len(word) == 2:
-                weight = index.max_idf * CJK_UNKNOWN_WEIGHT  # most unknown bigrams straddle two words
+                top = max(sim for _, sim in matches)
+                weight = max(index.idf[w] for w, sim in matches if sim == top)
+            elif script == "cjk":
+                if len(word) == 1 or all(ch in known_chars for ch in word):
+                    continue
+                weight = index.max_idf * CJK_UNKNOWN_WEIGHT
             else:
                 weight = index.max_idf
             total += weight
