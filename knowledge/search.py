@@ -270,15 +270,17 @@ def terms(folded: str) -> list[tuple[str, str]]:
 
 
 def _prefix_sim(a: str, b: str) -> float:
-    """Similarity of two forms of a word from their common prefix (0 if under :data:`PREFIX`)."""
+    """Similarity of two forms of a word from their common prefix: 0 unless it has at
+    least :data:`PREFIX` letters and half the longer word (``count`` is not ``counterpart``)."""
     n = 0
     for x, y in zip(a, b):
         if x != y:
             break
         n += 1
-    if n < PREFIX:
+    longest = max(len(a), len(b))
+    if n < PREFIX or n * 2 < longest:
         return 0.0
-    return 0.6 + 0.4 * n / max(len(a), len(b))
+    return 0.6 + 0.4 * n / longest
 
 
 # -- the engine --------------------------------------------------------------------------
