@@ -1,6 +1,7 @@
 """The one factory that builds the Application, used by ``run``, ``console``, tests and benchmarks."""
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -43,17 +44,39 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
     return services
 
 
+_PARSED_FAQ: dict[str, list] = {}
+
+
+def faq_fingerprint(knowledge_dir: Path) -> str:
+    """A digest of the FAQ files and topics: unchanged files need no reload at start."""
+    digest = hashlib.sha256()
+    for path in sorted((knowledge_dir / "faq").glob("*.yaml")) + [knowledge_dir / "topics.yaml"]:
+        if path.exists():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _attach_search(services: Services) -> None:
-    """Load the FAQ into the database and open the search engine (if the knowledge module is present)."""
-    try:
-        from knowledge.faq import load_faq_dir
-        from knowledge.search import FaqSearch
-        from storage import faq as faq_storage
-    except ImportError:  # pragma: no cover - during early development
-        return
+    """Load the FAQ files into the database (only if they changed) and open the search engine.
+
+    Invalid files raise DataError, so ``run`` refuses to start on them.
+    """
+    from knowledge.faq import load_faq_dir
+    from knowledge.search import FaqSearch
+    from storage import faq as faq_storage
+
     db = services.store.db
-    entries = load_faq_dir(Path(services.config.knowledge_dir) / "faq")
-    faq_storage.load_entries(db, entries)
+    kdir = Path(services.config.knowledge_dir)
+    fingerprint = faq_fingerprint(kdir)
+    if users.get_state(db, "faq_fingerprint") != fingerprint:
+        entries = _PARSED_FAQ.get(fingerprint)
+        if entries is None:
+            entries = load_faq_dir(kdir / "faq", topics_path=kdir / "topics.yaml")
+            _PARSED_FAQ.clear()
+            _PARSED_FAQ[fingerprint] = entries
+        faq_storage.load_entries(db, entries, services.clock.now())
+        users.set_state(db, "faq_fingerprint", fingerprint, services.clock.now())
     services.search = FaqSearch(db)
 
 

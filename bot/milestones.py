@@ -415,7 +415,7 @@ def export_milestones_csv(db, template: Template, registry) -> str:
         country = registry.get(iso3).name("en")
         for s in steps:
             if s.changed_by is not None:
-                who = f"{names.get(s.changed_by, s.changed_by)} ({s.changed_by})"
+                who = f"{names[s.changed_by]} ({s.changed_by})" if s.changed_by in names else str(s.changed_by)
             else:
                 who = s.changed_via or ""
             writer.writerow([iso3, country, s.step.id, s.status, s.status_date.isoformat() if s.status_date else "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import time
 
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -13,9 +14,12 @@ from bot.services import Services
 from handlers.common import (GROUP_COMMANDS, GROUP_TEXT, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, parse_cb, person, reply, svc, t)
 from knowledge.yamlfile import DataError
+from storage.db import transaction
 
 log = logging.getLogger("ldn.handlers.faq")
 TOPICS_PER_PAGE = 8
+VERSION_CHECK_SECONDS = 1.0
+ASKED_FLUSH_SECONDS = 5.0
 
 
 # -- rendering (also used by groups and inline mode) ------------------------------
@@ -54,6 +58,56 @@ async def search(services: Services, text: str, limit: int = 3):
     return await services.store.run(run)
 
 
+class ResultCache:
+    """Recent questions and their results, per knowledge version.
+
+    Focal points ask the same few questions again and again ("what is LDN", "baseline
+    period"); a repeated question costs a dictionary look-up instead of a full hybrid
+    search. Entries die with the knowledge version, so a reload is seen at once.
+    """
+
+    def __init__(self, size: int = 2048):
+        from collections import OrderedDict
+
+        self.size = size
+        self.items: "OrderedDict[tuple, tuple]" = OrderedDict()
+
+    def get(self, key: tuple):
+        value = self.items.get(key)
+        if value is not None:
+            self.items.move_to_end(key)
+        return value
+
+    def put(self, key: tuple, value: tuple) -> None:
+        self.items[key] = value
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+
+def count_asked(db, services: Services, entry_id: str, now: float) -> None:
+    """"Most asked" counters, written in batches: at most one write per few seconds or 100 answers.
+
+    These are statistics, not user data: a crash may lose the last few counts.
+    """
+    pending = services.extras.setdefault("faq_asked_pending", {})
+    pending[entry_id] = pending.get(entry_id, 0) + 1
+    if sum(pending.values()) >= 100 or now - services.extras.get("faq_asked_flushed", 0.0) > ASKED_FLUSH_SECONDS:
+        flush_asked(db, services)
+        services.extras["faq_asked_flushed"] = now
+
+
+def flush_asked(db, services: Services) -> None:
+    from storage import faq as faq_store
+
+    pending = services.extras.get("faq_asked_pending") or {}
+    when = services.clock.now()
+    with transaction(db):
+        for entry_id, count in pending.items():
+            for _ in range(count):
+                faq_store.record_asked(db, entry_id, when)
+    pending.clear()
+
+
 def lookup_and_log(db, services: Services, who, question: str):
     """On the database thread, in one hop: search, then count the answer or log the miss.
 
@@ -64,12 +118,21 @@ def lookup_and_log(db, services: Services, who, question: str):
     engine = services.search
     if engine is None:
         return [], None
-    engine.refresh_if_changed()
-    hits = engine.search(question, limit=3)
+    now = time.monotonic()
+    if now - services.extras.get("faq_checked_at", 0.0) > VERSION_CHECK_SECONDS:
+        engine.refresh_if_changed()  # a reload by another process is seen within a second
+        services.extras["faq_checked_at"] = now
+    cache = services.extras.setdefault("faq_cache", ResultCache())
+    key = (engine.version, " ".join(question.lower().split()))
+    cached = cache.get(key)
+    if cached is None:
+        hits = engine.search(question, limit=3)
+        cached = (hits, hits[0].score if hits else engine.best_score(question))
+        cache.put(key, cached)
+    hits, best = cached
     if hits:
-        faq_store.record_asked(db, hits[0].id, services.clock.now())
-        return hits, hits[0].score
-    best = engine.best_score(question)
+        count_asked(db, services, hits[0].id, now)
+        return hits, best
     faq_store.log_miss(db, question, lang=who.lang, best_score=best, kind="abstain", country=who.country,
                        user_id=who.user_id, now=services.clock.now())
     return [], best

@@ -51,9 +51,15 @@ FTS_LIMIT = 40
 CANDIDATES = 15
 """Entries (best by the other two signals) re-scored with rapidfuzz."""
 
-W_COVERAGE = 0.5
-W_BM25 = 0.25
-W_FUZZY = 0.25
+W_COVERAGE = 0.3
+W_BM25 = 0.4
+W_FUZZY = 0.3
+W_PHRASING = 0.0
+FUZZY_GATE = 0.3
+"""The fuzzy signal counts in full only for entries holding at least this share of the
+query's words (coverage); below, proportionally less. Whole-string similarity without
+the query's meaningful words is coincidence (shared glue words, a short phrasing
+partially contained in a long query)."""
 """Weights of the three signals in the merged score (they sum to 1)."""
 ANSWER_WEIGHT = 0.7
 """A word found only in an answer counts less than one in a question or phrasing."""
@@ -64,7 +70,7 @@ CJK_UNKNOWN_WEIGHT = 0.5
 BM25_IDEAL = 1.5
 """bm25 of a short string holding every query trigram once, per unit of idf."""
 
-THRESHOLD = 0.4
+THRESHOLD = 0.36
 """Calibrated abstention threshold (see the module docstring)."""
 RELATED_THRESHOLD = 0.3
 """Hits after the first are returned only above this score (and only if the first passed)."""
@@ -157,6 +163,9 @@ notre nos votre vos leur leurs y a-t-il peut peux faut faire fait etre avoir ai 
 el los las del al una unos unas y o u es son que cual cuales cuando como donde por para con sin sobre entre se su sus
 lo le les mi mis nuestro nuestra tu tus yo hay puede pueden debe hacer ser estar esta este esto estos estas eso
 qu est quien quienes
+exactly actually really basically simply simple plain words briefly nutshell please thanks thank hello hi
+exactement vraiment simplement simples mots bref merci bonjour svp stp
+exactamente realmente simplemente palabras breve gracias hola favor
 """
 _CYRILLIC_STOP = """
 и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее мне было вот от меня еще
@@ -166,16 +175,19 @@ _CYRILLIC_STOP = """
 зачем всех никогда можно при наконец два об другой хоть после над больше тот через эти нас про всего них какая много
 разве три эту моя впрочем хорошо свою этой перед иногда лучше чуть том нельзя такой им более всегда конечно всю между
 такое это такие каков какие каковы какое каким какую скажите расскажите объясните нужно ли
+точно именно просто простыми словами кратко пожалуйста спасибо здравствуйте привет
 """
 _ARABIC_STOP = """
 ما ماذا هل هو هي هم هن كيف لماذا متى اين أين من في على الى إلى عن مع او أو و ثم هذا هذه ذلك تلك التي الذي الذين
 ان أن إن كان كانت يكون تكون لا لم لن قد كل بعض اي أي عند بين حول يمكن يجب نحن انا أنا انت أنت لي لنا لك له لها
+بالضبط ببساطة بكلمات بسيطة باختصار شكرا مرحبا فضلك
 """
 # Chinese: only question words and sentence-final particles that never occur inside a
 # content word (single characters such as 有 or 会 do: 有机 "organic", 缔约方会议 "COP").
 _CJK_STOP = sorted(
     """
 什么是 是什么 什么 怎么样 怎么 怎样 如何 为什么 哪些 哪个 哪里 多少 请问 是否 能否 一下 我们 你们 他们
+简单来说 简单地说 简单说 到底 究竟 谢谢 你好 您好
 吗 呢 吧 啊
 """.split(),
     key=len,
@@ -183,32 +195,64 @@ _CJK_STOP = sorted(
 )
 
 
+CJK_STOP_CHARS = frozenset("的了吗呢吧啊是在和与及或有要都也就这那个之其对把被给让比更不我你他她它们为于以而并从向由该些此")
+"""Function characters: a Chinese bigram containing one ("是指", "线是") is mostly glue
+between words, so it weighs :data:`CJK_STOP_WEIGHT` of its idf. (Not 会, 能, 指: 会议
+"meeting", 能力 "capacity", 指标 "indicator".)"""
+CJK_STOP_WEIGHT = 0.25
+
+
 def _stopset(text: str) -> frozenset[str]:
     return frozenset(fold(text).split())
 
 
+_QUESTION_WORDS = """
+when why who where which many much quand pourquoi qui combien cuando donde quien quienes cuanto cuantos cuantas porque
+когда почему зачем кто где сколько
+متى لماذا اين أين كم
+"""
+QUESTION_WORDS = frozenset(fold(_QUESTION_WORDS).split())
+"""Interrogatives are not dropped like other stopwords: "when" tells a question about a
+date from one about a definition. They weigh :data:`QUESTION_WORD_WEIGHT` of their idf."""
+QUESTION_WORD_WEIGHT = 0.5
+
 STOPWORDS = {
-    "latin": _stopset(_LATIN_STOP),
-    "cyrillic": _stopset(_CYRILLIC_STOP),
-    "arabic": _stopset(_ARABIC_STOP),
+    "latin": _stopset(_LATIN_STOP) - QUESTION_WORDS,
+    "cyrillic": _stopset(_CYRILLIC_STOP) - QUESTION_WORDS,
+    "arabic": _stopset(_ARABIC_STOP) - QUESTION_WORDS,
 }
 _CJK_STOP_RE = re.compile("|".join(re.escape(w) for w in _CJK_STOP))
-_AR_PREFIXES = ("وال", "بال", "كال", "فال", "لل", "ال")
+_AR_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال")
+_AR_CLITICS = ("و", "ف", "ب", "ل")
+_AR_SUFFIXES = ("ها", "هم", "نا", "ان", "ات", "ون", "ين", "يه", "ه", "ي")
 
 
 def _light_stem(token: str, script: str) -> str:
-    """Drop the Arabic article and its clitics (``الأراضي`` -> ``اراضي``); other scripts unchanged."""
-    if script == "arabic":
-        for prefix in _AR_PREFIXES:
-            if token.startswith(prefix) and len(token) - len(prefix) >= 3:
-                return token[len(prefix):]
+    """Arabic light stemming (after Larkey's light10): drop the article with its
+    clitics and one common suffix, keeping at least three letters
+    (``الأراضي`` -> ``اراض``, ``لبلدنا`` -> ``بلد``). Other scripts are unchanged:
+    their word forms are matched by shared prefix (see :data:`PREFIX`)."""
+    if script != "arabic":
+        return token
+    for prefix in _AR_PREFIXES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+            token = token[len(prefix):]
+            break
+    else:
+        if len(token) >= 5 and token[0] in _AR_CLITICS:
+            token = token[1:]
+    for suffix in _AR_SUFFIXES:
+        if token.endswith(suffix) and len(token) - len(suffix) >= 3:
+            return token[: -len(suffix)]
     return token
 
 
 def content_tokens(folded: str) -> list[tuple[str, str]]:
     """``(token, script)`` of the words that carry meaning, in order.
 
-    Stopwords are removed per script; Chinese runs are cut at function characters.
+    Stopwords - function words and conversational fillers ("exactly", "in simple
+    words", "please"), which are rare in the FAQ and would otherwise weigh like its
+    rarest terms - are removed per script; Chinese runs are cut at question words.
     If nothing is left (``"what is it"``), all tokens are kept.
     """
     everything: list[tuple[str, str]] = []
@@ -224,7 +268,7 @@ def content_tokens(folded: str) -> list[tuple[str, str]]:
             everything.append((part, script))
             if part in STOPWORDS.get(script, ()):
                 continue
-            kept.append((_light_stem(part, script), script))
+            kept.append((part if part in QUESTION_WORDS else _light_stem(part, script), script))
     return kept or everything
 
 
@@ -248,8 +292,8 @@ def dominant_script(folded: str) -> str:
 PREFIX = 5
 """Words sharing their first five letters are taken as forms of one word
 (``penalised``/``penalty``, ``деградации``/``деградацией``): cheap, language-neutral stemming."""
-MIN_FUZZY_LEN = 4
-"""Shorter words only match exactly (edit distance on 3 letters is noise)."""
+MIN_FUZZY_LEN = 5
+"""Shorter words only match exactly (edit distance on four letters is noise: miss/mismos)."""
 FUZZY_CUTOFF = 80
 """``fuzz.ratio`` at least this for a misspelt word to count as the dictionary word."""
 
@@ -283,6 +327,18 @@ def _prefix_sim(a: str, b: str) -> float:
     return 0.6 + 0.4 * n / longest
 
 
+def weights(script: str) -> tuple[float, float, float, float]:
+    """``(coverage, phrasing, bm25, fuzzy)`` weights for a query in ``script``.
+
+    Chinese words are mostly two characters and the trigram index rarely holds a
+    query's three-character windows, so for Chinese the bm25 share goes to coverage
+    (computed on character bigrams) instead of dragging every score down.
+    """
+    if script == "cjk":
+        return W_COVERAGE + W_BM25, W_PHRASING, 0.0, W_FUZZY
+    return W_COVERAGE, W_PHRASING, W_BM25, W_FUZZY
+
+
 # -- the engine --------------------------------------------------------------------------
 
 
@@ -307,6 +363,7 @@ class Scored:
     coverage: float
     bm25: float
     fuzzy: float
+    phrasing: float = 0.0
 
 
 class _Index:
@@ -321,6 +378,8 @@ class _Index:
         tri_freq: Counter = Counter()  # strings containing the trigram (as FTS5 counts)
         strings = 0
         self.questions: list[dict[str, list[str]]] = []  # entry -> script -> processed questions
+        self.phrasings: list[tuple[int, tuple[str, ...]]] = []  # (entry, words) per question/phrasing
+        phrase_postings: dict[str, list[int]] = {}
         for i, entry in enumerate(entries):
             words_of_entry: set[str] = set()
             per_script: dict[str, list[str]] = {}
@@ -329,9 +388,15 @@ class _Index:
                     folded = fold(s)
                     strings += 1
                     tri_freq.update(set(trigrams(folded)))
-                    for word, _script in terms(folded):
+                    words = terms(folded)
+                    for word, _script in words:
                         postings.setdefault(word, set()).add((i, lang, field))
                         words_of_entry.add(word)
+                    if field == 0 and words:
+                        pid = len(self.phrasings)
+                        self.phrasings.append((i, tuple(w for w, _ in words)))
+                        for word, _script in words:
+                            phrase_postings.setdefault(word, []).append(pid)
                     if field == 0:
                         key = " ".join(tok for tok, _ in content_tokens(folded))
                         script = dominant_script(folded)
@@ -343,6 +408,8 @@ class _Index:
         n = max(len(entries), 1)
         self.idf = {word: math.log(1 + n / df) for word, df in doc_freq.items()}
         self.max_idf = math.log(1 + n)
+        self.phrase_postings = phrase_postings
+        self.phrase_weight = [sum(self.word_weight(w) for w in words) or 1.0 for _, words in self.phrasings]
         self.strings = max(strings, 1)
         self.tri_freq = tri_freq
         vocab: dict[str, list[str]] = {}
@@ -384,6 +451,15 @@ class _Index:
             self._similar.clear()
         self._similar[word] = result
         return result
+
+    def word_weight(self, word: str) -> float:
+        """idf of a dictionary word, Chinese glue bigrams discounted."""
+        weight = self.idf.get(word, self.max_idf)
+        if word in QUESTION_WORDS:
+            weight *= QUESTION_WORD_WEIGHT
+        elif any(ch in CJK_STOP_CHARS for ch in word) and dominant_script(word) == "cjk":
+            weight *= CJK_STOP_WEIGHT
+        return weight
 
     def trigram_idf(self, term: str) -> float:
         n = self.tri_freq.get(term, 0)
@@ -444,17 +520,25 @@ class FaqSearch:
 
     # -- signals --------------------------------------------------------------------------
 
-    def _coverage(self, words: list[tuple[str, str]]) -> dict[int, float]:
-        """Entry -> idf-weighted share of the query's words found in the entry (best language).
+    def _coverage(self, words: list[tuple[str, str]]) -> tuple[dict[int, float], dict[int, float]]:
+        """Two word-level signals per entry: ``(coverage, phrasing)``.
 
-        A word found in a question or phrasing counts fully, in the answer
+        *coverage*: idf-weighted share of the query's words found in the entry (best
+        language). A word found in a question or phrasing counts fully, in the answer
         :data:`ANSWER_WEIGHT`; a misspelt or inflected word counts its similarity.
         Unknown words weigh as much as the rarest known word, so a query about
         something the FAQ never mentions ("weather", "bitcoin") scores low.
+
+        *phrasing*: the best F1 of one question or phrasing against the query (recall:
+        share of the query's weight it contains; precision: share of its own weight
+        the query contains), so the entry one of whose phrasings *is* the query wins
+        over an entry that merely mentions the same words somewhere.
         """
         index = self._index
         total = 0.0
         best: dict[tuple[int, str], float] = {}
+        recall: dict[int, float] = {}
+        precision: dict[int, float] = {}
         found = {word: index.similar(word, script) for word, script in words}
         # Chinese characters inside a known bigram: an unknown bigram made of two such
         # characters merely straddles two words ("土地|退化" gives 地退) and is ignored.
@@ -463,7 +547,7 @@ class FaqSearch:
             matches = found[word]
             if matches:
                 top = max(sim for _, sim in matches)
-                weight = max(index.idf[w] for w, sim in matches if sim == top)
+                weight = max(index.word_weight(w) for w, sim in matches if sim == top)
             elif script == "cjk":
                 if len(word) == 1 or all(ch in known_chars for ch in word):
                     continue
@@ -474,22 +558,38 @@ class FaqSearch:
             if not matches:
                 continue
             got: dict[tuple[int, str], float] = {}
+            phrase_got: dict[int, tuple[float, float]] = {}
             for other, sim in matches:
                 for entry, lang, field in index.postings[other]:
                     value = sim * (ANSWER_WEIGHT if field else 1.0)
                     key = (entry, lang)
                     if value > got.get(key, 0.0):
                         got[key] = value
+                own = index.word_weight(other) * sim
+                for pid in index.phrase_postings.get(other, ()):
+                    if sim > phrase_got.get(pid, (0.0, 0.0))[0]:
+                        phrase_got[pid] = (sim, own)
             for key, value in got.items():
                 best[key] = best.get(key, 0.0) + weight * value
+            for pid, (sim, own) in phrase_got.items():
+                recall[pid] = recall.get(pid, 0.0) + weight * sim
+                precision[pid] = precision.get(pid, 0.0) + own
         if total <= 0:
-            return {}
-        result: dict[int, float] = {}
+            return {}, {}
+        coverage: dict[int, float] = {}
         for (entry, _lang), value in best.items():
             value /= total
-            if value > result.get(entry, 0.0):
-                result[entry] = value
-        return result
+            if value > coverage.get(entry, 0.0):
+                coverage[entry] = value
+        phrasing: dict[int, float] = {}
+        for pid, r in recall.items():
+            r /= total
+            p = min(1.0, precision[pid] / index.phrase_weight[pid])
+            f1 = 2 * p * r / (p + r) if p + r else 0.0
+            entry = index.phrasings[pid][0]
+            if f1 > phrasing.get(entry, 0.0):
+                phrasing[entry] = f1
+        return coverage, phrasing
 
     def _bm25(self, words: list[tuple[str, str]]) -> dict[int, float]:
         """Entry -> FTS5 bm25 of its best string, divided by the bm25 of an ideal match.
@@ -555,15 +655,20 @@ class FaqSearch:
         words = terms(folded)
         if not words:
             return []
-        coverage = self._coverage(words)
+        coverage, phrasing = self._coverage(words)
         lexical = self._bm25(content_tokens(folded))
-        prelim = {e: W_COVERAGE * coverage.get(e, 0.0) + W_BM25 * lexical.get(e, 0.0) for e in {*coverage, *lexical}}
+        wc, wp, wb, wf = weights(dominant_script(folded))
+        prelim = {
+            e: wc * coverage.get(e, 0.0) + wp * phrasing.get(e, 0.0) + wb * lexical.get(e, 0.0)
+            for e in {*coverage, *lexical}
+        }
         candidates = sorted(prelim, key=prelim.get, reverse=True)[:CANDIDATES]
         fuzzy = self._fuzzy(folded, candidates)
-        out = [
-            Scored(e, prelim[e] + W_FUZZY * fuzzy.get(e, 0.0), coverage.get(e, 0.0), lexical.get(e, 0.0), fuzzy.get(e, 0.0))
-            for e in candidates
-        ]
+        out = []
+        for e in candidates:
+            f, c = fuzzy.get(e, 0.0), coverage.get(e, 0.0)
+            gated = f * min(1.0, c / FUZZY_GATE)
+            out.append(Scored(e, prelim[e] + wf * gated, c, lexical.get(e, 0.0), f, phrasing.get(e, 0.0)))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from dataclasses import dataclass, field
 
 import pytest
@@ -34,8 +35,23 @@ def clock() -> FakeClock:
     return FakeClock("2016-05-20T08:00:00Z")
 
 
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    """A migrated database with the FAQ loaded, built once; each test gets a fresh copy of it."""
+    from bot.app import build_services
+
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    cfg = config_from_text(CONFIG_TEXT).with_overrides(storage={"path": str(path)})
+    services = build_services(cfg, clock=FakeClock("2016-01-01T00:00:00Z"))
+    services.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    services.store.close()
+    return path
+
+
 @pytest.fixture
-def config(tmp_path):
+def config(tmp_path, template_db):
+    """Test configuration with a fresh database (a copy of the template) in ``tmp_path``."""
+    shutil.copyfile(template_db, tmp_path / "ldn.db")
     cfg = config_from_text(CONFIG_TEXT)
     return cfg.with_overrides(storage={"path": str(tmp_path / "ldn.db")})
 

@@ -1,0 +1,187 @@
+"""Secretariat broadcasts: a segment, a message, a preview with the recipient count, then delivery
+through the same ledger and limits as reminders (one ``broadcast`` row per recipient, ``ref bc:<id>``).
+
+Segments (stored as text, resolved again when the broadcast is confirmed):
+
+* ``all`` - every registered user (focal points, experts, secretariat)
+* ``annex:I`` ``annex:IV+V`` ``pilots`` ``group:africa`` ``KEN`` - users of those countries
+* ``countries:KEN,UGA,annex:II`` - any mix of the above
+* ``role:focal_point`` ``role:expert`` ``role:secretariat``
+* ``groups`` / ``groups:<circle>`` - the linked peer-exchange groups (of a circle)
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from bot.i18n import LANGS
+from bot.reminders import HTML, Recipient, get_reminders, groups_for_countries
+from knowledge.events import ROLES
+from storage import reminders as store
+from storage import users
+
+log = logging.getLogger("ldn.broadcast")
+
+MAX_BODY = 3800  # leaves room for the header within Telegram's 4096
+Progress = Callable[[dict, bool], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Segment:
+    code: str                       # canonical text, stored with the broadcast
+    kind: str                       # all | countries | role | groups
+    countries: tuple[str, ...] = ()
+    role: str | None = None
+
+
+def _circles(tokens: list[str], registry) -> tuple[list[str], list[str]] | None:
+    """Each token a region, annex, list group, ``pilots`` or ISO3: (canonical names, ISO3 codes)."""
+    names: list[str] = []
+    codes: list[str] = []
+    for token in tokens:
+        resolved = registry.resolve_circle(token)
+        if resolved is None:
+            return None
+        name, iso3s = resolved
+        if name not in names:
+            names.append(name)
+        codes += [c for c in iso3s if c not in codes]
+    return names, codes
+
+
+def parse_segment(text: str | None, registry) -> Segment | None:
+    value = (text or "").strip()
+    low = value.lower()
+    if not low:
+        return None
+    if low in ("all", "everyone"):
+        return Segment("all", "all")
+    if low.startswith("role:"):
+        role = low[5:].strip().replace("-", "_")
+        role = {"focal_points": "focal_point", "experts": "expert", "fp": "focal_point"}.get(role, role)
+        return Segment(f"role:{role}", "role", role=role) if role in ROLES else None
+    if low == "groups" or low.startswith("groups:"):
+        circle = value.split(":", 1)[1].strip() if ":" in value else ""
+        if not circle or circle.lower() == "all":
+            return Segment("groups", "groups", tuple(c.iso3 for c in registry))
+        found = _circles([t for t in re.split(r"[,\s+]+", circle) if t], registry)
+        if found is None:
+            return None
+        return Segment("groups:" + ",".join(found[0]), "groups", tuple(found[1]))
+    body = value.split(":", 1)[1] if low.startswith("countries:") else value
+    tokens = [t for t in re.split(r"[,\s]+", body) if t]
+    found = _circles(tokens, registry)
+    if found is None or not found[1]:
+        return None
+    names, codes = found
+    if names == ["all"]:
+        return Segment("all", "all")
+    code = names[0] if len(names) == 1 and not low.startswith("countries:") else "countries:" + ",".join(names)
+    return Segment(code, "countries", tuple(codes))
+
+
+def recipients(db, services, segment: Segment) -> list[Recipient]:
+    """Who receives a broadcast to ``segment`` now (blocked users are left out)."""
+    service = get_reminders(services)
+    out: list[Recipient] = []
+    if segment.kind == "groups":
+        seen: set[int] = set()
+        for group in groups_for_countries(db, list(segment.countries), service.settings.group_kind):
+            chat_id = int(group["chat_id"])
+            if chat_id not in seen:
+                seen.add(chat_id)
+                lang = group.get("lang") if group.get("lang") in LANGS else services.config.default_language
+                out.append(Recipient(chat_id, lang, group.get("timezone") or "UTC", None, None, True))
+        return out
+    rows = users.users_where(db, countries=list(segment.countries) if segment.kind == "countries" else None)
+    for row in rows:
+        who = service.recipient(row)
+        if who.role is None:
+            continue
+        if segment.kind == "role" and who.role != segment.role:
+            continue
+        out.append(who)
+    return out
+
+
+def counts(db, services, segment: Segment) -> tuple[int, int]:
+    """(people, groups) a broadcast to ``segment`` would reach."""
+    found = recipients(db, services, segment)
+    groups = sum(1 for r in found if r.is_group)
+    return len(found) - groups, groups
+
+
+def start(db, services, broadcast_id: int, now: dt.datetime) -> int | None:
+    """Confirm a draft: write one ledger row per recipient (header in their language). None if it was
+    not a draft any more (a second press of Confirm); else the number of recipients."""
+    row = store.get_broadcast(db, broadcast_id)
+    if row is None or row["status"] != "draft" or not row.get("text"):
+        return None
+    segment = parse_segment(row["segment"], services.countries)
+    found = recipients(db, services, segment) if segment else []
+    from storage.db import transaction
+
+    with transaction(db):
+        if not store.start_broadcast(db, broadcast_id, now, len(found)):
+            return None
+        for who in found:
+            text = services.i18n.t(who.lang, "bc.header") + "\n\n" + row["text"]
+            store.add_delivery(db, kind="broadcast", ref=f"bc:{broadcast_id}", chat_id=who.chat_id, due_at=now, now=now,
+                               payload=lambda _id, t=text: {"text": t, **HTML})
+    return len(found)
+
+
+def tally(db, broadcast_id: int) -> dict:
+    row = store.get_broadcast(db, broadcast_id) or {}
+    by_status = store.status_counts(db, "broadcast", f"bc:{broadcast_id}")
+    return {"id": broadcast_id, "total": row.get("recipients", 0), "sent": by_status.get("sent", 0),
+            "failed": by_status.get("failed", 0) + by_status.get("skipped", 0), "blocked": by_status.get("blocked", 0),
+            "uncertain": by_status.get("uncertain", 0),
+            "pending": by_status.get("pending", 0) + by_status.get("claimed", 0), "status": row.get("status"),
+            "segment": row.get("segment"), "created_by": row.get("created_by"), "started_at": row.get("started_at"),
+            "finished_at": row.get("finished_at")}
+
+
+async def send(services, bot, broadcast_id: int, *, progress: Progress | None = None, every: float = 2.0) -> dict:
+    """Deliver every pending row of the broadcast (claim -> send with retries -> mark), reporting
+    progress at most every ``every`` seconds, and once more at the end."""
+    service = get_reminders(services)
+    ref = f"bc:{broadcast_id}"
+    gate = asyncio.Semaphore(service.settings.concurrency)
+    last = time.monotonic()
+    reporting = asyncio.Lock()
+
+    async def report(final: bool = False) -> None:
+        nonlocal last
+        if progress is None:
+            return
+        if not final and (time.monotonic() - last < every or reporting.locked()):
+            return
+        async with reporting:
+            last = time.monotonic()
+            figures = await services.store.run(tally, broadcast_id)
+            try:
+                await progress(figures, final)
+            except Exception:  # noqa: BLE001 - a progress edit must never stop the delivery
+                log.warning("broadcast.progress_failed", exc_info=True)
+
+    async def one(delivery_id: int) -> None:
+        async with gate:
+            await services.deliverer.deliver(bot, delivery_id)
+        await report()
+
+    while True:
+        ids = await services.store.run(store.pending_ids, "broadcast", ref, 1000)
+        if not ids:
+            break
+        await asyncio.gather(*(one(i) for i in ids))
+    await services.store.run(store.finish_broadcast, broadcast_id, services.clock.now())
+    figures = await services.store.run(tally, broadcast_id)
+    log.info("broadcast.done", extra={k: v for k, v in figures.items() if k in ("id", "total", "sent", "failed", "blocked")})
+    await report(final=True)
+    return figures

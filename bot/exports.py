@@ -1,0 +1,212 @@
+"""``ldn-bot export``: CSV for the secretariat's archive.
+
+``export all DIR`` writes one CSV per record the secretariat would keep, plus
+``manifest.json`` (when, which version, how many rows each):
+
+================================  ===========================================================
+``queries.csv``                   helpdesk queries (the helpdesk's own export)
+``query_events.csv``              the helpdesk audit trail
+``milestones.csv``                every country and step (the milestones' own export)
+``milestone_history.csv``         every change of a checklist
+``events.csv``                    the programme's calendar
+``focal_points.csv``              focal points: name, @username, country, language — no secrets
+``faq_misses.csv``                questions the FAQ could not answer
+``faq_feedback.csv``              helpful / not helpful votes
+``countries.csv``                 the participating countries with their region
+================================  ===========================================================
+
+A feature that is not installed (or whose tables are absent) is skipped and reported.
+Invite tokens (only their hashes are stored) and message payloads are never exported.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from bot import __version__
+from storage import ops
+from storage.db import schema_version, utcnow_iso
+
+
+class FeatureMissing(Exception):
+    """The feature providing an export is not installed."""
+
+
+def _cell(value: Any) -> Any:
+    """Keep spreadsheets from running text as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _numeric(value):
+        return "'" + value
+    return value
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def rows_csv(columns: list[str], rows: list[Any]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        values = [row[c] for c in columns] if isinstance(row, dict) else list(row)
+        writer.writerow([_cell(v) for v in values])
+    return out.getvalue()
+
+
+def sql_csv(db, sql: str, args: list | tuple = ()) -> str:
+    cur = db.execute(sql, list(args))
+    columns = [d[0] for d in cur.description]
+    return rows_csv(columns, cur.fetchall())
+
+
+def _feature(module: str, name: str) -> Callable:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise FeatureMissing(f"{module} is not installed") from exc
+    fn = getattr(mod, name, None)
+    if fn is None:
+        raise FeatureMissing(f"{module}.{name} is not available")
+    return fn
+
+
+# -- single exports (shared with `export queries` / `export milestones`) -----------------------------
+
+def queries_csv(db, since: dt.datetime | None = None) -> str:
+    if not ops.has_table(db, "queries"):
+        raise FeatureMissing("the helpdesk's tables are absent")
+    return _feature("bot.helpdesk", "export_queries_csv")(db, since)
+
+
+def milestones_csv(db, config, registry) -> str:
+    if not ops.has_table(db, "milestones"):
+        raise FeatureMissing("the milestones' tables are absent")
+    load_template = _feature("bot.milestones", "load_template")
+    export = _feature("bot.milestones", "export_milestones_csv")
+    return export(db, load_template(config), registry)
+
+
+def focal_points_csv(db, registry) -> str:
+    rows = db.execute(
+        """SELECT u.user_id, u.first_name, u.username, u.country, u.lang, u.timezone, u.active, u.created_at,
+                  (SELECT max(at) FROM role_events r WHERE r.user_id = u.user_id AND r.role = 'focal_point') AS registered_at
+           FROM users u WHERE u.role = 'focal_point' ORDER BY u.country, u.user_id""").fetchall()
+    columns = ["user_id", "name", "username", "country", "country_name", "region", "lang", "timezone", "active",
+               "first_seen_at", "registered_at"]
+    out = []
+    for uid, name, username, country, lang, tz, active, created, registered in rows:
+        c = registry.get(country)
+        out.append([uid, name or "", ("@" + username) if username else "", country or "", c.name("en") if c else "",
+                    ops.ANNEX_REGIONS.get(c.annex, "") if c else "", lang or "", tz or (c.timezone if c else ""),
+                    active, created, registered or ""])
+    return rows_csv(columns, out)
+
+
+def events_csv(db, config) -> str:
+    if ops.has_table(db, "calendar_events"):
+        cur = db.execute(
+            """SELECT id, kind, status, start_local, end_local, timezone, start_utc, end_utc, title, place, audience,
+                      source, version, updated_at FROM calendar_events ORDER BY start_utc, id""")
+        columns = ["id", "kind", "status", "start_local", "end_local", "timezone", "start_utc", "end_utc", "title_en",
+                   "place_en", "audience", "source", "version", "updated_at"]
+        out = []
+        for row in cur.fetchall():
+            row = list(row)
+            for i in (8, 9):  # title, place: JSON {lang: text} -> English (full JSON kept in the database)
+                try:
+                    row[i] = (json.loads(row[i] or "{}") or {}).get("en", "")
+                except ValueError:
+                    pass
+            out.append(row)
+        return rows_csv(columns, out)
+    from knowledge.yamlfile import load_file
+
+    data = load_file(Path(config.knowledge_dir) / "events.yaml") or {}
+    columns = ["id", "kind", "start_local", "end_local", "timezone", "title_en", "place_en", "audience"]
+    out = []
+    for ev in (data.get("events") or []):
+        out.append([ev.get("id"), ev.get("kind"), str(ev.get("start")), str(ev.get("end")), ev.get("timezone"),
+                    (ev.get("title") or {}).get("en", ""), (ev.get("place") or {}).get("en", ""),
+                    json.dumps(_plain(ev.get("audience")), ensure_ascii=False)])
+    return rows_csv(columns, out)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def countries_csv(registry) -> str:
+    columns = ["iso3", "name", "annex", "region", "list_group", "pilot", "workshop", "timezone"]
+    return rows_csv(columns, [[c.iso3, c.name("en"), c.annex, ops.ANNEX_REGIONS.get(c.annex, ""), c.list_group,
+                               int(c.pilot), c.workshop, c.timezone] for c in registry])
+
+
+# -- export all --------------------------------------------------------------------------------------
+
+@dataclass
+class ExportResult:
+    directory: Path
+    files: dict[str, int] = field(default_factory=dict)     # file name -> data rows
+    skipped: dict[str, str] = field(default_factory=dict)   # file name -> why
+
+
+def _count_rows(text: str) -> int:
+    return max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
+
+
+def export_all(db, config, registry, directory: str | Path, now: dt.datetime) -> ExportResult:
+    """Write every archive CSV into ``directory`` (created if needed) and a manifest."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    result = ExportResult(folder)
+    jobs: list[tuple[str, Callable[[], str]]] = [
+        ("queries.csv", lambda: queries_csv(db)),
+        ("query_events.csv", lambda: _table_csv(db, "query_events",
+                                                "SELECT id, query_id, at, actor_id, kind, from_value, to_value, detail FROM query_events ORDER BY id")),
+        ("milestones.csv", lambda: milestones_csv(db, config, registry)),
+        ("milestone_history.csv", lambda: _table_csv(db, "milestone_history",
+                                                     "SELECT id, iso3, step_id, action, previous_status, status, status_date, note, "
+                                                     "evidence_kind, evidence, evidence_name, due, changed_by, changed_via, changed_at "
+                                                     "FROM milestone_history ORDER BY id")),
+        ("events.csv", lambda: events_csv(db, config)),
+        ("focal_points.csv", lambda: focal_points_csv(db, registry)),
+        ("faq_misses.csv", lambda: _table_csv(db, "faq_misses",
+                                              "SELECT id, created_at, kind, lang, country, query, best_score, entry_id FROM faq_misses ORDER BY id")),
+        ("faq_feedback.csv", lambda: _table_csv(db, "faq_feedback",
+                                                "SELECT f.id, f.created_at, f.entry_id, e.topic, f.helpful, f.lang, f.country, f.query "
+                                                "FROM faq_feedback f LEFT JOIN faq_entries e ON e.id = f.entry_id AND e.lang = 'en' "
+                                                "ORDER BY f.id")),
+        ("countries.csv", lambda: countries_csv(registry)),
+    ]
+    for name, make in jobs:
+        try:
+            text = make()
+        except FeatureMissing as exc:
+            result.skipped[name] = str(exc)
+            continue
+        (folder / name).write_text(text, encoding="utf-8")
+        result.files[name] = _count_rows(text)
+    manifest = {"generated_at": utcnow_iso(now), "ldn_bot": __version__, "schema_version": schema_version(db),
+                "files": result.files, "skipped": result.skipped}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return result
+
+
+def _table_csv(db, table: str, sql: str) -> str:
+    if not ops.has_table(db, table):
+        raise FeatureMissing(f"table {table} is absent")
+    return sql_csv(db, sql)
