@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from bot.i18n import LANGS
-from bot.reminders import HTML, Recipient, get_reminders, groups_for_countries
+from bot import reminders
+from bot.reminders import HTML, Recipient, get_reminders
 from knowledge.events import ROLES
 from storage import reminders as store
 from storage import users
+from storage.db import transaction
 
 log = logging.getLogger("ldn.broadcast")
 
@@ -91,7 +93,7 @@ def recipients(db, services, segment: Segment) -> list[Recipient]:
     out: list[Recipient] = []
     if segment.kind == "groups":
         seen: set[int] = set()
-        for group in groups_for_countries(db, list(segment.countries), service.settings.group_kind):
+        for group in reminders.groups_for_countries(db, list(segment.countries), service.settings.group_kind):
             chat_id = int(group["chat_id"])
             if chat_id not in seen:
                 seen.add(chat_id)
@@ -124,8 +126,6 @@ def start(db, services, broadcast_id: int, now: dt.datetime) -> int | None:
         return None
     segment = parse_segment(row["segment"], services.countries)
     found = recipients(db, services, segment) if segment else []
-    from storage.db import transaction
-
     with transaction(db):
         if not store.start_broadcast(db, broadcast_id, now, len(found)):
             return None

@@ -106,7 +106,7 @@ def focal_points_csv(db, registry) -> str:
     out = []
     for uid, name, username, country, lang, tz, active, created, registered in rows:
         c = registry.get(country)
-        out.append([uid, name or "", ("@" + username) if username else "", country or "", c.name("en") if c else "",
+        out.append([uid, name or "", username or "", country or "", c.name("en") if c else "",
                     ops.ANNEX_REGIONS.get(c.annex, "") if c else "", lang or "", tz or (c.timezone if c else ""),
                     active, created, registered or ""])
     return rows_csv(columns, out)

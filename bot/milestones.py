@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from bot.clock import parse_instant
 from knowledge.checklist import Step, Template, load_checklist, parse_date
 from knowledge.yamlfile import DataError, Problem
 from storage import milestones as store
@@ -38,6 +39,7 @@ ANNEX_NAMES = {"I": "Africa", "II": "Asia", "III": "Latin America and the Caribb
                "IV": "Northern Mediterranean", "V": "Central and Eastern Europe"}
 CSV_COLUMNS = ["iso3", "country", "step", "status", "date", "note", "evidence", "due", "changed_by", "changed_at"]
 TEMPLATE_KEY = "milestones.template"
+REPORT_STEP = "national_report_2018"  # follows the configured 2018 reporting deadline
 _LINK = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _FILE_EVIDENCE = re.compile(r"^(document|photo):([A-Za-z0-9_\-]{8,200})$")
 
@@ -48,16 +50,18 @@ def load_template(config) -> Template:
     """The checklist of ``config.knowledge_dir``, with configured default due dates applied.
 
     ``milestones: {default_due: {national_report_2018: 2018-07-31}}`` in config.yaml replaces a
-    step's default due date (e.g. once the 2018 reporting deadline is known).
+    step's default due date. Without it, the 2018 national report follows the configured 2018
+    reporting deadline (``reminders: {reporting_deadline: ...}``) when one is set.
     """
     template = load_checklist(Path(config.knowledge_dir) / "checklist.yaml")
     overrides = (config.section("milestones") or {}).get("default_due") or {}
-    if not overrides:
-        return template
     problems, parsed = [], {}
     where = str(config.path or "config.yaml")
     if not isinstance(overrides, dict):
         raise DataError([Problem(where, 1, "milestones.default_due must map step ids to dates")])
+    deadline = _instant_date((config.section("reminders") or {}).get("reporting_deadline"))
+    if deadline is not None and REPORT_STEP in template:
+        parsed[REPORT_STEP] = deadline
     for step_id, value in overrides.items():
         due = parse_date(value)
         if step_id not in template:
@@ -68,7 +72,21 @@ def load_template(config) -> Template:
             parsed[step_id] = due
     if problems:
         raise DataError(problems)
-    return template.with_due(parsed)
+    return template.with_due(parsed) if parsed else template
+
+
+def _instant_date(value: Any) -> dt.date | None:
+    """The (UTC) date of a configured instant such as ``2018-03-31T23:59:00Z``; None if absent or unreadable."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return (value.astimezone(dt.timezone.utc) if value.tzinfo else value).date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return parse_instant(str(value)).date()
+    except ValueError:
+        return None
 
 
 def get_template(services) -> Template:

@@ -8,6 +8,7 @@ the caption sent with the image is translated.
 from __future__ import annotations
 
 import io
+import threading
 
 from bot.milestones import ANNEX_NAMES, Progress
 
@@ -16,10 +17,16 @@ IN_PROGRESS = "#f9a825"
 OVERDUE = "#c62828"
 NEUTRAL = "#9e9e9e"
 DPI = 100
+_LOCK = threading.Lock()  # matplotlib's font cache and text layout are not meant for concurrent use
 
 
 def render_progress_chart(progress: Progress, *, title: str | None = None) -> bytes:
     """Two panels (regions and pilots; the countries sorted by steps done) as PNG bytes."""
+    with _LOCK:
+        return _render(progress, title)
+
+
+def _render(progress: Progress, title: str | None) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg", force=False)  # no display needed; the object API below never opens a window

@@ -321,7 +321,7 @@ class TickResult:
         statuses: dict[str, int] = {}
         for outcome in self.outcomes:
             statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
-        return {"created": self.created, "muted": self.muted, "missed": self.missed, "busy": self.busy, **statuses}
+        return {"planned": self.created, "muted": self.muted, "missed": self.missed, "busy": self.busy, **statuses}
 
 
 @dataclass
@@ -410,7 +410,7 @@ class Reminders:
                 return
             try:
                 result = await self.reload()
-                log.info("reminders.events_loaded", extra={k: len(v) for k, v in result.items()})
+                log.info("reminders.events_loaded", extra={f"events_{k}": len(v) for k, v in result.items()})
             except DataError as exc:
                 log.error("reminders.events_invalid", extra={"problems": [str(p) for p in exc.problems]})
                 self.loaded = True  # keep serving the calendar already in the database
@@ -476,7 +476,7 @@ class Reminders:
                 for who in audience:
                     if ("reminder", ref, who.chat_id) in skip:
                         continue
-                    planned.append(Planned("reminder", ref, who.chat_id, due, render_event_reminder(self.i18n, event, who, due),
+                    planned.append(Planned("reminder", ref, who.chat_id, due, render_event_reminder(self.i18n, event, who, max(due, now)),
                                            who.lang, category, buttons=not who.is_group,
                                            muted=is_muted(mutes.get(who.chat_id, set()), category)))
         planned.extend(self.plan_steps(db, lo, hi, now, skip, mutes))
@@ -556,7 +556,7 @@ class Reminders:
                     if ("reminder", ref, who.chat_id) in skip:
                         continue
                     text = render_step_reminder(self.i18n, who, self.countries.name(iso3, who.lang), step_title(template, step_id, who.lang),
-                                                due_date, when, anchor, overdue)
+                                                due_date, max(when, now), anchor, overdue)
                     out.append(Planned("reminder", ref, who.chat_id, when, text, who.lang, "milestones",
                                        muted=is_muted(mutes.get(who.chat_id, set()), "milestones")))
         return out
@@ -646,11 +646,20 @@ class Reminders:
                         out.append(Upcoming(when, step_title(template, step_id, who.lang), "milestones", "step", None,
                                             is_muted(mutes, "milestones")))
         for row in store.pending_for_chat(db, user_id, ("snooze",)):
-            text = json.loads(row["payload"]).get("text", "")
-            title = _first_bold(text)
+            title = self.title_of_ref(db, row["ref"], who.lang) or _first_bold(json.loads(row["payload"]).get("text", ""))
             out.append(Upcoming(parse_iso(row["due_at"]), title, self.category_of_ref(db, row["ref"]), "snooze"))
         out.sort(key=lambda u: u.due_at)
         return out[:limit]
+
+    def title_of_ref(self, db, ref: str, lang: str) -> str | None:
+        parsed = parse_ref(ref)
+        if parsed and parsed["type"] == "event":
+            event = store.get_event(db, parsed["event_id"])
+            return event.title_in(lang) if event else None
+        if parsed and parsed["type"] == "step":
+            api = self.milestone_api()
+            return api[1](api[2], parsed["step_id"], lang) if api else None
+        return None
 
     def category_of_ref(self, db, ref: str) -> str:
         parsed = parse_ref(ref)

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from telegram.error import TelegramError
+
 from bot import __version__
 from bot.backup import RunLock
 from storage import ops, users
@@ -115,7 +117,7 @@ def startup_fields(services, mode: str) -> dict[str, Any]:
         "schema": schema_version(db),
         "countries": len(services.countries),
         "faq_entries": ops.faq_entry_count(db),
-        "events": events if events is not None else _yaml_event_count(services.config),
+        "events": events if events else _yaml_event_count(services.config),  # first start: table not loaded yet
         "pending_reminders": ops.pending_reminders(db),
     }
 
@@ -152,6 +154,9 @@ def run(application, config, webhook: bool = False) -> int:
         else:
             application.run_polling(allowed_updates=None, drop_pending_updates=False)
         return 0
+    except TelegramError as exc:  # PTB has logged the details (e.g. Telegram unreachable, invalid token)
+        log.error("bot.failed", extra={"mode": mode, "error": str(exc)})
+        return 1
     except Exception:
         log.exception("bot.failed", extra={"mode": mode})
         return 1

@@ -932,10 +932,14 @@ async def button_rate(update: Update, context: Context, who, args: list[str]) ->
     change = await services.store.run(lambda db: hd.change_state(db, qid, "closed", who.user_id, now, expect="resolved", detail="rated"))
     if change.ok:
         await refresh_card(context.bot, services, qid)
-    prompt = await context.bot.send_message(update.effective_chat.id, t(context, who, "hd.comment_prompt", n=qid),
-                                            reply_markup=ForceReply(selective=False))
-    await services.store.run(hd.record_relay, qid, chat_id=update.effective_chat.id, message_id=prompt.message_id,
-                             role="comment_prompt", now=_now(services))
+    # ForceReply opens a reply to the invitation; the reply is recognised through the routing table.
+    prompt = await services.deliverer.send_now(context.bot, kind="hd_comment_ask", ref=str(qid), chat_id=update.effective_chat.id,
+                                               method="sendMessage",
+                                               payload={"text": t(context, who, "hd.comment_prompt", n=qid), "parse_mode": ParseMode.HTML.value,
+                                                        "reply_markup": ForceReply(selective=False).to_dict()})
+    if prompt.status == "sent" and prompt.message_id:
+        await services.store.run(hd.record_relay, qid, chat_id=update.effective_chat.id, message_id=prompt.message_id,
+                                 role="comment_prompt", now=_now(services))
     query = await _get(services, qid)
     await notify_experts(context.bot, services, query, xt(services, "hd.notice_rated", n=qid, score=score), f"rated:{qid}")
 

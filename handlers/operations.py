@@ -53,6 +53,7 @@ async def daily_backup(services) -> backup_mod.BackupResult | None:
     settings = backup_mod.ops_settings(services.config)
     now = services.clock.now()
     try:
+        settings.backup_dir.mkdir(parents=True, exist_ok=True)
         result = await asyncio.to_thread(backup_mod.backup, services.config.db_path, settings.backup_dir, now)
         removed = await asyncio.to_thread(backup_mod.prune, settings.backup_dir, settings.backup_keep)
     except (backup_mod.BackupError, OSError) as exc:
@@ -156,6 +157,9 @@ async def forgetme_command(update: Update, context: Context) -> None:
 
 async def forget_button(update: Update, context: Context) -> None:
     parts = parse_cb(update.callback_query.data, "ops")
+    tg_user = update.effective_user
+    # the names we knew before this update refreshes them: a renamed person is scrubbed under both
+    stored = await svc(context).store.run(users.get_user, tg_user.id)
     who = await person(update, context)
     if not parts or parts[0] not in ("forget", "keep"):
         await answer_button(update, t(context, who, "error.stale_button"))
@@ -174,7 +178,9 @@ async def forget_button(update: Update, context: Context) -> None:
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)
         return
     lang = who.lang  # the user row is about to go: answer in the language we know now
-    result = await services.store.run(_forget_and_log, who.user_id, now, "chat")
+    also = ((stored["first_name"], stored["username"]),) if stored else ()
+    also += ((tg_user.first_name, tg_user.username),)
+    result = await services.store.run(privacy.forget_and_log, who.user_id, now, "chat", also)
     if context.user_data is not None:
         context.user_data.clear()
     if context.chat_data is not None:
@@ -183,17 +189,6 @@ async def forget_button(update: Update, context: Context) -> None:
     await answer_button(update)
     await edit_or_reply(update, context, t(context, lang, "forget.done", rows=result.total))
     raise ApplicationHandlerStop  # nothing else may touch (and so re-create) the user row for this update
-
-
-def _forget_and_log(db, user_id: int, now: dt.datetime, how: str) -> privacy.ForgetResult:
-    result = privacy.forget(db, user_id)
-    ops.log_forget(db, now, how, result.changed)
-    return result
-
-
-def forget_user(db, user_id: int, now: dt.datetime, how: str = "cli") -> privacy.ForgetResult:
-    """The same as /forgetme, for ``ldn-bot user forget ID``."""
-    return _forget_and_log(db, user_id, now, how)
 
 
 def handlers():

@@ -23,11 +23,11 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import broadcast as bc
 from bot.i18n import LANGS, Raw
-from bot.reminders import (CATEGORIES, KIND_CATEGORY, MUTE_CHOICES, Reminders, calendar_file, calendar_selection, format_when,
-                           get_reminders, move_event, offset_label, relative, resolve_timezone, tz_label, user_timezone, zone)
+from bot.reminders import (CATEGORIES, MUTE_CHOICES, Reminders, calendar_file, calendar_selection, format_when, get_reminders,
+                           move_event, relative, resolve_timezone, tz_label, user_timezone)
 from bot.reminders import add_event as add_event_db
 from bot.reminders import cancel_event as cancel_event_db
-from knowledge.events import (KINDS, Event, parse_audience_text, parse_event, parse_local, parse_offset, valid_timezone)
+from knowledge.events import Event, parse_audience_text, parse_event, parse_local
 from knowledge.yamlfile import DataError
 from storage import reminders as store
 from storage import users
@@ -63,7 +63,7 @@ async def on_startup(application) -> None:
     rem = get_reminders(services)
     await rem.ensure_loaded()
     summary = await reminders_tick(application)
-    log.info("reminders.started", extra=summary)
+    log.info("reminders.started", extra={f"tick_{k}": v for k, v in summary.items()})
     await services.store.run(store.expire_drafts, services.clock.now() - dt.timedelta(days=1))
     for row in await services.store.run(store.broadcasts_in, "sending"):
         rem.spawn(run_broadcast(application, row["id"]))
@@ -205,9 +205,7 @@ async def calendar_command(update: Update, context: Context) -> None:
     now = services.clock.now()
     everything = bool(context.args) and context.args[0].lower() == "all"
     lang = who.lang
-    if not is_private(update):
-        if not update.effective_message.text.split()[0].count("@") and update.effective_chat.type != "private":
-            pass
+    if not is_private(update):  # in a group: the whole calendar, in the group's language
         everything = True
         lang = (context.chat_data or {}).get("lang") or who.lang
     events = await services.store.run(store.list_events)
@@ -230,7 +228,7 @@ def _event_line(context: Context, who, event: Event, tz: str | None = None) -> s
     if who.is_secretariat:
         line += " " + t(context, who, "ev.item_audience", audience=event.audience.describe())
     if event.cancelled:
-        line = "<s>" + line + "</s> " + t(context, who, "ev.cancelled_mark")
+        line += " " + t(context, who, "ev.cancelled_mark")
     return line
 
 
@@ -568,9 +566,12 @@ async def broadcast_button(update: Update, context: Context) -> None:
             await update.callback_query.edit_message_reply_markup(reply_markup=None)
         except BadRequest:
             pass
-        message = await context.bot.send_message(who.user_id, t(context, who, "bc.progress", id=broadcast_id, sent=0, total=total,
-                                                                failed=0, blocked=0))
-        await services.store.run(store.set_progress_message, broadcast_id, who.user_id, message.message_id)
+        try:
+            message = await context.bot.send_message(who.user_id, t(context, who, "bc.progress", id=broadcast_id, sent=0, total=total,
+                                                                    failed=0, blocked=0))
+            await services.store.run(store.set_progress_message, broadcast_id, who.user_id, message.message_id)
+        except TelegramError:  # the progress message is a courtesy: the broadcast goes out anyway
+            log.warning("broadcast.progress_message_failed", extra={"broadcast": broadcast_id})
         service(context).spawn(run_broadcast(context.application, broadcast_id))
         return
     await answer_button(update, t(context, who, "error.stale_button"))
@@ -670,6 +671,3 @@ def handlers():
 def commands() -> list[str]:
     return ["reminders", "calendar", "timezone", "events", "broadcast"]
 
-
-__all__ = ["handlers", "on_startup", "reminders_tick", "run_broadcast", "commands", "KINDS", "KIND_CATEGORY", "offset_label",
-           "parse_offset", "valid_timezone", "zone", "store"]

@@ -29,6 +29,7 @@ See :data:`THRESHOLD` for the calibration.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -44,24 +45,28 @@ from knowledge.faq import FaqEntry
 
 MAX_QUERY_CHARS = 300
 """Longer input is cut: nobody types a 300-character FAQ question, and it bounds the work."""
-MAX_TERMS = 32
+MAX_TERMS = 12
 """At most this many distinct trigrams go to FTS5 (the rarest of the query's)."""
+MAX_TRIGRAM_SHARE = 0.05
+"""Trigrams in more than this share of the strings ("ion", "the") are not sent to FTS5:
+they cost most (every row they match is scored) and tell least (low idf)."""
 FTS_LIMIT = 40
 """Entries fetched from FTS5 per query (each with the bm25 of its best string)."""
 CANDIDATES = 15
 """Entries (best by the other two signals) re-scored with rapidfuzz."""
 
-W_COVERAGE = 0.3
-W_BM25 = 0.4
+W_COVERAGE = 0.2
+W_BM25 = 0.3
 W_FUZZY = 0.3
-W_PHRASING = 0.0
+W_PHRASING = 0.2
 FUZZY_GATE = 0.3
+FUZZY_TRUNC = 99
 """The fuzzy signal counts in full only for entries holding at least this share of the
 query's words (coverage); below, proportionally less. Whole-string similarity without
 the query's meaningful words is coincidence (shared glue words, a short phrasing
 partially contained in a long query)."""
 """Weights of the three signals in the merged score (they sum to 1)."""
-ANSWER_WEIGHT = 0.7
+ANSWER_WEIGHT = 0.6
 """A word found only in an answer counts less than one in a question or phrasing."""
 FUZZY_SCORER = fuzz.WRatio
 """rapidfuzz scorer of the fuzzy signal."""
@@ -70,7 +75,7 @@ CJK_UNKNOWN_WEIGHT = 0.5
 BM25_IDEAL = 1.5
 """bm25 of a short string holding every query trigram once, per unit of idf."""
 
-THRESHOLD = 0.36
+THRESHOLD = 0.3
 """Calibrated abstention threshold (see the module docstring)."""
 RELATED_THRESHOLD = 0.3
 """Hits after the first are returned only above this score (and only if the first passed)."""
@@ -301,16 +306,22 @@ FUZZY_CUTOFF = 80
 def terms(folded: str) -> list[tuple[str, str]]:
     """The units matched word against word: content words, and Chinese character bigrams.
 
-    A Chinese run of one character is kept as it is. Order kept, duplicates removed.
+    A lone Chinese character (left between two question words) is too ambiguous to
+    count and is dropped. Order kept, duplicates removed.
     """
     out: dict[tuple[str, str], None] = {}
     for token, script in content_tokens(folded):
-        if script == "cjk" and len(token) > 1:
+        if script == "cjk":
             for i in range(len(token) - 1):
                 out[(token[i : i + 2], script)] = None
         else:
             out[(token, script)] = None
     return list(out)
+
+
+def fuzzy_key(folded: str) -> str:
+    """The string rapidfuzz compares: content words, each cut to :data:`FUZZY_TRUNC` letters."""
+    return " ".join(tok if script == "cjk" else tok[:FUZZY_TRUNC] for tok, script in content_tokens(folded))
 
 
 def _prefix_sim(a: str, b: str) -> float:
@@ -325,6 +336,9 @@ def _prefix_sim(a: str, b: str) -> float:
     if n < PREFIX or n * 2 < longest:
         return 0.0
     return 0.6 + 0.4 * n / longest
+
+
+SCRIPT_LANGS = {"latin": ("en", "fr", "es"), "cyrillic": ("ru",), "arabic": ("ar",), "cjk": ("zh",)}
 
 
 def weights(script: str) -> tuple[float, float, float, float]:
@@ -377,12 +391,12 @@ class _Index:
         doc_freq: Counter = Counter()  # entries containing the word
         tri_freq: Counter = Counter()  # strings containing the trigram (as FTS5 counts)
         strings = 0
-        self.questions: list[dict[str, list[str]]] = []  # entry -> script -> processed questions
+        self.questions: list[dict[str, list[str]]] = []  # entry -> language -> processed questions
         self.phrasings: list[tuple[int, tuple[str, ...]]] = []  # (entry, words) per question/phrasing
         phrase_postings: dict[str, list[int]] = {}
         for i, entry in enumerate(entries):
             words_of_entry: set[str] = set()
-            per_script: dict[str, list[str]] = {}
+            per_lang: dict[str, list[str]] = {}
             for lang, text in entry.texts.items():
                 for field, s in [(0, q) for q in text.questions()] + [(1, text.a)]:
                     folded = fold(s)
@@ -398,12 +412,11 @@ class _Index:
                         for word, _script in words:
                             phrase_postings.setdefault(word, []).append(pid)
                     if field == 0:
-                        key = " ".join(tok for tok, _ in content_tokens(folded))
-                        script = dominant_script(folded)
-                        if key and key not in per_script.get(script, ()):
-                            per_script.setdefault(script, []).append(key)
+                        key = fuzzy_key(folded)
+                        if key and key not in per_lang.get(lang, ()):
+                            per_lang.setdefault(lang, []).append(key)
             doc_freq.update(words_of_entry)
-            self.questions.append(per_script)
+            self.questions.append(per_lang)
         self.postings = {word: tuple(sorted(refs)) for word, refs in postings.items()}
         n = max(len(entries), 1)
         self.idf = {word: math.log(1 + n / df) for word, df in doc_freq.items()}
@@ -466,6 +479,22 @@ class _Index:
         return max(1e-6, math.log((self.strings - n + 0.5) / (n + 0.5)))
 
 
+_INDEX_CACHE: dict[str, "_Index"] = {}
+
+
+def _index_for(entries: list[FaqEntry]) -> "_Index":
+    """The index of ``entries``, shared by every engine in the process that serves the same
+    content (each test's fresh database, a restart of the Application in the console)."""
+    digest = hashlib.sha256(repr([(e.id, e.topic, e.source, e.origin, sorted(e.texts.items())) for e in entries]).encode()).hexdigest()
+    index = _INDEX_CACHE.get(digest)
+    if index is None:
+        index = _Index(entries)
+        if len(_INDEX_CACHE) >= 4:
+            _INDEX_CACHE.clear()
+        _INDEX_CACHE[digest] = index
+    return index
+
+
 class FaqSearch:
     """Hybrid FAQ search over the entries in the database.
 
@@ -495,7 +524,7 @@ class FaqSearch:
         version = store.knowledge_version(self.db)
         if version == self.version:
             return False
-        self._index = _Index(store.read_entries(self.db))
+        self._index = _index_for(store.read_entries(self.db))
         self.version = version
         return True
 
@@ -520,8 +549,9 @@ class FaqSearch:
 
     # -- signals --------------------------------------------------------------------------
 
-    def _coverage(self, words: list[tuple[str, str]]) -> tuple[dict[int, float], dict[int, float]]:
-        """Two word-level signals per entry: ``(coverage, phrasing)``.
+    def _coverage(self, words: list[tuple[str, str]]) -> tuple[dict[int, float], dict[int, float], dict[int, str]]:
+        """Two word-level signals per entry, and the language it matched best in:
+        ``(coverage, phrasing, language)``.
 
         *coverage*: idf-weighted share of the query's words found in the entry (best
         language). A word found in a question or phrasing counts fully, in the answer
@@ -575,12 +605,14 @@ class FaqSearch:
                 recall[pid] = recall.get(pid, 0.0) + weight * sim
                 precision[pid] = precision.get(pid, 0.0) + own
         if total <= 0:
-            return {}, {}
+            return {}, {}, {}
         coverage: dict[int, float] = {}
-        for (entry, _lang), value in best.items():
+        langs: dict[int, str] = {}
+        for (entry, lang), value in best.items():
             value /= total
             if value > coverage.get(entry, 0.0):
                 coverage[entry] = value
+                langs[entry] = lang
         phrasing: dict[int, float] = {}
         for pid, r in recall.items():
             r /= total
@@ -589,7 +621,7 @@ class FaqSearch:
             entry = index.phrasings[pid][0]
             if f1 > phrasing.get(entry, 0.0):
                 phrasing[entry] = f1
-        return coverage, phrasing
+        return coverage, phrasing, langs
 
     def _bm25(self, words: list[tuple[str, str]]) -> dict[int, float]:
         """Entry -> FTS5 bm25 of its best string, divided by the bm25 of an ideal match.
@@ -610,7 +642,8 @@ class FaqSearch:
                 seen[tri] = None
         weights = [(index.trigram_idf(t), t) for t in list(seen)[: MAX_TERMS * 2]]
         ideal = sum(w for w, _ in weights) * BM25_IDEAL
-        known = sorted((w, t) for w, t in weights if t in index.tri_freq)
+        common = index.strings * MAX_TRIGRAM_SHARE
+        known = sorted((w, t) for w, t in weights if 0 < index.tri_freq.get(t, 0) <= common)
         if not known or ideal <= 0:
             return {}
         match = " OR ".join(_fts_quote(t) for _, t in known[-MAX_TERMS:])
@@ -621,27 +654,28 @@ class FaqSearch:
                 result[entry] = min(1.0, -rank / ideal)
         return result
 
-    def _fuzzy(self, folded: str, candidates: Iterable[int]) -> dict[int, float]:
-        """Entry -> best ``fuzz.WRatio`` (0..1) of the query against its questions and
-        phrasings in the query's script (pre-processed once: folded, stopwords removed)."""
+    def _fuzzy(self, folded: str, candidates: Iterable[int], langs: dict[int, str]) -> dict[int, float]:
+        """Entry -> best ``FUZZY_SCORER`` (0..1) of the query against the entry's questions
+        and phrasings (pre-processed once: folded, stopwords removed) in the language
+        the query matched best (``langs``), else in the languages of the query's script."""
         index = self._index
-        tokens = content_tokens(folded)
-        scripts = {s for _, s in tokens if s != "other"} or {dominant_script(folded)}
-        result: dict[int, float] = {}
-        for script in scripts:
-            key = " ".join(tok for tok, s in tokens if s in (script, "other"))
-            if not key:
-                continue
-            choices: list[str] = []
-            owners: list[int] = []
-            for entry in candidates:
-                for s in index.questions[entry].get(script, ()):
+        key = fuzzy_key(folded)
+        if not key:
+            return {}
+        fallback = SCRIPT_LANGS.get(dominant_script(folded), ())
+        choices: list[str] = []
+        owners: list[int] = []
+        for entry in candidates:
+            per_lang = index.questions[entry]
+            for lang in (langs[entry],) if entry in langs else fallback:
+                for s in per_lang.get(lang, ()):
                     choices.append(s)
                     owners.append(entry)
-            for _choice, score, pos in process.extract(key, choices, scorer=FUZZY_SCORER, processor=None, limit=None):
-                value = score / 100.0
-                if value > result.get(owners[pos], 0.0):
-                    result[owners[pos]] = value
+        result: dict[int, float] = {}
+        for _choice, score, pos in process.extract(key, choices, scorer=FUZZY_SCORER, processor=None, limit=None):
+            value = score / 100.0
+            if value > result.get(owners[pos], 0.0):
+                result[owners[pos]] = value
         return result
 
     # -- ranking --------------------------------------------------------------------------
@@ -655,7 +689,7 @@ class FaqSearch:
         words = terms(folded)
         if not words:
             return []
-        coverage, phrasing = self._coverage(words)
+        coverage, phrasing, langs = self._coverage(words)
         lexical = self._bm25(content_tokens(folded))
         wc, wp, wb, wf = weights(dominant_script(folded))
         prelim = {
@@ -663,7 +697,7 @@ class FaqSearch:
             for e in {*coverage, *lexical}
         }
         candidates = sorted(prelim, key=prelim.get, reverse=True)[:CANDIDATES]
-        fuzzy = self._fuzzy(folded, candidates)
+        fuzzy = self._fuzzy(folded, candidates, langs)
         out = []
         for e in candidates:
             f, c = fuzzy.get(e, 0.0), coverage.get(e, 0.0)

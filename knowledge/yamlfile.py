@@ -88,9 +88,33 @@ def load_text(text: str, filename: str = "<string>") -> Any:
         raise DataError([Problem(filename, 1, f"invalid YAML: {exc}")]) from None
 
 
+_CACHE: dict[tuple, Any] = {}
+
+
 def load_file(path: str | Path) -> Any:
-    """Read and parse one YAML file; unreadable or non-UTF-8 files are reported as problems."""
+    """Read and parse one YAML file; unreadable or non-UTF-8 files are reported as problems.
+
+    Parsed files are memoised by (path, size, mtime): the same data files are read by every
+    Application a process builds (tests, console restarts). Callers treat the result as
+    read-only.
+    """
     path = Path(path)
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _CACHE:
+        return _CACHE[key]
+    data = _load_file_uncached(path)
+    if key is not None:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = data
+    return data
+
+
+def _load_file_uncached(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -49,7 +49,9 @@ class Personal:
     delete: tuple[str, ...] = ()               # rows where one of these columns is the person are deleted
     scrub: tuple[str, ...] = ()                # free-text columns scrubbed in the rows that concern the person
     json_scrub: tuple[str, ...] = ()           # JSON columns: string values scrubbed
-    link: str | None = None                    # more rows that concern the person (SQL, params :uid :uid_s :name)
+    key_scrub: tuple[str, ...] = ()            # key columns (part of a UNIQUE key): mentions become "[removed#rowid]"
+    link: str | None = None                    # more rows that concern the person (SQL, params :uid :uid_s)
+    anywhere: bool = False                     # scrub every row that mentions the person (messages sent to others)
 
 
 USER_QUERIES = "query_id IN (SELECT id FROM queries WHERE asker_id = :uid)"
@@ -62,15 +64,15 @@ REGISTRY: tuple[Personal, ...] = (
     Personal("invites", "roles", "invitations: who created and who used each one",
              ids={"used_by": NULL, "created_by": NULL}),
     Personal("deliveries", "messages", "the ledger of messages the bot sent, so none is sent twice",
-             delete=("chat_id",), json_scrub=("payload",),
-             link="instr(payload, :uid_s) > 0 OR (length(:name) >= 3 AND instr(lower(payload), lower(:name)) > 0)"),
+             delete=("chat_id",), scrub=("error",), json_scrub=("payload",), key_scrub=("ref",), anywhere=True),
     # knowledge (m0002)
     Personal("faq_misses", "faq", "questions the FAQ could not answer, so the secretariat can add answers",
              ids={"user_id": NULL}, scrub=("query",)),
     Personal("faq_feedback", "faq", "'helpful / not helpful' votes on FAQ answers",
              ids={"user_id": NULL}, scrub=("query",)),
     Personal("faq_drafts", "faq", "helpdesk answers proposed as FAQ entries",
-             ids={"created_by": NULL, "decided_by": NULL}, scrub=("texts",)),
+             ids={"created_by": NULL, "decided_by": NULL}, json_scrub=("texts",),
+             link="ref IN (SELECT 'query:' || id FROM queries WHERE asker_id = :uid)"),
     # helpdesk (m0003)
     Personal("queries", "queries", "your questions to the experts and their handling (kept anonymised: text and country)",
              ids={"asker_id": ZERO, "assignee_id": NULL, "first_response_by": NULL}, scrub=("text",)),
@@ -150,20 +152,28 @@ class Identity:
 
     @property
     def params(self) -> dict[str, Any]:
-        name = self.names[0] if self.names else ""
-        return {"uid": self.user_id, "uid_s": str(self.user_id), "name": name}
+        return {"uid": self.user_id, "uid_s": str(self.user_id)}
+
+    @property
+    def terms(self) -> list[str]:
+        """What identifies the person in free text: names, @username, the id."""
+        return [*self.names, str(self.user_id)]
 
 
-def identity(db, user_id: int) -> Identity:
-    names: list[str] = []
+def identity(db, user_id: int, also: tuple[tuple[str | None, str | None], ...] = ()) -> Identity:
+    """The person's names as stored, plus ``also`` ((first_name, username) pairs known otherwise)."""
+    pairs = list(also)
     row = db.execute("SELECT first_name, username FROM users WHERE user_id = ?", [user_id]).fetchone()
     if row:
-        first, username = row
-        if first and len(first.strip()) >= 2:
+        pairs.insert(0, (row[0], row[1]))
+    names: list[str] = []
+    for first, username in pairs:
+        if first and len(first.strip()) >= 2 and first.strip() not in names:
             names.append(first.strip())
         if username:
-            names.append("@" + username.lstrip("@"))
-            names.append(username.lstrip("@"))
+            for form in ("@" + username.lstrip("@"), username.lstrip("@")):
+                if form not in names:
+                    names.append(form)
     return Identity(user_id, names)
 
 
@@ -241,11 +251,14 @@ class ForgetResult:
             self.changed[table] = self.changed.get(table, 0) + n
 
 
-def forget(db, user_id: int) -> ForgetResult:
-    """Delete or anonymise everything about ``user_id`` (see the module docstring). Idempotent."""
+def forget(db, user_id: int, also: tuple[tuple[str | None, str | None], ...] = ()) -> ForgetResult:
+    """Delete or anonymise everything about ``user_id`` (see the module docstring). Idempotent.
+
+    ``also``: other (first_name, username) pairs of the person (e.g. the stored name before a rename).
+    """
     result = ForgetResult()
     with transaction(db):
-        ident = identity(db, user_id)
+        ident = identity(db, user_id, also)
         pattern = _pattern(ident)
         params = ident.params
         present = _tables(db)
@@ -258,20 +271,26 @@ def forget(db, user_id: int) -> ForgetResult:
                 id_cols = [c for c in (*entry.delete, *entry.ids) if c in cols and entry.ids.get(c) != TEXT_ID]
                 text_cols = [c for c in entry.scrub if c in cols]
                 json_cols = [c for c in entry.json_scrub if c in cols]
-                link = entry.link
+                key_cols = [c for c in entry.key_scrub if c in cols]
+                link, anywhere = entry.link, entry.anywhere
             else:  # unregistered table: scrub its text columns in the rows that point at the person
                 id_cols = [c for c, info in cols.items() if _looks_like_id(c, info)]
                 text_cols = [c for c, info in cols.items() if "CHAR" in info["type"] or "TEXT" in info["type"] or info["type"] == ""]
-                json_cols = []
-                link = None
-            if not (text_cols or json_cols):
+                json_cols, key_cols, link, anywhere = [], [], None, False
+            scrubbed = text_cols + json_cols + key_cols
+            if not scrubbed:
                 continue
             conds = [f'"{c}" = :uid' for c in id_cols]
             if link:
                 conds.append(f"({link})")
+            if anywhere:  # any row whose text mentions a name or the id (cheap prefilter; the regex decides)
+                for i, term in enumerate(ident.terms):
+                    params[f"t{i}"] = term.lower()
+                    conds.extend(f'instr(lower("{c}"), :t{i}) > 0' for c in scrubbed)
             if not conds:
                 continue
-            result.add(table, _scrub_rows(db, table, " OR ".join(conds), params, text_cols, json_cols, pattern, user_id))
+            result.add(table, _scrub_rows(db, table, " OR ".join(conds), params, text_cols, json_cols, key_cols,
+                                          pattern, user_id))
         # 2. registered id columns
         for entry in REGISTRY:
             if entry.table not in columns:
@@ -314,6 +333,17 @@ _PERSON_WORDS = ("user", "chat", "member", "asker", "author", "actor", "assignee
                  "expert", "owner", "person", "voter", "rater", "muted", "subscriber")
 
 
+def forget_and_log(db, user_id: int, now: dt.datetime, how: str,
+                   also: tuple[tuple[str | None, str | None], ...] = ()) -> ForgetResult:
+    """:func:`forget`, then a ``privacy_log`` row (when, how, row counts; never whose). ``how``: chat | cli."""
+    from storage import ops
+
+    with transaction(db):
+        result = forget(db, user_id, also)
+        ops.log_forget(db, now, how, result.changed)
+    return result
+
+
 def _looks_like_id(name: str, info: dict | None = None) -> bool:
     """A column that may hold a Telegram user or chat id (by its name)."""
     name = name.lower()
@@ -323,15 +353,18 @@ def _looks_like_id(name: str, info: dict | None = None) -> bool:
     return name.endswith("_by") or any(word in name for word in _PERSON_WORDS)
 
 
-def _scrub_rows(db, table: str, where: str, params: dict, text_cols: list[str], json_cols: list[str], pattern,
-                user_id: int) -> int:
-    cols = text_cols + json_cols
+def _scrub_rows(db, table: str, where: str, params: dict, text_cols: list[str], json_cols: list[str],
+                key_cols: list[str], pattern, user_id: int) -> int:
+    cols = text_cols + json_cols + key_cols
     select = ", ".join(f'"{c}"' for c in cols)
     changed = 0
+    n_text, n_json = len(text_cols), len(json_cols)
     for row in db.execute(f'SELECT rowid, {select} FROM "{table}" WHERE {where}', params).fetchall():
         rowid, values = row[0], list(row[1:])
-        new = [scrub_text(v, pattern) for v in values[: len(text_cols)]]
-        new += [_scrub_json(v, pattern, user_id) for v in values[len(text_cols):]]
+        new = [scrub_text(v, pattern) for v in values[:n_text]]
+        new += [_scrub_json(v, pattern, user_id) for v in values[n_text:n_text + n_json]]
+        # a key must stay unique: the mention becomes a replacement no other row can have
+        new += [pattern.sub(f"[removed#{rowid}]", v) if isinstance(v, str) else v for v in values[n_text + n_json:]]
         if new != values:
             sets = ", ".join(f'"{c}" = ?' for c in cols)
             db.execute(f'UPDATE "{table}" SET {sets} WHERE rowid = ?', [*new, rowid])
@@ -353,13 +386,19 @@ def _clear_column(db, table: str, col: dict, user_id: int) -> int:
         return db.execute(f'DELETE FROM "{table}" WHERE {where}', args).rowcount
 
 
-def leftovers(db, user_id: int, names: list[str]) -> list[str]:
-    """Every ``table.column`` that still holds the id or one of the names (for tests and checks)."""
+def leftovers(db, user_id: int, names: list[str], *, person_columns_only: bool = False) -> list[str]:
+    """Every ``table.column`` that still holds the id or one of the names (for tests and checks).
+
+    ``person_columns_only``: look only at columns that may hold a person (a small id like 800
+    may otherwise equal some unrelated row number).
+    """
     found = []
     words = [n for n in names if n]
     for table in _tables(db):
         for col in _columns(db, table):
             name = col["name"]
+            if person_columns_only and not _looks_like_id(name, col):
+                continue
             rows = db.execute(f'SELECT "{name}" FROM "{table}" WHERE "{name}" IS NOT NULL').fetchall()
             for (value,) in rows:
                 if value == user_id or value == str(user_id):

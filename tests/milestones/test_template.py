@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 
 import pytest
 
@@ -109,3 +108,14 @@ def test_configured_default_due_replaces_the_templates(tmp_path):
     bad = config_from_text("milestones:\n  default_due:\n    nonsense: 2018-07-31\n")
     with pytest.raises(DataError):
         load_template(bad)
+
+
+def test_the_2018_report_follows_the_configured_reporting_deadline():
+    from bot.milestones import load_template
+
+    cfg = config_from_text("reminders:\n  reporting_deadline: 2018-04-30T12:00:00Z\n")
+    assert load_template(cfg).get("national_report_2018").due == dt.date(2018, 4, 30)
+    both = config_from_text("reminders:\n  reporting_deadline: 2018-04-30T12:00:00Z\n"
+                            "milestones:\n  default_due:\n    national_report_2018: 2018-06-30\n")
+    assert load_template(both).get("national_report_2018").due == dt.date(2018, 6, 30)  # the explicit setting wins
+    assert load_template(config_from_text("")).get("national_report_2018").due == dt.date(2018, 3, 31)

@@ -1,0 +1,41 @@
+# ldn-bot: the LDN TSP Telegram bot. Small image, runs as a non-root user, database on a volume.
+#
+#   docker build -t ldn-bot .
+#   docker run -d --name ldn-bot --restart unless-stopped \
+#     -e TELEGRAM_BOT_TOKEN=123456:ABC... -e LDN_SECRETARIAT_IDS=11111111 \
+#     -v ldn-data:/data ldn-bot
+#
+# Webhook mode: add  -e LDN_WEBHOOK_SECRET=... -e LDN_CFG__TELEGRAM__WEBHOOK__URL=https://bot.example.org/telegram
+# -p 127.0.0.1:8443:8443  and the command  run --webhook  (TLS is terminated by a reverse proxy in front).
+# A config file: -v /etc/ldn-bot/config.yaml:/config/config.yaml:ro  and  run --config /config/config.yaml
+# Operator commands run in the same container: docker exec ldn-bot ldn-bot status | backup | export ...
+
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY handlers ./handlers
+COPY storage ./storage
+COPY knowledge ./knowledge
+# the webhooks extra adds tornado (PTB's webhook server); the dashboard is not installed in the image
+RUN pip install --prefix=/install ".[webhooks]"
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    LDN_DB=/data/ldn.db
+RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin ldn \
+ && mkdir -p /data && chown ldn:ldn /data && chmod 700 /data
+COPY --from=build /install /usr/local
+WORKDIR /data
+USER ldn
+# the database (ldn.db, its -wal/-shm and .lock files) and the daily backups (/data/backups)
+VOLUME ["/data"]
+# webhook mode only (telegram.webhook.port)
+EXPOSE 8443
+# healthy while the bot runs with a fresh heartbeat (it writes one every minute)
+HEALTHCHECK --interval=2m --timeout=20s --start-period=2m --retries=3 CMD ["ldn-bot", "status", "--check"]
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["ldn-bot"]
+CMD ["run"]
