@@ -199,7 +199,7 @@ class LimitedBotAPI:
 
 
 async def run(recipients: int = 500, mode: str = "broadcast", groups: int = 0, chaos: float = 0.0, timeout: float = 180.0,
-              quiet: bool = False) -> dict:
+              quiet: bool = False, retry_base_delay: float = 1.0) -> dict:
     """Fan one message out to ``recipients`` users (+ ``groups`` linked groups); return the figures."""
     from bot import broadcast as bc
     from bot.app import build_application
@@ -214,7 +214,7 @@ async def run(recipients: int = 500, mode: str = "broadcast", groups: int = 0, c
     try:
         config = config_from_text("").with_overrides(
             telegram={"api_base_url": server.base_url}, storage={"path": str(Path(tmp.name) / "bench.db")},
-            roles={"secretariat": [SECRETARIAT]}, reminders={"concurrency": 16})
+            roles={"secretariat": [SECRETARIAT]}, reminders={"concurrency": 16}, delivery={"base_delay": retry_base_delay})
         config = dataclasses.replace(config, token=TOKEN)
         clock = FakeClock("2016-09-01T08:00:00Z")
         application = build_application(config, clock=clock, rate_limit=True)

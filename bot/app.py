@@ -128,7 +128,8 @@ async def _post_shutdown(application: Application) -> None:
     _ = services
 
 
-COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "language", "whoami"]
+COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",
+                    "language", "whoami"]
 COMMANDS_GROUP = ["faq", "ask", "help"]
 COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "events", "broadcast", "invite", "gaps", "status", "help"]
 

@@ -93,7 +93,7 @@ def recipients(db, services, segment: Segment) -> list[Recipient]:
     out: list[Recipient] = []
     if segment.kind == "groups":
         seen: set[int] = set()
-        for group in reminders.groups_for_countries(db, list(segment.countries), service.settings.group_kind):
+        for group in reminders.groups_for_countries(db, list(segment.countries), "broadcast"):
             chat_id = int(group["chat_id"])
             if chat_id not in seen:
                 seen.add(chat_id)

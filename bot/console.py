@@ -24,6 +24,13 @@ def plain(text: str) -> str:
     return html.unescape(_TAG.sub("", text))
 
 
+def _file_name(upload) -> str:
+    """PTB gives multipart files as (filename, content, mime) tuples."""
+    if isinstance(upload, tuple) and upload:
+        return str(upload[0])
+    return getattr(upload, "filename", None) or "file"
+
+
 class Console:
     def __init__(self, config: Config, user_id: int = 1001, lang: str = "en", out: TextIO = sys.stdout, name: str = "Amina"):
         self.api = OfflineBotAPI(bot_username=config.bot_username)
@@ -58,7 +65,7 @@ class Console:
             if call.method in ("sendMessage", "editMessageText"):
                 self.out.write("\n" + plain(call.text) + "\n")
             elif call.method in ("sendDocument", "sendPhoto"):
-                name = next(iter(call.files.values())).filename if call.files else "file"
+                name = _file_name(next(iter(call.files.values()))) if call.files else "file"
                 self.out.write(f"\n[{call.method[4:].lower()}: {name}] {plain(call.text)}\n")
             elif call.method == "answerCallbackQuery" and call.params.get("text"):
                 self.out.write(f"  ({plain(call.params['text'])})\n")

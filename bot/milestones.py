@@ -421,10 +421,27 @@ def _evidence_cell(kind: str | None, value: str | None) -> str:
     return value if kind == "link" else f"{kind}:{value}"
 
 
-def export_milestones_csv(db, template: Template, registry) -> str:
-    """Every country and step as CSV (columns :data:`CSV_COLUMNS`), the effective due date included."""
-    now = dt.datetime.now(dt.timezone.utc)  # only used for "overdue", which the CSV does not show
-    states = all_states(db, template, registry, now)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe_cell(text: str | None) -> str:
+    """A note as a spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '."""
+    text = text or ""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _unsafe_cell(text: str) -> str:
+    """Inverse of :func:`_safe_cell` on import."""
+    return text[1:] if text.startswith("'") and text[1:2] and text[1:].startswith(_FORMULA_START) else text
+
+
+def export_milestones_csv(db, template: Template, registry, now: dt.datetime | None = None) -> str:
+    """Every country and step as CSV (columns :data:`CSV_COLUMNS`), the effective due date included.
+
+    Notes that start like a spreadsheet formula (``=``, ``+``, ``-``, ``@``) are written with a
+    leading ``'`` (so a spreadsheet shows them as text); the import removes it again.
+    """
+    states = all_states(db, template, registry, now or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
     names = store.user_names(db, [s.changed_by for steps in states.values() for s in steps])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -437,7 +454,7 @@ def export_milestones_csv(db, template: Template, registry) -> str:
             else:
                 who = s.changed_via or ""
             writer.writerow([iso3, country, s.step.id, s.status, s.status_date.isoformat() if s.status_date else "",
-                             s.note or "", _evidence_cell(s.evidence_kind, s.evidence), s.due.isoformat(),
+                             _safe_cell(s.note), _evidence_cell(s.evidence_kind, s.evidence), s.due.isoformat(),
                              who, s.changed_at or ""])
     return out.getvalue()
 
@@ -599,7 +616,7 @@ def import_milestones_csv(db, template: Template, registry, text: str, now: dt.d
                 problems.append(f"date {row['date']!r} is not a date (YYYY-MM-DD)")
             elif iso3 and date > local_today(registry, iso3, now):
                 problems.append(f"date {date} is in the future")
-        note = row.get("note") or ""
+        note = _unsafe_cell(row.get("note") or "") if (row.get("note") or "") != CLEAR else CLEAR
         if len(note) > NOTE_LIMIT:
             problems.append(f"note is longer than {NOTE_LIMIT} characters")
         evidence = row.get("evidence") or ""

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.clock import parse_instant
 from bot.i18n import LANGS, Raw
 from bot.roles import effective_role
-from knowledge.events import (REPORTING_EVENT_ID, Event, EventSet, apply_reporting_deadline, canonical_offsets,
+from knowledge.events import (Event, EventSet, apply_reporting_deadline, canonical_offsets,
                               format_offset, load_events, parse_offset)
 from knowledge.yamlfile import DataError, Problem
 from storage import deliveries, users
@@ -61,7 +61,6 @@ DEFAULTS: dict[str, Any] = {
     "overdue_every": "7d",                  # nudge while a step is overdue
     "milestone_hour": 9,                    # local hour (country's zone) of milestone reminders
     "concurrency": 8,                       # parallel sends (Telegram's limits are applied by the rate limiter)
-    "group_kind": "peer",                   # kind of linked groups that get event reminders
 }
 
 
@@ -82,7 +81,6 @@ class Settings:
     overdue_every: dt.timedelta = dt.timedelta(days=7)
     milestone_hour: int = 9
     concurrency: int = 8
-    group_kind: str = "peer"
 
     @classmethod
     def from_section(cls, section: dict | None, where: str = "config.yaml") -> "Settings":
@@ -123,7 +121,6 @@ class Settings:
                     raise ValueError
             except (TypeError, ValueError):
                 bad(key, f"{raw[key]!r} is out of range")
-        values["group_kind"] = str(raw.get("group_kind") or "peer")
         if problems:
             raise DataError(problems)
         return cls(**values)
@@ -441,7 +438,8 @@ class Reminders:
             out.append(who)
         if audience.role is None:
             iso3s = sorted(countries) if countries is not None else [c.iso3 for c in self.countries]
-            for group in groups_for_countries(db, iso3s, self.settings.group_kind):
+            # the groups feature applies each group's switches for this kind (workshops, milestones, deadlines)
+            for group in groups_for_countries(db, iso3s, KIND_CATEGORY.get(event.kind, "workshops")):
                 chat_id = int(group["chat_id"])
                 if chat_id in seen:
                     continue
@@ -863,10 +861,6 @@ def cancel_event(db, event_id: str, now: dt.datetime, by: int | None, expect_ver
         store.cancel_pending_for_event(db, event_id)
         store.log_event(db, event_id, "cancelled", by, now, {"via": "chat"})
     return cancelled
-
-
-def is_reporting_event(event: Event) -> bool:
-    return event.id == REPORTING_EVENT_ID
 
 
 def get_reminders(services) -> Reminders:

@@ -1110,7 +1110,7 @@ async def show_query(update: Update, context: Context, who, query: dict) -> None
             continue
         if row["role"] == "expert":
             author = _name_of(names.get(row.get("author_id"))) if who.is_expert else t(context, who, "hd.role.expert")
-            if who.is_expert and row.get("delivery_status") in ("blocked", "failed", "held"):
+            if who.is_expert and row.get("delivery_status") in ("blocked", "failed", "held", "undeliverable"):
                 author += " " + t(context, who, f"hd.delivery.{row['delivery_status']}")
         else:
             author = t(context, who, "hd.role.asker")
@@ -1559,15 +1559,23 @@ async def _do_action(bot, services, action: hd.Action, now: dt.datetime) -> bool
     return False
 
 
+def _retryable(ledger: dict) -> bool:
+    return ((ledger.get("error") or "").startswith(TRANSIENT_PREFIXES)
+            and (ledger.get("attempts") or 0) < MAX_RELAY_RETRIES)
+
+
 async def _retry_relays(bot, services) -> int:
-    """Expert replies and follow-ups that failed on a transient error (429, 5xx, timeout): try again."""
+    """Expert replies and follow-ups that failed on a transient error (429, 5xx, timeout): try again.
+
+    A message that can never go (400, too many attempts) is marked ``undeliverable`` and
+    stays readable in /query N; one sent or in doubt after a crash is never sent again.
+    """
     retried = 0
-    rows = await services.store.run(store.undelivered_expert_messages)
-    for row in rows:
+    for row in await services.store.run(store.undelivered_expert_messages):
         ledger = await services.store.run(store.delivery_for, "answer", f"{row['chat_id']}:{row['message_id']}")
-        if not ledger or ledger["status"] != "failed" or not (ledger.get("error") or "").startswith(TRANSIENT_PREFIXES):
-            continue
-        if (ledger.get("attempts") or 0) >= MAX_RELAY_RETRIES:
+        if ledger is None or ledger["status"] != "failed" or not _retryable(ledger):
+            final = {"sent": "sent", "blocked": "blocked", "uncertain": "held"}.get((ledger or {}).get("status"), "undeliverable")
+            await services.store.run(store.set_delivery_status, row["chat_id"], row["message_id"], final)
             continue
         if not await services.store.run(store.requeue_delivery, ledger["id"]):
             continue
@@ -1584,18 +1592,18 @@ async def _retry_relays(bot, services) -> int:
         elif status == "blocked":
             await notify_experts(bot, services, query, xt(services, "hd.notice_blocked", n=query["id"]),
                                  f"blocked:{row['chat_id']}:{row['message_id']}")
-    for query in await services.store.run(store.in_states, ["new", "open", "pending", "resolved"]):
-        if not query.get("posted_at"):
+    queries: dict[int, dict] = {}
+    for row in await services.store.run(store.pending_followups):
+        ledger = await services.store.run(store.delivery_for, "hd_followup", f"{row['chat_id']}:{row['message_id']}")
+        if ledger is not None and ledger["status"] == "failed" and _retryable(ledger):
+            await services.store.run(store.requeue_delivery, ledger["id"])
+        elif ledger is not None and ledger["status"] != "pending":
+            final = {"sent": "sent", "uncertain": "held"}.get(ledger["status"], "undeliverable")
+            await services.store.run(store.set_delivery_status, row["chat_id"], row["message_id"], final)
             continue
-        for row in await services.store.run(store.messages, query["id"], ["asker"]):
-            if row.get("delivery_status") != "pending":
-                continue
-            ledger = await services.store.run(store.delivery_for, "hd_followup", f"{row['chat_id']}:{row['message_id']}")
-            if ledger and ledger["status"] == "failed" and (ledger.get("error") or "").startswith(TRANSIENT_PREFIXES) \
-                    and (ledger.get("attempts") or 0) < MAX_RELAY_RETRIES:
-                await services.store.run(store.requeue_delivery, ledger["id"])
-            if ledger is None or ledger["status"] in ("failed", "pending"):
-                await _relay_followup(bot, services, query, row)
+        if row["query_id"] not in queries:
+            queries[row["query_id"]] = await _get(services, row["query_id"])
+        await _relay_followup(bot, services, queries[row["query_id"]], row)
     return retried
 
 

@@ -187,8 +187,11 @@ async def timezone_command(update: Update, context: Context) -> None:
         return
     name, suggestions = resolve_timezone(value)
     if name is None:
-        hint = ", ".join(f"<code>{html.escape(s)}</code>" for s in suggestions) or "—"
-        await reply(update, context, t(context, who, "tz.unknown", value=value[:60], suggestions=Raw(hint)))
+        text = t(context, who, "tz.unknown", value=value[:60])
+        if suggestions:
+            hint = ", ".join(f"<code>{html.escape(s)}</code>" for s in suggestions)
+            text += "\n" + t(context, who, "tz.suggest", suggestions=Raw(hint))
+        await reply(update, context, text)
         return
     await services.store.run(users.set_timezone, who.user_id, name, now)
     forget_cached_person(context)

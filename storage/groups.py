@@ -55,14 +55,16 @@ def record_group(db, chat_id: int, *, title: str | None, chat_type: str | None, 
 
 def touch_group(db, chat_id: int, *, title: str | None, chat_type: str | None, lang: str | None,
                 now: dt.datetime) -> dict:
-    """A group we hear from but have no row for (the bot was added before this feature
-    existed): create it. An existing row is returned unchanged, except a changed title."""
+    """A group we hear from: create its row if the bot was added before this feature existed;
+    otherwise keep it, with a changed title updated. Only a member receives a group's updates,
+    so a row marked inactive (e.g. after a stray 403) is active again."""
     row = get_group(db, chat_id)
     if row is None:
         return record_group(db, chat_id, title=title, chat_type=chat_type, lang=lang, added_by=None, now=now)
-    if title and row.get("title") != title:
-        db.execute("UPDATE group_chats SET title = ?, updated_at = ? WHERE chat_id = ?", [title, _now(now), int(chat_id)])
-        row["title"] = title
+    if (title and row.get("title") != title) or not row.get("active"):
+        db.execute("UPDATE group_chats SET title = ?, active = 1, updated_at = ? WHERE chat_id = ?",
+                   [title or row.get("title"), _now(now), int(chat_id)])
+        row["title"], row["active"] = title or row.get("title"), 1
     return row
 
 

@@ -233,6 +233,13 @@ def set_delivery_status(db, chat_id: int, message_id: int, status: str) -> None:
     db.execute("UPDATE query_messages SET delivery_status = ? WHERE chat_id = ? AND message_id = ?", [status, chat_id, message_id])
 
 
+def pending_followups(db, limit: int = 100) -> list[dict]:
+    """The asker's follow-ups not yet copied to the experts' chat, of queries already posted there."""
+    return _rows(db, """SELECT m.* FROM query_messages m JOIN queries q ON q.id = m.query_id
+                        WHERE m.role = 'asker' AND m.delivery_status = 'pending' AND q.posted_at IS NOT NULL
+                        ORDER BY m.id LIMIT ?""", [limit])
+
+
 def undelivered_expert_messages(db, limit: int = 50) -> list[dict]:
     return _rows(db, "SELECT * FROM query_messages WHERE role = 'expert' AND delivery_status = 'failed' ORDER BY id LIMIT ?", [limit])
 

@@ -112,7 +112,7 @@ async def test_inline_empty_query_shows_the_most_asked(env):
 
 
 async def test_inline_without_an_answer_offers_a_private_chat_and_stores_nothing(env):
-    params, results = await inline(env, "bitcoin price today", user_id=5555)
+    params, results = await inline(env, "pizza recipe with mozzarella", user_id=5555)
     assert results == []
     button = params["button"]
     if isinstance(button, str):

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import re
 
-from storage import groups as store
-from tests.conftest import EXPERT_CHAT, FOCAL_KEN, GUEST, SECRETARIAT, one_text, texts
-from tests.groups.util import (AFRICA_GROUP, ASIA_GROUP, OTHER_GROUP, add_bot, bot_message, group_say, group_texts,
-                               restricted_update,
-                               make_admin, set_privacy_mode)
-
 from bot.groups import delivered_with_privacy_mode
 from bot.offline import BOT_USERNAME
+from storage import groups as store
+from tests.conftest import EXPERT_CHAT, FOCAL_KEN, SECRETARIAT, one_text, texts
+from tests.groups.util import (AFRICA_GROUP, ASIA_GROUP, OTHER_GROUP, add_bot, bot_message, group_say, group_texts,
+                               make_admin, restricted_update, set_privacy_mode)
 
 ADMIN = 4001
 MEMBER = 4002
@@ -333,4 +331,26 @@ async def test_chatter_creates_no_user_rows(env):
     from storage import users
 
     assert users.get_user(env.db, 4999) is None
-    assert GUEST  # fixture ids stay importable
+
+
+async def test_an_anonymous_admin_posting_as_the_group_may_open_settings(env):
+    await add_bot(env, AFRICA_GROUP, by_user=ADMIN)
+    group_chat = {"id": AFRICA_GROUP, "type": "supergroup", "title": "Group"}
+    calls = await env.send("/settings", user_id=1087968824, chat_id=AFRICA_GROUP, chat_type="supergroup",
+                           first_name="Group", sender_chat=group_chat)
+    assert calls[-1].buttons
+    other_chat = {"id": -1009999, "type": "channel", "title": "Some channel"}
+    calls = await env.send("/settings", user_id=136817688, chat_id=AFRICA_GROUP, chat_type="supergroup",
+                           first_name="Channel", sender_chat=other_chat)
+    assert not calls[-1].buttons
+
+
+async def test_startup_loads_group_languages_and_hooks_migrations_once(env):
+    from handlers import groups as feature
+
+    await add_bot(env, AFRICA_GROUP, by_user=ADMIN, language_code="ar")
+    env.app.chat_data[AFRICA_GROUP].clear()
+    hook = env.services.deliverer.on_migrate
+    await feature.on_startup(env.app)
+    assert env.app.chat_data[AFRICA_GROUP]["lang"] == "ar"
+    assert env.services.deliverer.on_migrate is hook  # not wrapped twice

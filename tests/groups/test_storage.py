@@ -56,6 +56,9 @@ def test_readding_keeps_settings_and_circle(db):
     row = store.record_group(db, -1, title="new title", chat_type="supergroup", lang="en", added_by=2, now=NOW)
     assert row["active"] == 1 and row["lang"] == "es" and row["circle"] == "pilots"
     assert row["settings"]["features"]["auto"] is True and row["title"] == "new title"
+    store.mark_group_inactive(db, -1, NOW)
+    assert store.touch_group(db, -1, title=None, chat_type="supergroup", lang=None, now=NOW)["active"] == 1
+    assert store.get_group(db, -1)["title"] == "new title"  # hearing from a group means the bot is in it
 
 
 def test_migration_moves_everything_and_is_idempotent(db):

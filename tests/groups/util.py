@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from bot.offline import BOT_ID, BOT_USERNAME
+from tests.conftest import EXPERT_CHAT
 
 AFRICA_GROUP = -1001000000001
 ASIA_GROUP = -1001000000002
@@ -50,10 +51,10 @@ def bot_message(text: str = "…", chat_id: int = AFRICA_GROUP, message_id: int 
             "from": {"id": BOT_ID, "is_bot": True, "first_name": "LDN TSP", "username": BOT_USERNAME}, "text": text}
 
 
-def group_texts(calls) -> list[str]:
-    """Everything the bot posted in any group (negative chat ids)."""
+def group_texts(calls, *, exclude=(EXPERT_CHAT,)) -> list[str]:
+    """Everything the bot posted in any group (negative chat ids), the experts' chat aside."""
     return [c.text for c in calls if c.method in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto")
-            and isinstance(c.chat_id, int) and c.chat_id < 0]
+            and isinstance(c.chat_id, int) and c.chat_id < 0 and c.chat_id not in exclude]
 
 
 def restricted_update(env, chat_id: int, *, old: str, new: str, by_user: int = 4001):

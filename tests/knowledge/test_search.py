@@ -30,7 +30,7 @@ def test_fold_removes_case_accents_and_punctuation():
     assert fold("¿Qué   período?") == "que periodo"
     assert fold("Ёлка") == "елка"
     assert fold("الأراضي") == "الاراضي"
-    assert fold("ＳＤＧ　１５.３") == "sdg 15 3"
+    assert fold("ＳＤＧ　１５.３") == "sdg 153"
     assert fold("") == ""
 
 
@@ -275,6 +275,8 @@ def test_remove_promoted(loaded_db, engine):
     assert top(engine, "drought toolbox") == entry_id
     assert store.remove_promoted(loaded_db, entry_id) is True
     assert store.remove_promoted(loaded_db, "ldn-definition") is False
+    assert engine.get(entry_id) is not None  # accessors read memory: fresh as of the last refresh
+    assert engine.refresh_if_changed() is True
     assert engine.get(entry_id) is None
 
 

@@ -151,6 +151,8 @@ def _cli(tmp_path, monkeypatch, *argv):
 def test_cli_import_export_and_progress(tmp_path, monkeypatch, capsys):
     good = tmp_path / "update.csv"
     good.write_text("iso3,step,status,date\nKEN,working_group,done,2016-10-15\nKEN,baseline,in_progress,\n", encoding="utf-8")
+    assert _cli(tmp_path, monkeypatch, "milestones", "import", str(good), "--dry-run") == 0
+    assert "would change 2" in capsys.readouterr().out
     assert _cli(tmp_path, monkeypatch, "milestones", "import", str(good)) == 0
     assert "changed 2" in capsys.readouterr().out
 
@@ -175,3 +177,15 @@ def test_cli_import_export_and_progress(tmp_path, monkeypatch, capsys):
     assert _cli(tmp_path, monkeypatch, "progress") == 0
     out = capsys.readouterr().out
     assert "Africa (annex I)" in out and "KEN" in out
+
+
+def test_notes_that_look_like_formulas_are_exported_as_text_and_come_back_intact(db, template, registry):
+    ms.set_note(db, template, registry, "KEN", "baseline", '=HYPERLINK("http://evil.example","click")', NOW, 501)
+    ms.set_note(db, template, registry, "KEN", "measures", "- draft sent\n- comments due", NOW, 501)
+    text = ms.export_milestones_csv(db, template, registry)
+    ken = {r["step"]: r for r in rows_of(text) if r["iso3"] == "KEN"}
+    assert ken["baseline"]["note"].startswith("'=HYPERLINK")
+    assert ken["measures"]["note"].startswith("'- draft")
+    result = ms.import_milestones_csv(db, template, registry, text, NOW, None)
+    assert result.ok and result.changed == 0
+    assert state(db, template, registry, "KEN", "baseline", NOW).note.startswith("=HYPERLINK")

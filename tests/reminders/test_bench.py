@@ -18,9 +18,9 @@ def load_bench():
 async def test_small_fan_out_with_chaos_loses_nothing_and_duplicates_nothing(monkeypatch):
     import bot.reminders as reminders
 
-    monkeypatch.setattr(reminders, "groups_for_countries", reminders.groups_for_countries)  # restored after the run
+    monkeypatch.setattr(reminders, "groups_for_countries", reminders.groups_for_countries)  # the bench replaces it; restored after
     bench = load_bench()
-    report = await bench.run(recipients=45, mode="broadcast", groups=2, chaos=0.1, timeout=60, quiet=True)
+    report = await bench.run(recipients=45, mode="broadcast", groups=2, chaos=0.1, timeout=60, quiet=True, retry_base_delay=0.05)
     assert report["recipients"] == 47
     assert report["lost"] == 0 and report["duplicates"] == 0
     assert report["ledger"] == {"sent": 47}

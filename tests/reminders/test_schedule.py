@@ -166,8 +166,8 @@ async def test_linked_groups_get_their_circles_reminders(env, monkeypatch):
     await tick(env)
     [call] = messages(env, -100777)
     assert "Atelier" in call.text and not call.buttons  # no snooze buttons in a group
-    # asked for the circle of each event planned (Konya: annex I), with the configured group kind
-    assert any("KEN" in countries and "THA" not in countries and kind == "peer" for countries, kind in seen)
+    # asked for the circle of each event planned (Konya: annex I), for the event's kind of reminder
+    assert any("KEN" in countries and "THA" not in countries and kind == "workshops" for countries, kind in seen)
 
 
 async def test_reporting_deadline_comes_from_config(config, clock, app_factory):
@@ -194,3 +194,34 @@ async def test_all_audience_reaches_every_role_but_not_guests(env):
     env.clock.set("2016-10-04T07:00:00Z")     # CRIC 15, 14 days before (audience: all)
     await tick(env)
     assert {c.chat_id for c in messages(env)} == {FOCAL_KEN, 800, 900}
+
+
+async def test_real_linked_groups_follow_their_switches(env):
+    groups = __import__("pytest").importorskip("storage.groups")
+    from bot.groups import normalise_settings
+
+    now = env.clock.now()
+    for chat_id, lang, circle, iso3s in ((-100901, "fr", "annex:I", ["KEN", "SEN"]), (-100902, "en", "annex:II", ["THA"]),
+                                         (-100903, "es", "annex:I", ["KEN"])):
+        groups.record_group(env.db, chat_id, title="Peers", chat_type="supergroup", lang=lang, added_by=900, now=now)
+        groups.set_circle(env.db, chat_id, circle, iso3s, 900, now)
+    settings = normalise_settings(None)
+    settings["reminders"]["workshops"] = False
+    groups.set_settings(env.db, -100903, settings, now)       # this group switched workshop reminders off
+    env.clock.set(KONYA_3D)
+    await tick(env)
+    assert "Atelier" in messages(env, -100901)[0].text
+    assert not messages(env, -100902) and not messages(env, -100903)
+
+
+async def test_the_repeating_job_runs_the_tick(env):
+    from types import SimpleNamespace
+
+    from handlers.reminders import _tick_job
+
+    [job] = env.app.job_queue.get_jobs_by_name("reminders.tick")
+    assert job.callback is _tick_job
+    await person(env, FOCAL_KEN, "KEN")
+    env.clock.set(KONYA_3D)
+    await _tick_job(SimpleNamespace(application=env.app))
+    assert len(messages(env, FOCAL_KEN)) == 1
