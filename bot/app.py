@@ -131,7 +131,7 @@ async def _post_shutdown(application: Application) -> None:
 COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",
                     "language", "whoami"]
 COMMANDS_GROUP = ["faq", "ask", "help"]
-COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "events", "broadcast", "invite", "gaps", "status", "help"]
+COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "help"]
 
 
 async def register_commands(application: Application) -> None:

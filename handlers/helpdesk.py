@@ -1597,6 +1597,8 @@ async def _retry_relays(bot, services) -> int:
         ledger = await services.store.run(store.delivery_for, "hd_followup", f"{row['chat_id']}:{row['message_id']}")
         if ledger is not None and ledger["status"] == "failed" and _retryable(ledger):
             await services.store.run(store.requeue_delivery, ledger["id"])
+        elif ledger is not None and ledger["status"] == "claimed":
+            continue  # being sent right now
         elif ledger is not None and ledger["status"] != "pending":
             final = {"sent": "sent", "uncertain": "held"}.get(ledger["status"], "undeliverable")
             await services.store.run(store.set_delivery_status, row["chat_id"], row["message_id"], final)
