@@ -73,17 +73,18 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-def weakest_topics(report: Report, topic_of: dict[str, str], n: int = 5) -> list[tuple[str, int, int]]:
+def weakest_topics(report: Report, cases, topic_of: dict[str, str], n: int = 5) -> list[tuple[str, int, int]]:
     """``(topic, right at rank 1, in-scope cases)`` for the topics with the lowest top-1 share."""
     total: dict[str, int] = defaultdict(int)
     wrong: dict[str, int] = defaultdict(int)
+    for case in cases:
+        if case.expect:
+            total[topic_of.get(case.expect, "?")] += 1
     for failure in report.failures:
         if failure.case.expect:
             wrong[topic_of.get(failure.case.expect, "?")] += 1
-    for topic, count in report.topic_counts.items():
-        total[topic] = count
     rows = [(topic, total[topic] - wrong[topic], total[topic]) for topic in total]
-    rows.sort(key=lambda r: (r[1] / r[2], r[2]))
+    rows.sort(key=lambda r: (r[1] / r[2], -r[2]))
     return rows[:n]
 
 
@@ -110,12 +111,6 @@ def main(argv: list[str] | None = None) -> int:
 
         ours = evaluate(engine_fn(engine), cases)
         naive = evaluate(baseline_fn(entries), cases)
-        for report in (ours, naive):
-            counts: dict[str, int] = defaultdict(int)
-            for case in cases:
-                if case.expect:
-                    counts[topic_of.get(case.expect, "?")] += 1
-            report.topic_counts = counts
 
         queries = [case.q for case in cases]
         base = baseline_fn(entries)
@@ -137,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         "engine": {**ours.as_dict()["overall"], "by_lang": ours.as_dict()["by_lang"], "latency": lat(engine_ms, engine_cpu)},
         "baseline": {**naive.as_dict()["overall"], "latency": lat(naive_ms, naive_cpu)},
         "weakest_topics": [
-            {"topic": t, "top1": right, "cases": n} for t, right, n in weakest_topics(ours, topic_of)
+            {"topic": t, "top1": right, "cases": n} for t, right, n in weakest_topics(ours, cases, topic_of)
         ],
         "cpus": os.cpu_count(),
         "load_average": round(load_before, 2),
@@ -170,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     if load_before > (os.cpu_count() or 1):
         print("note: the machine was busy; wall-clock tails include time spent waiting for a CPU")
     print("weakest topics (top-1 right / in-scope queries): "
-          + ", ".join(f"{t} {right}/{n}" for t, right, n in weakest_topics(ours, topic_of)))
+          + ", ".join(f"{t} {right}/{n}" for t, right, n in weakest_topics(ours, cases, topic_of)))
     return 0
 
 

@@ -129,8 +129,8 @@ async def _post_shutdown(application: Application) -> None:
 
 
 COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",
-                    "language", "whoami"]
-COMMANDS_GROUP = ["faq", "ask", "help"]
+                    "peers", "directory", "language", "whoami"]
+COMMANDS_GROUP = ["faq", "ask", "help", "settings", "link"]
 COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "help"]
 
 

@@ -55,6 +55,30 @@ class Outcome:
     retries: int = 0
 
 
+def _recipient_gone(db, chat_id: int, now) -> None:
+    """403: a user blocked the bot, or a group removed it; stop sending there."""
+    users.set_active(db, chat_id, False, now)
+    if chat_id < 0:
+        try:
+            from storage import groups
+        except ImportError:  # pragma: no cover - groups feature absent
+            return
+        groups.mark_group_inactive(db, chat_id)
+
+
+def _is_muted(message: str) -> bool:
+    text = (message or "").lower()
+    return "not enough rights" in text or "chat_write_forbidden" in text
+
+
+def _group_muted(db, chat_id: int) -> None:
+    try:
+        from storage import groups
+    except ImportError:  # pragma: no cover
+        return
+    groups.set_muted(db, chat_id, True)
+
+
 class Deliverer:
     """Sends ledger rows through the Bot API. One per Application (``services.deliverer``)."""
 
@@ -103,10 +127,12 @@ class Deliverer:
                 if attempt >= self.policy.attempts:
                     return await self._finish(delivery_id, "failed", error="chat migrated", retries=attempt - 1)
             except Forbidden as exc:
-                await self.store.run(users.set_active, row["chat_id"], False, self.clock.now())
+                await self.store.run(_recipient_gone, chat_id, self.clock.now())
                 log.info("delivery.blocked", extra={"delivery": delivery_id, "chat": row["chat_id"]})
                 return await self._finish(delivery_id, "blocked", error=f"403 {exc.message}", retries=attempt - 1)
             except BadRequest as exc:
+                if chat_id < 0 and _is_muted(exc.message):
+                    await self.store.run(_group_muted, chat_id)
                 return await self._finish(delivery_id, "failed", error=f"400 {exc.message}", retries=attempt - 1)
             except NetworkError as exc:  # 5xx and timeouts (TimedOut is a NetworkError)
                 key = "timeouts" if "timed out" in str(exc).lower() else "5xx"

@@ -507,7 +507,11 @@ async def create_query(update: Update, context: Context, who, text: str, *, sour
                                                               source=source, candidates=candidates, attachments=attachments or [],
                                                               asker_message=asker_message, now=now))
     log.info("helpdesk.query_created", extra={"query": qid, "country": who.country, "source": source})
-    sent = await reply(update, context, t(context, who, "hd.logged", n=qid))
+    try:
+        sent = await reply(update, context, t(context, who, "hd.logged", n=qid))
+    except TelegramError as exc:  # stored already: still post it to the experts
+        log.warning("helpdesk.ack_failed", extra={"query": qid, "error": str(exc)})
+        sent = None
     if sent is not None:
         await services.store.run(hd.record_ack, qid, update.effective_chat.id, sent.message_id, _now(services))
     context.user_data["hd_last_created"] = qid
@@ -547,8 +551,10 @@ async def question_input(update: Update, context: Context, who, data: dict) -> N
         return
     message = update.effective_message
     files = [data["file"]] if data.get("file") else []
-    await create_query(update, context, who, message.text or "", source=data.get("source") or "ask", attachments=files,
-                       asker_message=(message.chat_id, message.message_id))
+    qid = await create_query(update, context, who, message.text or "", source=data.get("source") or "ask", attachments=files,
+                             asker_message=(message.chat_id, message.message_id))
+    if qid is None:  # empty or too long: the next message is still the question (/cancel stops)
+        expect_input(context, "hd_question", **data)
 
 
 # -- private messages: follow-ups, files ----------------------------------------------------------

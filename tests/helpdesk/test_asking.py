@@ -39,6 +39,7 @@ async def test_the_query_is_committed_before_it_is_acknowledged(env, hd):
     await hd.ask("What baseline period should we use?")
     qid = hd.last_query_id()
     assert qid is not None and hd.query(qid)["text"] == "What baseline period should we use?"
+    assert hd.query(qid)["expert_message_id"]  # and the experts still got it
 
 
 async def test_acknowledgement_comes_first_then_the_experts_card(env, hd):
@@ -82,9 +83,11 @@ async def test_huge_and_empty_questions_get_a_clear_answer(env, hd):
     text = one_text(calls, FOCAL_KEN)
     assert "3500" in text and "3000" in text
     assert hd.last_query_id() is None
-    calls = await env.send("/ask", user_id=FOCAL_KEN)
-    calls = await env.send("   ", user_id=FOCAL_KEN)
-    assert hd.last_query_id() is None
+    await env.send("/ask", user_id=FOCAL_KEN)
+    calls = await env.send("y" * 3001, user_id=FOCAL_KEN)
+    assert "3001" in one_text(calls, FOCAL_KEN) and hd.last_query_id() is None
+    await env.send("A shorter question now", user_id=FOCAL_KEN)  # still awaited
+    assert hd.query(hd.last_query_id())["text"] == "A shorter question now"
 
 
 async def test_a_photo_starts_a_query_with_its_caption(env, hd):

@@ -55,3 +55,12 @@ def test_top3(report):
 
 def test_out_of_scope_abstains(report):
     assert report.overall.abstain_rate >= 0.90, format_report(report, failures=True)
+
+
+@pytest.mark.parametrize("query", ["weather in Paris", "bitcoin price", "météo à Paris", "比特币价格", "погода в Москве"])
+def test_named_off_topic_questions_abstain(query):
+    db = open_db(":memory:")
+    migrate(db)
+    load_knowledge(db)
+    assert FaqSearch(db).search(query) == []
+    db.conn.close()

@@ -10,7 +10,6 @@ import re
 import pytest
 
 from knowledge.cli import add_faq_commands
-from knowledge.faq import load_knowledge
 from storage import faq as store
 
 from .conftest import FIXTURE_DEVSET, FIXTURE_FAQ
@@ -61,6 +60,15 @@ def test_search_abstains_with_an_empty_list(ctx, capsys):
     assert json.loads(capsys.readouterr().out) == []
     assert run(ctx, "search", 'NEAR("  * AND ((', "--json") == 0
     assert json.loads(capsys.readouterr().out) == []
+
+
+def test_search_json_falls_back_to_english_for_a_promoted_entry(ctx, capsys):
+    draft = store.add_draft(ctx.db, topic="data", q="Where is the drought toolbox?", a="On the UNCCD website.",
+                            alt=["drought toolbox"])
+    entry_id = store.approve_draft(ctx.db, draft, by=900)
+    assert run(ctx, "search", "drought toolbox", "--lang", "ru", "--json") == 0
+    item = json.loads(capsys.readouterr().out)[0]
+    assert item["id"] == entry_id and item["lang"] == "en" and item["answer"] == "On the UNCCD website."
 
 
 def test_search_plain_text(ctx, capsys):
