@@ -129,7 +129,7 @@ async def _post_shutdown(application: Application) -> None:
 
 
 COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",
-                    "peers", "directory", "language", "whoami"]
+                    "peers", "directory", "language", "whoami", "privacy"]
 COMMANDS_GROUP = ["faq", "ask", "help", "settings", "link"]
 COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "help"]
 

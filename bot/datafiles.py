@@ -42,4 +42,24 @@ def validate_all(config: Config) -> tuple[list[Problem], dict[str, int]]:
             problems.extend(exc.problems)
             continue
         counts[label] = len(loaded)
+    problems.extend(_settings_problems(config))
     return problems, counts
+
+
+def _settings_problems(config: Config) -> list[Problem]:
+    """Feature settings that are only read later (reminders, operations) are checked here too."""
+    found: list[Problem] = []
+    where = str(config.path or "config.yaml")
+    checks = [("bot.reminders", lambda m: m.Settings.from_section(config.section("reminders"), where)),
+              ("bot.backup", lambda m: m.ops_settings(config))]
+    for module_name, check in checks:
+        try:
+            module = importlib.import_module(module_name)
+            check(module)
+        except ImportError:
+            continue
+        except DataError as exc:
+            found.extend(exc.problems)
+        except Exception as exc:  # noqa: BLE001 - each feature raises its own settings error
+            found.append(Problem(where, 1, str(exc)))
+    return found

@@ -3,6 +3,7 @@
 Handler groups (PTB runs one matching handler per group, in this order; a handler
 that consumed the update raises ``ApplicationHandlerStop``):
 
+* ``GROUP_TRACK - 1`` (-11): the operations tracker (last update received), never answers
 * ``GROUP_TRACK`` (-10): bookkeeping that never answers (chat membership, migrations)
 * ``GROUP_COMMANDS`` (0): commands and callback buttons of every feature
 * ``GROUP_INPUT`` (10): free text a feature asked for (a note, an event, a comment)
