@@ -129,7 +129,9 @@ class OfflineBotAPI(BaseRequest):
             msg["caption"] = params["caption"]
         if params.get("reply_markup"):
             markup = params["reply_markup"]
-            msg["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+            markup = json.loads(markup) if isinstance(markup, str) else markup
+            if "inline_keyboard" in markup:  # Telegram echoes inline keyboards only
+                msg["reply_markup"] = markup
         msg.update(extra)
         return msg
 

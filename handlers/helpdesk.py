@@ -1378,6 +1378,14 @@ async def stats_command(update: Update, context: Context) -> None:
 
 
 async def export_command(update: Update, context: Context) -> None:
+    """/export [DATE] → queries as CSV; /export milestones → the milestones (secretariat)."""
+    if context.args and context.args[0].lower() in ("milestones", "milestone", "checklist"):
+        from handlers.milestones import export_milestones_command
+
+        await export_milestones_command(update, context)
+        return
+    if context.args and context.args[0].lower() in ("queries", "query"):
+        context.args = context.args[1:]
     who = await person(update, context)
     if await _staff_guard(update, context, who):
         return
