@@ -44,12 +44,25 @@ def load_mix() -> list[str]:
 MIX = load_mix()
 
 
-async def echo_rate(n: int) -> float:
+async def echo_rate(n: int, faq_sized_reply: bool = False) -> float:
+    """A bare PTB echo bot; with ``faq_sized_reply`` it answers what an FAQ answer looks like
+    (about 900 characters of HTML and five buttons), to show what the reply itself costs."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
     api = OfflineBotAPI()
     app = ApplicationBuilder().token("1:echo").request(api).get_updates_request(api).build()
+    buttons = InlineKeyboardMarkup([
+        [InlineKeyboardButton("👍 Helpful", callback_data="v1:faq:fb:x:1"), InlineKeyboardButton("👎 Not helpful", callback_data="v1:faq:fb:x:0")],
+        [InlineKeyboardButton("❓ A related question", callback_data="v1:faq:show:a")],
+        [InlineKeyboardButton("❓ Another related question", callback_data="v1:faq:show:b")],
+        [InlineKeyboardButton("↗️ Share", switch_inline_query="question")]])
+    answer = "<b>Question?</b>\n\n" + "An answer of the programme's guidance. " * 22
 
     async def echo(update, context):
-        await context.bot.send_message(update.effective_chat.id, update.effective_message.text)
+        if faq_sized_reply:
+            await context.bot.send_message(update.effective_chat.id, answer, parse_mode="HTML", reply_markup=buttons)
+        else:
+            await context.bot.send_message(update.effective_chat.id, update.effective_message.text)
 
     app.add_handler(MessageHandler(filters.ALL, echo))
     await app.initialize()
@@ -87,11 +100,14 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         echo = asyncio.run(echo_rate(args.updates))
+        echo_faq = asyncio.run(echo_rate(args.updates, faq_sized_reply=True))
         full = asyncio.run(full_rate(args.updates, str(Path(tmp) / "bench.db")))
     print(f"mix: {len(MIX)} distinct updates ({len(MIX) - sum(m.startswith('/') for m in MIX)} questions in six languages), {args.updates} processed")
     print(f"echo bot (bare PTB):        {echo:8.0f} updates/s")
+    print(f"echo bot, FAQ-sized reply:  {echo_faq:8.0f} updates/s  (same PTB, a 900-character answer with five buttons)")
     print(f"LDN bot (full Application): {full:8.0f} updates/s")
     print(f"ratio:                      {full / echo:8.2f}  (target >= 0.50)")
+    print(f"ratio to the FAQ-sized echo: {full / echo_faq:7.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         cold = asyncio.run(full_rate(len(MIX), str(Path(tmp) / "cold.db")))
     print(f"LDN bot, every question new (no repeats): {cold:8.0f} updates/s  (ratio {cold / echo:.2f})")

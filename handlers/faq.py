@@ -84,34 +84,29 @@ class ResultCache:
             self.items.popitem(last=False)
 
 
-def count_asked(db, services: Services, entry_id: str, now: float) -> None:
-    """"Most asked" counters, written in batches: at most one write per few seconds or 100 answers.
-
-    These are statistics, not user data: a crash may lose the last few counts.
-    """
-    pending = services.extras.setdefault("faq_asked_pending", {})
-    pending[entry_id] = pending.get(entry_id, 0) + 1
-    if sum(pending.values()) >= 100 or now - services.extras.get("faq_asked_flushed", 0.0) > ASKED_FLUSH_SECONDS:
-        flush_asked(db, services)
-        services.extras["faq_asked_flushed"] = now
-
-
-def flush_asked(db, services: Services) -> None:
+def write_asked(db, services: Services, batch: dict[str, int]) -> None:
+    """"Most asked" counters, written in batches (see :func:`lookup`)."""
     from storage import faq as faq_store
 
-    pending = services.extras.get("faq_asked_pending") or {}
     when = services.clock.now()
     with transaction(db):
-        for entry_id, count in pending.items():
+        for entry_id, count in batch.items():
             for _ in range(count):
                 faq_store.record_asked(db, entry_id, when)
-    pending.clear()
 
 
-def lookup_and_log(db, services: Services, who, question: str):
-    """On the database thread, in one hop: search, then count the answer or log the miss.
+def _search_now(_db, engine, question: str) -> tuple:
+    hits = engine.search(question, limit=3)
+    return hits, (hits[0].score if hits else engine.best_score(question))
 
-    Returns ``(hits, best_score)``; ``hits`` is empty when the search abstains.
+
+async def lookup(services: Services, who, question: str) -> tuple[list, float | None]:
+    """Search the FAQ for ``question``; count the answer or log the miss. ``([], best)`` = abstain.
+
+    A repeated question is answered from :class:`ResultCache` on the event loop; new ones
+    are searched on the database thread. "Most asked" counters are statistics, not user
+    data: they are written at most every few seconds or 100 answers (a crash may lose the
+    last few counts). A miss is always written before the answer is sent.
     """
     from storage import faq as faq_store
 
@@ -119,22 +114,27 @@ def lookup_and_log(db, services: Services, who, question: str):
     if engine is None:
         return [], None
     now = time.monotonic()
-    if now - services.extras.get("faq_checked_at", 0.0) > VERSION_CHECK_SECONDS:
-        engine.refresh_if_changed()  # a reload by another process is seen within a second
-        services.extras["faq_checked_at"] = now
-    cache = services.extras.setdefault("faq_cache", ResultCache())
+    extras = services.extras
+    if now - extras.get("faq_checked_at", 0.0) > VERSION_CHECK_SECONDS:
+        await services.store.run(lambda _db: engine.refresh_if_changed())  # another process's reload
+        extras["faq_checked_at"] = now
+    cache = extras.setdefault("faq_cache", ResultCache())
     key = (engine.version, " ".join(question.lower().split()))
     cached = cache.get(key)
     if cached is None:
-        hits = engine.search(question, limit=3)
-        cached = (hits, hits[0].score if hits else engine.best_score(question))
+        cached = await services.store.run(_search_now, engine, question)
         cache.put(key, cached)
     hits, best = cached
     if hits:
-        count_asked(db, services, hits[0].id, now)
+        pending = extras.setdefault("faq_asked_pending", {})
+        pending[hits[0].id] = pending.get(hits[0].id, 0) + 1
+        if sum(pending.values()) >= 100 or now - extras.get("faq_asked_flushed", 0.0) > ASKED_FLUSH_SECONDS:
+            extras["faq_asked_pending"], extras["faq_asked_flushed"] = {}, now
+            await services.store.run(write_asked, services, pending)
         return hits, best
-    faq_store.log_miss(db, question, lang=who.lang, best_score=best, kind="abstain", country=who.country,
-                       user_id=who.user_id, now=services.clock.now())
+    await services.store.run(lambda db: faq_store.log_miss(
+        db, question, lang=who.lang, best_score=best, kind="abstain", country=who.country,
+        user_id=who.user_id, now=services.clock.now()))
     return [], best
 
 
@@ -152,7 +152,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         await reply(update, context, t(context, who, "error.too_long", limit=MAX_QUESTION))
         question = question[:MAX_QUESTION]
     private = is_private(update)
-    hits, best = await services.store.run(lookup_and_log, services, who, question)
+    hits, best = await lookup(services, who, question)
     if not hits:
         log.info("faq.abstain", extra={"user": who.user_id, "lang": who.lang, "best": best})
         if private:
