@@ -32,10 +32,10 @@ def _file_name(upload) -> str:
 
 
 class Console:
-    def __init__(self, config: Config, user_id: int = 1001, lang: str = "en", out: TextIO = sys.stdout, name: str = "Amina"):
+    def __init__(self, config: Config, user_id: int = 1001, lang: str = "en", out: TextIO | None = None, name: str = "Amina"):
         self.api = OfflineBotAPI(bot_username=config.bot_username)
         self.app = build_application(config, request=self.api, rate_limit=False)
-        self.user_id, self.lang, self.out, self.name = user_id, lang, out, name
+        self.user_id, self.lang, self.out, self.name = user_id, lang, out or sys.stdout, name
         self.factory: UpdateFactory | None = None
         self.buttons: list[tuple[str, str, int]] = []  # (label, data, message_id)
 
@@ -85,7 +85,8 @@ class Console:
         self.out.flush()
 
 
-async def run_console(config: Config, user_id: int, lang: str, stream_in: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+async def run_console(config: Config, user_id: int, lang: str, stream_in: TextIO | None = None, out: TextIO | None = None) -> int:
+    stream_in, out = stream_in or sys.stdin, out or sys.stdout
     console = Console(config, user_id=user_id, lang=lang, out=out)
     await console.start()
     services = console.app.bot_data["services"]

@@ -81,3 +81,11 @@ def test_console_drives_the_same_handlers(config):
     assert "offline console" in text and "Hello" in text
     assert "[1] English" in text and "[pressed: Français]" in text and "Langue : français" in text
     assert "Source:" in text
+
+
+def test_run_without_a_token_explains_and_opens_the_console(cli_env, capsys, monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("/start\n/quit\n"))
+    assert main(["run"]) == 0
+    out = capsys.readouterr().out
+    assert "No TELEGRAM_BOT_TOKEN" in out and "@BotFather" in out
+    assert "offline console" in out and "Hello" in out

@@ -118,3 +118,24 @@ async def test_long_replies_are_split_at_paragraphs(env):
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
     huge = "y" * 10000
     assert all(len(p) <= 4096 for p in split_message(huge)) and "".join(split_message(huge)) == huge
+
+
+async def test_command_menus_are_registered_per_scope_and_language(config, clock):
+    from bot.app import build_application
+    from bot.offline import OfflineBotAPI
+
+    api = OfflineBotAPI()
+    app = build_application(config, request=api, clock=clock, rate_limit=False)
+    await app.initialize()
+    await app.post_init(app)
+    calls = api.sent("setMyCommands")
+    scopes = {(c.params["scope"]["type"], c.params.get("language_code")) for c in calls}
+    for lang in (None, "fr", "es", "ru", "ar", "zh"):
+        assert ("all_private_chats", lang) in scopes and ("all_group_chats", lang) in scopes
+    assert any(c.params["scope"] == {"type": "chat", "chat_id": SECRETARIAT} for c in calls)
+    private_fr = next(c for c in calls if c.params["scope"]["type"] == "all_private_chats" and c.params.get("language_code") == "fr")
+    names = [cmd["command"] for cmd in private_fr.params["commands"]]
+    assert {"faq", "ask", "checklist", "language"} <= set(names)
+    assert any("Changer de langue" == cmd["description"] for cmd in private_fr.params["commands"])
+    await app.shutdown()
+    app.bot_data["services"].store.close()
