@@ -9,7 +9,6 @@ import asyncio
 import importlib
 import json
 import logging
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path

@@ -63,6 +63,19 @@ async def person(update: Update, context: Context) -> Person | None:
     return person_from_row(services, cached, tg_user.language_code)
 
 
+async def authorised(update: Update, context: Context, *, secretariat: bool = False, expert: bool = False,
+                     private: bool = False) -> Person | None:
+    """The Person if they may use this command here; otherwise answer why not and return None."""
+    who = await person(update, context)
+    if (secretariat and not who.is_secretariat) or (expert and not who.is_expert):
+        await reply(update, context, t(context, who, "error.not_allowed"))
+        return None
+    if private and not is_private(update):
+        await reply(update, context, t(context, who, "error.private_only"))
+        return None
+    return who
+
+
 def person_from_row(services: Services, row: dict, language_code: str | None = None) -> Person:
     cfg = services.config
     role = effective_role(row, row["user_id"], cfg.secretariat_ids, cfg.expert_ids)

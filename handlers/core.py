@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 
 from bot import invites
 from bot.i18n import LANG_NAMES, LANGS
-from handlers.common import (GROUP_COMMANDS, GROUP_FALLBACK, GROUP_INPUT, INPUTS, Context, answer_button, cb,
+from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, GROUP_INPUT, INPUTS, Context, answer_button, cb,
                              clear_input, edit_or_reply, forget_cached_person, is_private, keyboard, parse_cb,
                              person, reply, svc, t)
 from storage import users
@@ -104,12 +104,8 @@ async def whoami(update: Update, context: Context) -> None:
 
 
 async def invite_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
-        return
-    if not is_private(update):
-        await reply(update, context, t(context, who, "error.private_only"))
+    who = await authorised(update, context, secretariat=True, private=True)
+    if who is None:
         return
     if not context.args:
         await reply(update, context, t(context, who, "invite.usage"))

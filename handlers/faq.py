@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.services import Services
-from handlers.common import (GROUP_COMMANDS, GROUP_TEXT, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
+from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, parse_cb, person, reply, svc, t)
 from knowledge.yamlfile import DataError
 from storage.db import transaction
@@ -297,9 +297,8 @@ async def feedback(update: Update, context: Context, who, entry_id: str, helpful
 # -- secretariat: reload and gaps -------------------------------------------------
 
 async def reload_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
         return
     services = svc(context)
     from pathlib import Path
@@ -318,9 +317,8 @@ async def reload_command(update: Update, context: Context) -> None:
 
 
 async def gaps_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
         return
     services = svc(context)
     from storage import faq as faq_store

@@ -16,7 +16,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 from bot import backup as backup_mod
 from bot import status as status_mod
 from bot.i18n import LANG_NAMES
-from handlers.common import (GROUP_COMMANDS, GROUP_TRACK, Context, answer_button, cb, edit_or_reply, is_private,
+from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TRACK, Context, answer_button, cb, edit_or_reply, is_private,
                              keyboard, parse_cb, person, reply, svc, t)
 from storage import ops, privacy, users
 from storage.db import utcnow_iso
@@ -95,12 +95,8 @@ async def on_startup(application) -> None:
 # -- /status ---------------------------------------------------------------------------------------
 
 async def status_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
-        return
-    if not is_private(update):
-        await reply(update, context, t(context, who, "error.private_only"))
+    who = await authorised(update, context, secretariat=True, private=True)
+    if who is None:
         return
     services = svc(context)
     data = await services.store.run(status_mod.gather, services.config, services.clock.now(), running=True)

@@ -352,7 +352,6 @@ async def event_command(update: Update, context: Context) -> None:
     await rem.ensure_loaded()
     args = context.args or []
     sub = args[0].lower() if args else ""
-    now = services.clock.now()
     if sub == "add":
         raw = update.effective_message.text.split(None, 2)
         data, error = _parse_add(raw[2] if len(raw) > 2 else "", services.countries)
