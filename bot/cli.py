@@ -64,12 +64,13 @@ def cmd_run(args) -> int:
         config = _config(args)
     except DataError as exc:
         return _print_problems(exc)
-    setup_logging(config.raw.get("logging", {}).get("level", "INFO"))
     if not config.token:
+        setup_logging("WARNING")  # the console is a conversation: keep routine log lines out of it
         print(NO_TOKEN_HELP)
         from bot.console import run_console
 
         return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang))
+    setup_logging(config.raw.get("logging", {}).get("level", "INFO"))
     try:
         from bot.app import build_application, build_services
 
@@ -77,20 +78,9 @@ def cmd_run(args) -> int:
         application = build_application(config, services=services)
     except DataError as exc:
         return _print_problems(exc)
-    startup = getattr(importlib.import_module("bot.runner"), "run", None) if _has("bot.runner") else None
-    if startup is not None:
-        return startup(application, config, webhook=getattr(args, "webhook", False))
-    log.info("bot.start", extra={"version": __version__, "mode": "polling", "db": config.db_path, "countries": len(services.countries)})
-    application.run_polling(allowed_updates=None, drop_pending_updates=False)
-    return 0
+    from bot import runner
 
-
-def _has(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-        return True
-    except ImportError:
-        return False
+    return runner.run(application, config, webhook=getattr(args, "webhook", False))
 
 
 def cmd_console(args) -> int:
