@@ -103,6 +103,7 @@ async def status_command(update: Update, context: Context) -> None:
     fields = status_mod.render_fields(data)
     fields["mode"] = services.extras.get("ops.mode", "-")
     fields["retryable"] = str(data["deliveries"]["retryable"])
+    fields["backup_daily"] = t(context, who, "common.on" if data["backup"]["daily"] else "common.off")
     await reply(update, context, t(context, who, "status.text", **fields))
 
 
