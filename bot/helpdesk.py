@@ -322,38 +322,32 @@ def change_state(db, qid: int, to: str, actor_id: int | None, now: dt.datetime, 
         return Change(True, "", store.get_query(db, qid), frm, to)
 
 
+def _set_field(db, qid: int, column: str, event: str, value, actor_id: int | None, now: dt.datetime,
+               expect: str | None) -> Change:
+    """Change one triage field of an open query and record the event (who, when, from → to)."""
+    with transaction(db):
+        query = store.get_query(db, qid)
+        if query is None:
+            return Change(False, "not_found")
+        if expect is not None and query["state"] != expect:
+            return Change(False, "stale", query)
+        if query["state"] == "closed":
+            return Change(False, "closed", query)
+        if query[column] == value:
+            return Change(False, "same", query, value, value)
+        store.update_query(db, qid, now, **{column: value})
+        store.add_event(db, qid, now, actor_id, event, query[column], value)
+        return Change(True, "", store.get_query(db, qid), query[column], value)
+
+
 def set_priority(db, qid: int, level: str, actor_id: int | None, now: dt.datetime, *, expect: str | None = None) -> Change:
     if level not in PRIORITIES:
         return Change(False, "invalid")
-    with transaction(db):
-        query = store.get_query(db, qid)
-        if query is None:
-            return Change(False, "not_found")
-        if expect is not None and query["state"] != expect:
-            return Change(False, "stale", query)
-        if query["state"] == "closed":
-            return Change(False, "closed", query)
-        if query["priority"] == level:
-            return Change(False, "same", query, level, level)
-        store.update_query(db, qid, now, priority=level)
-        store.add_event(db, qid, now, actor_id, "priority", query["priority"], level)
-        return Change(True, "", store.get_query(db, qid), query["priority"], level)
+    return _set_field(db, qid, "priority", "priority", level, actor_id, now, expect)
 
 
 def assign(db, qid: int, assignee_id: int | None, actor_id: int | None, now: dt.datetime, *, expect: str | None = None) -> Change:
-    with transaction(db):
-        query = store.get_query(db, qid)
-        if query is None:
-            return Change(False, "not_found")
-        if expect is not None and query["state"] != expect:
-            return Change(False, "stale", query)
-        if query["state"] == "closed":
-            return Change(False, "closed", query)
-        if query["assignee_id"] == assignee_id:
-            return Change(False, "same", query, assignee_id, assignee_id)
-        store.update_query(db, qid, now, assignee_id=assignee_id)
-        store.add_event(db, qid, now, actor_id, "assign", query["assignee_id"], assignee_id)
-        return Change(True, "", store.get_query(db, qid), query["assignee_id"], assignee_id)
+    return _set_field(db, qid, "assignee_id", "assign", assignee_id, actor_id, now, expect)
 
 
 def retag(db, qid: int, add: Iterable[str], remove: Iterable[str], actor_id: int | None, now: dt.datetime) -> Change:
