@@ -23,7 +23,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 from bot import milestones as ms
 from bot.i18n import Raw
 from bot.roles import Person
-from handlers.common import (GROUP_COMMANDS, GROUP_INPUT, Context, answer_button, cb, clear_input, edit_or_reply,
+from handlers.common import (authorised, GROUP_COMMANDS, GROUP_INPUT, Context, answer_button, cb, clear_input, edit_or_reply,
                              expect_input, input_handler, is_private, keyboard, parse_cb, person, reply, svc, t)
 
 log = logging.getLogger("ldn.handlers.milestones")
@@ -474,9 +474,8 @@ async def due_input(update: Update, context: Context, who: Person, data: dict) -
 
 async def due_command(update: Update, context: Context) -> None:
     """``/due ISO3 STEP YYYY-MM-DD|default`` (secretariat): a country-specific due date."""
-    who = await person(update, context)
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
         return
     if not await _private_or_refuse(update, context, who):
         return
@@ -604,9 +603,8 @@ async def send_chart(update: Update, context: Context, who: Person) -> None:
 
 
 async def progress_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
         return
     if not await _private_or_refuse(update, context, who):
         return
@@ -618,9 +616,8 @@ async def progress_command(update: Update, context: Context) -> None:
 
 
 async def overdue_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
         return
     if not await _private_or_refuse(update, context, who):
         return
@@ -668,9 +665,8 @@ async def overdue_command(update: Update, context: Context) -> None:
 
 async def export_milestones_command(update: Update, context: Context) -> None:
     """Send the secretariat every country's milestones as a CSV document (``/export milestones``)."""
-    who = await person(update, context)
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
         return
     if not await _private_or_refuse(update, context, who):
         return
