@@ -63,12 +63,6 @@ def rows_csv(columns: list[str], rows: list[Any]) -> str:
     return out.getvalue()
 
 
-def sql_csv(db, sql: str, args: list | tuple = ()) -> str:
-    cur = db.execute(sql, list(args))
-    columns = [d[0] for d in cur.description]
-    return rows_csv(columns, cur.fetchall())
-
-
 def _feature(module: str, name: str) -> Callable:
     try:
         mod = importlib.import_module(module)
@@ -97,10 +91,7 @@ def milestones_csv(db, config, registry) -> str:
 
 
 def focal_points_csv(db, registry) -> str:
-    rows = db.execute(
-        """SELECT u.user_id, u.first_name, u.username, u.country, u.lang, u.timezone, u.active, u.created_at,
-                  (SELECT max(at) FROM role_events r WHERE r.user_id = u.user_id AND r.role = 'focal_point') AS registered_at
-           FROM users u WHERE u.role = 'focal_point' ORDER BY u.country, u.user_id""").fetchall()
+    rows = ops.focal_point_rows(db)
     columns = ["user_id", "name", "username", "country", "country_name", "region", "lang", "timezone", "active",
                "first_seen_at", "registered_at"]
     out = []
@@ -114,13 +105,11 @@ def focal_points_csv(db, registry) -> str:
 
 def events_csv(db, config) -> str:
     if ops.has_table(db, "calendar_events"):
-        cur = db.execute(
-            """SELECT id, kind, status, start_local, end_local, timezone, start_utc, end_utc, title, place, audience,
-                      source, version, updated_at FROM calendar_events ORDER BY start_utc, id""")
+        event_rows = ops.calendar_event_rows(db)
         columns = ["id", "kind", "status", "start_local", "end_local", "timezone", "start_utc", "end_utc", "title_en",
                    "place_en", "audience", "source", "version", "updated_at"]
         out = []
-        for row in cur.fetchall():
+        for row in event_rows:
             row = list(row)
             for i in (8, 9):  # title, place: JSON {lang: text} -> English (full JSON kept in the database)
                 try:
@@ -175,21 +164,13 @@ def export_all(db, config, registry, directory: str | Path, now: dt.datetime) ->
     result = ExportResult(folder)
     jobs: list[tuple[str, Callable[[], str]]] = [
         ("queries.csv", lambda: queries_csv(db)),
-        ("query_events.csv", lambda: _table_csv(db, "query_events",
-                                                "SELECT id, query_id, at, actor_id, kind, from_value, to_value, detail FROM query_events ORDER BY id")),
+        ("query_events.csv", lambda: _table_csv(db, "query_events")),
         ("milestones.csv", lambda: milestones_csv(db, config, registry)),
-        ("milestone_history.csv", lambda: _table_csv(db, "milestone_history",
-                                                     "SELECT id, iso3, step_id, action, previous_status, status, status_date, note, "
-                                                     "evidence_kind, evidence, evidence_name, due, changed_by, changed_via, changed_at "
-                                                     "FROM milestone_history ORDER BY id")),
+        ("milestone_history.csv", lambda: _table_csv(db, "milestone_history")),
         ("events.csv", lambda: events_csv(db, config)),
         ("focal_points.csv", lambda: focal_points_csv(db, registry)),
-        ("faq_misses.csv", lambda: _table_csv(db, "faq_misses",
-                                              "SELECT id, created_at, kind, lang, country, query, best_score, entry_id FROM faq_misses ORDER BY id")),
-        ("faq_feedback.csv", lambda: _table_csv(db, "faq_feedback",
-                                                "SELECT f.id, f.created_at, f.entry_id, e.topic, f.helpful, f.lang, f.country, f.query "
-                                                "FROM faq_feedback f LEFT JOIN faq_entries e ON e.id = f.entry_id AND e.lang = 'en' "
-                                                "ORDER BY f.id")),
+        ("faq_misses.csv", lambda: _table_csv(db, "faq_misses")),
+        ("faq_feedback.csv", lambda: _table_csv(db, "faq_feedback")),
         ("countries.csv", lambda: countries_csv(registry)),
     ]
     for name, make in jobs:
@@ -206,7 +187,7 @@ def export_all(db, config, registry, directory: str | Path, now: dt.datetime) ->
     return result
 
 
-def _table_csv(db, table: str, sql: str) -> str:
+def _table_csv(db, table: str) -> str:
     if not ops.has_table(db, table):
         raise FeatureMissing(f"table {table} is absent")
-    return sql_csv(db, sql)
+    return rows_csv(*ops.archive_rows(db, table))

@@ -1243,9 +1243,7 @@ async def _find_expert(services, text: str) -> tuple[dict | None, str]:
     def load(db):
         if text.lstrip("-").isdigit():
             return users.get_user(db, int(text)) or ({"user_id": int(text)} if int(text) in services.config.expert_ids else None)
-        name = text.lstrip("@").lower()
-        rows = list(db.query("SELECT * FROM users WHERE lower(username) = ?", [name]))
-        return rows[0] if rows else None
+        return users.get_user_by_username(db, text)
 
     row = await services.store.run(load)
     if row is None:

@@ -161,3 +161,37 @@ def log_forget(db, now: dt.datetime, how: str, detail: dict[str, int]) -> None:
         return
     db.execute("INSERT INTO privacy_log (at, how, rows_changed, detail) VALUES (?, ?, ?, ?)",
                [utcnow_iso(now), how, sum(detail.values()), json.dumps(detail, sort_keys=True)])
+
+
+# -- archive exports (``ldn-bot export all``) ------------------------------------------------------
+
+ARCHIVE_QUERIES = {
+    "query_events": "SELECT id, query_id, at, actor_id, kind, from_value, to_value, detail FROM query_events ORDER BY id",
+    "milestone_history": (
+        "SELECT id, iso3, step_id, action, previous_status, status, status_date, note, evidence_kind, evidence, "
+        "evidence_name, due, changed_by, changed_via, changed_at FROM milestone_history ORDER BY id"),
+    "faq_misses": "SELECT id, created_at, kind, lang, country, query, best_score, entry_id FROM faq_misses ORDER BY id",
+    "faq_feedback": (
+        "SELECT f.id, f.created_at, f.entry_id, e.topic, f.helpful, f.lang, f.country, f.query "
+        "FROM faq_feedback f LEFT JOIN faq_entries e ON e.id = f.entry_id AND e.lang = 'en' ORDER BY f.id"),
+}
+
+
+def archive_rows(db, table: str) -> tuple[list[str], list[tuple]]:
+    """(column names, rows) of one archived table, in the columns the CSV keeps."""
+    cur = db.execute(ARCHIVE_QUERIES[table])
+    return [d[0] for d in cur.description], cur.fetchall()
+
+
+def focal_point_rows(db) -> list[tuple]:
+    """Focal points with the time they registered (no chat data beyond the public username)."""
+    return db.execute(
+        """SELECT u.user_id, u.first_name, u.username, u.country, u.lang, u.timezone, u.active, u.created_at,
+                  (SELECT max(at) FROM role_events r WHERE r.user_id = u.user_id AND r.role = 'focal_point') AS registered_at
+           FROM users u WHERE u.role = 'focal_point' ORDER BY u.country, u.user_id""").fetchall()
+
+
+def calendar_event_rows(db) -> list[tuple]:
+    return db.execute(
+        """SELECT id, kind, status, start_local, end_local, timezone, start_utc, end_utc, title, place, audience,
+                  source, version, updated_at FROM calendar_events ORDER BY start_utc, id""").fetchall()

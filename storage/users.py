@@ -14,6 +14,12 @@ def get_user(db, user_id: int) -> dict | None:
     return rows[0] if rows else None
 
 
+def get_user_by_username(db, username: str) -> dict | None:
+    """The user with this public @username (case-insensitive), if the bot has seen them."""
+    rows = list(db.query("SELECT * FROM users WHERE lower(username) = ?", [username.lstrip("@").lower()]))
+    return rows[0] if rows else None
+
+
 def touch_user(db, user_id: int, first_name: str | None, username: str | None, now: dt.datetime) -> dict:
     """Create the user on first contact; refresh name/username; mark active. Returns the row."""
     stamp = utcnow_iso(now)
