@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage import dbfile
 from storage.db import latest_version, parse_iso, utcnow_iso
 
 try:  # POSIX; on other systems the lock is a no-op and the heartbeat alone protects restore
@@ -128,12 +129,7 @@ def lock_held(db_path: str | Path) -> bool:
     return True
 
 
-def _state(conn: sqlite3.Connection, key: str) -> str | None:
-    try:
-        row = conn.execute("SELECT value FROM bot_state WHERE key = ?", [key]).fetchone()
-    except sqlite3.DatabaseError:
-        return None
-    return row[0] if row else None
+_state = dbfile.read_state
 
 
 def running_evidence(db_path: str | Path, now: dt.datetime) -> str | None:
@@ -180,12 +176,7 @@ def backup_name(now: dt.datetime) -> str:
     return f"{BACKUP_PREFIX}{now.astimezone(dt.timezone.utc):%Y%m%d-%H%M%S}{BACKUP_SUFFIX}"
 
 
-def _version(conn: sqlite3.Connection) -> int:
-    try:
-        row = conn.execute("SELECT max(version) FROM _migrations").fetchone()
-    except sqlite3.DatabaseError:
-        return 0
-    return (row[0] or 0) if row else 0
+_version = dbfile.schema_version_of
 
 
 def backup(db_path: str | Path, dest: str | Path, now: dt.datetime, *, record: bool = True) -> BackupResult:
@@ -212,7 +203,7 @@ def backup(db_path: str | Path, dest: str | Path, now: dt.datetime, *, record: b
         try:
             src.backup(dst)  # one step: a consistent snapshot even while the bot writes (WAL)
             dst.execute("PRAGMA journal_mode=DELETE")
-            check = dst.execute("PRAGMA quick_check").fetchone()[0]
+            check = dbfile.integrity(dst)
             if check != "ok":
                 raise BackupError(f"the copy failed its integrity check: {check}")
             version = _version(dst)
@@ -222,10 +213,7 @@ def backup(db_path: str | Path, dest: str | Path, now: dt.datetime, *, record: b
         os.replace(partial, dest)
         if record:
             try:
-                src.execute(
-                    "INSERT INTO bot_state (key, value, updated_at) VALUES ('last_backup_at', ?, ?) "
-                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                    [utcnow_iso(now), utcnow_iso(now)])
+                dbfile.write_state(src, "last_backup_at", utcnow_iso(now), utcnow_iso(now))
                 src.commit()
             except sqlite3.DatabaseError:
                 pass  # not an ldn-bot database with bot_state: the copy is still good
@@ -279,12 +267,12 @@ def check_backup(path: str | Path) -> CheckedBackup:
     conn = _connect(path, readonly=True)
     try:
         try:
-            check = conn.execute("PRAGMA quick_check").fetchone()[0]
+            check = dbfile.integrity(conn)
         except sqlite3.DatabaseError as exc:
             raise BackupError(f"{path} cannot be read: {exc}") from exc
         if check != "ok":
             raise BackupError(f"{path} is damaged: {check}")
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = dbfile.tables(conn)
         if "_migrations" not in tables or "users" not in tables:
             raise BackupError(f"{path} is not an ldn-bot database (no schema version)")
         version = _version(conn)
@@ -327,13 +315,10 @@ def restore(backup_path: str | Path, db_path: str | Path, now: dt.datetime, *, f
         try:
             src.backup(dst)
             dst.execute("PRAGMA journal_mode=WAL")
-            dst.execute(
-                "INSERT INTO bot_state (key, value, updated_at) VALUES ('restored_at', ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-                [utcnow_iso(now), utcnow_iso(now)])
-            dst.execute("DELETE FROM bot_state WHERE key = 'heartbeat'")
+            dbfile.write_state(dst, "restored_at", utcnow_iso(now), utcnow_iso(now))
+            dbfile.delete_state(dst, "heartbeat")
             dst.commit()
-            check = dst.execute("PRAGMA quick_check").fetchone()[0]
+            check = dbfile.integrity(dst)
             if check != "ok":  # pragma: no cover - the source was checked
                 raise BackupError(f"the restored database failed its integrity check: {check}")
         finally:
