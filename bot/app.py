@@ -123,9 +123,7 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
-    services: Services = application.bot_data["services"]
     log.info("bot.stopped")
-    _ = services
 
 
 COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",

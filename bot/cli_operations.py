@@ -264,7 +264,8 @@ def cmd_restore(args) -> int:
 
 # -- export ------------------------------------------------------------------------------------------------
 
-def cmd_export_queries(args) -> int:
+def _export_one(args, what: str, feature: str, make) -> int:
+    """Shared path of ``export queries`` and ``export milestones``: open, make the CSV, write it."""
     from bot import exports
 
     config = _config(args)
@@ -272,32 +273,23 @@ def cmd_export_queries(args) -> int:
     if db is None:
         return 1
     try:
-        text = exports.queries_csv(db, _parse_date(args.since))
+        text = make(exports, db, config)
     except exports.FeatureMissing as exc:
-        print(f"export queries: the helpdesk is not available ({exc})", file=sys.stderr)
+        print(f"export {what}: {feature} is not available ({exc})", file=sys.stderr)
         return 1
     finally:
         db.conn.close()
     _emit(text, args.output)
     return 0
+
+
+def cmd_export_queries(args) -> int:
+    return _export_one(args, "queries", "the helpdesk", lambda exports, db, _config: exports.queries_csv(db, _parse_date(args.since)))
 
 
 def cmd_export_milestones(args) -> int:
-    from bot import exports
-
-    config = _config(args)
-    db = _open(config)
-    if db is None:
-        return 1
-    try:
-        text = exports.milestones_csv(db, config, _registry(config))
-    except exports.FeatureMissing as exc:
-        print(f"export milestones: the milestones feature is not available ({exc})", file=sys.stderr)
-        return 1
-    finally:
-        db.conn.close()
-    _emit(text, args.output)
-    return 0
+    return _export_one(args, "milestones", "the milestones feature",
+                       lambda exports, db, config: exports.milestones_csv(db, config, _registry(config)))
 
 
 def cmd_export_all(args) -> int:

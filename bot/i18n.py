@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import string
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from knowledge.yamlfile import DataError, Node, Problem, load_file
 
@@ -50,9 +50,6 @@ class Translator:
             return text
         safe = {k: (v if isinstance(v, Raw) else html.escape(str(v), quote=False)) for k, v in kwargs.items()}
         return text.format(**safe)
-
-    def all_langs(self, key: str) -> dict[str, str]:
-        return dict(self.strings[key])
 
     def __contains__(self, key: str) -> bool:
         return key in self.strings
@@ -105,7 +102,3 @@ def _placeholders(text: str) -> set[str] | None:
 
 def load_translator(directory: Path = STRINGS_DIR) -> Translator:
     return Translator(load_strings(directory))
-
-
-def keys_used(translator: Translator) -> Iterable[str]:
-    return translator.strings.keys()

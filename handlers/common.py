@@ -87,8 +87,8 @@ def person_from_row(services: Services, row: dict, language_code: str | None = N
     cfg = services.config
     role = effective_role(row, row["user_id"], cfg.secretariat_ids, cfg.expert_ids)
     lang = row.get("lang") or normalise_lang(language_code, cfg.default_language)
-    country = row.get("country") if role == "focal_point" else row.get("country")
-    return Person(row["user_id"], row.get("first_name") or "", row.get("username"), lang, role, country, row.get("timezone"))
+    return Person(row["user_id"], row.get("first_name") or "", row.get("username"), lang, role, row.get("country"),
+                  row.get("timezone"))
 
 
 def forget_cached_person(context: Context) -> None:

@@ -418,17 +418,27 @@ async def settings_button(update: Update, context: Context) -> None:
                                                 markup=settings_markup(services, lang, row)))
 
 
-async def link_command(update: Update, context: Context) -> None:
-    services = svc(context)
+async def _admin_in_group(update: Update, context: Context):
+    """(who, group row, group language) when the sender may change this group's settings;
+    otherwise answer why not (private chat, not an admin) and return None."""
     who = await person(update, context)
     if not _is_group(update):
         await reply(update, context, t(context, who, "groups.groups_only"))
-        return
+        return None
     row = await load_group(update, context)
     lang = lang_of(update, context, row)
     if not await may_change(update, context, who, row["chat_id"]):
-        await say(update, context, services.t(lang, "groups.not_admin"), row=row)
+        await say(update, context, svc(context).t(lang, "groups.not_admin"), row=row)
+        return None
+    return who, row, lang
+
+
+async def link_command(update: Update, context: Context) -> None:
+    admin = await _admin_in_group(update, context)
+    if admin is None:
         return
+    who, row, lang = admin
+    services = svc(context)
     text = " ".join(context.args or []).strip()
     if not text:
         await say(update, context, services.t(lang, "groups.link_usage", current=circle_label(services, row.get("circle"), lang)),
@@ -446,16 +456,11 @@ async def link_command(update: Update, context: Context) -> None:
 
 
 async def unlink_command(update: Update, context: Context) -> None:
+    admin = await _admin_in_group(update, context)
+    if admin is None:
+        return
+    who, row, lang = admin
     services = svc(context)
-    who = await person(update, context)
-    if not _is_group(update):
-        await reply(update, context, t(context, who, "groups.groups_only"))
-        return
-    row = await load_group(update, context)
-    lang = lang_of(update, context, row)
-    if not await may_change(update, context, who, row["chat_id"]):
-        await say(update, context, services.t(lang, "groups.not_admin"), row=row)
-        return
     await services.store.run(store.set_circle, row["chat_id"], None, [], who.user_id, services.clock.now())
     log.info("group.unlinked", extra={"chat": row["chat_id"], "by": who.user_id})
     await say(update, context, services.t(lang, "groups.unlinked"), row=row)

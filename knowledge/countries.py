@@ -18,7 +18,7 @@ ANNEXES = ("I", "II", "III", "IV", "V")
 WORKSHOPS = ("konya", "batumi", "bangkok", "buenos_aires")
 # The names users type in /progress, /link and broadcasts, mapped to annexes.
 REGION_ALIASES = {
-    "africa": ("I",), "afrique": ("I",), "africa_": ("I",),
+    "africa": ("I",), "afrique": ("I",),
     "asia": ("II",), "asia-pacific": ("II",), "asie": ("II",),
     "lac": ("III",), "latin-america": ("III",), "latam": ("III",), "caribbean": ("III",),
     "nmed": ("IV",), "mediterranean": ("IV",),

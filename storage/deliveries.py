@@ -37,9 +37,6 @@ def claim(db, delivery_id: int, now: dt.datetime) -> bool:
     return cur.rowcount == 1
 
 
-def note_attempt(db, delivery_id: int, error: str) -> None:
-    db.execute("UPDATE deliveries SET attempts = attempts + 1, error = ? WHERE id = ?", [error, delivery_id])
-
 
 def mark(db, delivery_id: int, status: str, now: dt.datetime, *, message_id: int | None = None, error: str | None = None) -> None:
     db.execute(
@@ -55,23 +52,12 @@ def due(db, now: dt.datetime, limit: int = 500) -> list[dict]:
     ))
 
 
-def next_due_at(db) -> str | None:
-    row = db.execute("SELECT min(due_at) FROM deliveries WHERE status = 'pending'").fetchone()
-    return row[0]
-
 
 def mark_in_flight_uncertain(db) -> int:
     """After a crash, rows still 'claimed' may or may not have reached Telegram: never resend them."""
     cur = db.execute("UPDATE deliveries SET status = 'uncertain', error = 'in flight at shutdown or crash' WHERE status = 'claimed'")
     return cur.rowcount
 
-
-def reschedule(db, kind: str, ref_prefix: str, new_due: dt.datetime) -> int:
-    cur = db.execute(
-        "UPDATE deliveries SET due_at = ? WHERE kind = ? AND ref LIKE ? AND status = 'pending'",
-        [utcnow_iso(new_due), kind, ref_prefix + "%"],
-    )
-    return cur.rowcount
 
 
 def cancel(db, kind: str, ref_prefix: str) -> int:
@@ -84,16 +70,3 @@ def cancel(db, kind: str, ref_prefix: str) -> int:
 
 def counts(db) -> dict[str, int]:
     return {row["status"]: row["n"] for row in db.query("SELECT status, count(*) AS n FROM deliveries GROUP BY status")}
-
-
-def failed(db, limit: int = 100) -> list[dict]:
-    return list(db.query(
-        "SELECT id, kind, ref, chat_id, status, attempts, error, due_at FROM deliveries WHERE status IN ('failed', 'blocked', 'uncertain') ORDER BY id DESC LIMIT ?",
-        [limit],
-    ))
-
-
-def requeue_retryable(db) -> int:
-    """Failed (not blocked, not uncertain) deliveries back to pending, once."""
-    cur = db.execute("UPDATE deliveries SET status = 'pending', error = 'requeued by operator' WHERE status = 'failed'")
-    return cur.rowcount

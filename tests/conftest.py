@@ -1,7 +1,6 @@
 """Shared fixtures: a fresh database and a real Application on the offline Bot API per test."""
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from dataclasses import dataclass, field
 

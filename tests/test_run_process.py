@@ -24,6 +24,16 @@ def ldn_bot_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "bot.cli"]
 
 
+def stop(proc: subprocess.Popen) -> tuple[str, str]:
+    """SIGTERM, as systemd or Ctrl-C would; kill only if the bot does not stop within 30 s."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
 def start_update(user_id: int = 31337) -> dict:
     return {"message": {"message_id": 1, "date": int(time.time()), "text": "/start",
                         "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
@@ -49,12 +59,7 @@ def test_ldn_bot_run_answers_start_and_stops_on_sigterm(tmp_path):
             assert int(replies[0]["chat_id"]) == 31337
             assert "Hola" in replies[0]["text"]  # Spanish from the user's language_code
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                out, err = proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
+            out, err = stop(proc)
         assert proc.returncode == 0, err[-2000:]
         assert TOKEN not in out and TOKEN not in err
         assert TOKEN.split(":")[1] not in err

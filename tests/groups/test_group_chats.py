@@ -165,7 +165,7 @@ async def test_forged_settings_buttons_change_nothing(env):
         (f"v1:grp:feat:{AFRICA_GROUP}:root:1", ADMIN, AFRICA_GROUP),
         (f"v1:grp:rem:{AFRICA_GROUP}:workshops:yes", ADMIN, AFRICA_GROUP),
         (f"v1:grp:lang:{AFRICA_GROUP}:xx", ADMIN, AFRICA_GROUP),
-        (f"v1:grp:lang:notanumber:fr", ADMIN, AFRICA_GROUP),
+        ("v1:grp:lang:notanumber:fr", ADMIN, AFRICA_GROUP),
         ("v1:grp:lang", ADMIN, AFRICA_GROUP),
     ]
     for data, user_id, chat_id in forged:

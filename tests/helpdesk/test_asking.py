@@ -172,7 +172,7 @@ async def test_reply_to_an_answer_picks_the_query(env, hd):
     b = hd.last_query_id()
     await hd.expert_reply(a, "Answer to A")
     copy_a = store.messages(env.db, a, ["answer"])[0]["message_id"]
-    calls = await env.send("Thanks, one more detail on A", user_id=FOCAL_KEN, reply_to=bot_message(copy_a, FOCAL_KEN))
+    await env.send("Thanks, one more detail on A", user_id=FOCAL_KEN, reply_to=bot_message(copy_a, FOCAL_KEN))
     assert "Thanks, one more detail on A" in [m["text"] for m in store.messages(env.db, a, ["asker"])]
     assert "Thanks, one more detail on A" not in [m["text"] for m in store.messages(env.db, b, ["asker"])]
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from handlers.helpdesk import helpdesk_tick
-from storage import helpdesk as store
 from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_KEN, one_text, texts
 
 

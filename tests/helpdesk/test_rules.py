@@ -7,7 +7,7 @@ import pytest
 
 from bot import helpdesk as hd
 from storage import helpdesk as store
-from storage.db import migrate, open_db, utcnow_iso
+from storage.db import migrate, open_db
 
 T0 = dt.datetime(2016, 5, 20, 8, 0, tzinfo=dt.timezone.utc)
 

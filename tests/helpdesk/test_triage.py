@@ -5,9 +5,8 @@ import csv
 import io
 
 from bot.helpdesk import export_queries_csv
-from storage import helpdesk as store
 from storage import users
-from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_FRA_SPEAKER, FOCAL_KEN, SECRETARIAT, one_text, texts
+from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_FRA_SPEAKER, FOCAL_KEN, SECRETARIAT, one_text
 
 
 async def make_queries(env, hd, n=3, user_id=FOCAL_KEN):

@@ -66,7 +66,6 @@ def test_mistakes_are_reported_with_their_lines(tmp_path):
     with pytest.raises(DataError) as err:
         load_checklist(path)
     messages = [(p.line, p.message) for p in err.value.problems]
-    text = "\n".join(str(p) for p in err.value.problems)
     assert all(str(path) in str(p) for p in err.value.problems)
     assert any("duplicate step id 'working_group'" in m for _, m in messages)
     assert any("Bad-Id" in m for _, m in messages)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from tests.loopback_api import LoopbackBotAPI
 from tests.operations.conftest import free_port
-from tests.test_run_process import ROOT, TOKEN, ldn_bot_command, start_update
+from tests.test_run_process import ROOT, TOKEN, ldn_bot_command, start_update, stop
 
 pytest.importorskip("tornado")
 
@@ -78,12 +77,7 @@ def test_ldn_bot_run_webhook(tmp_path):
             restore = _cli(["restore", str(tmp_path / "live.db")], env)
             assert restore.returncode == 1 and "running bot" in restore.stderr
         finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                out, err = proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
+            out, err = stop(proc)
     assert proc.returncode == 0, err[-3000:]
     start = [json.loads(line) for line in err.splitlines() if '"bot.start"' in line]
     assert len(start) == 1
