@@ -2,7 +2,7 @@
 
 Tables are created by ``storage/migrations/m0002_knowledge.py``. The search engine
 (:mod:`knowledge.search`) reads entries from here and queries the FTS5 index through
-:func:`fts_candidates`; nothing else in the project writes these tables directly.
+:func:`fts_term_ranks`; nothing else in the project writes these tables directly.
 """
 from __future__ import annotations
 
@@ -173,8 +173,40 @@ def fts_candidates(
     string; a match in an answer is multiplied by ``answer_weight``. ``match`` must
     already be safe FTS5 syntax: :mod:`knowledge.search` builds it from quoted
     trigrams only. (The index itself is created by sqlite-utils ``enable_fts``.)
+
+    This is the one-query form. The engine gets the same figures from
+    :func:`fts_term_ranks` (cached per term and summed); the tests check both agree.
     """
     return db.execute(_FTS_SQL, {"match": match, "limit": limit, "answer_weight": answer_weight}).fetchall()
+
+
+_TERMS_PER_QUERY = 100  # well below SQLite's limit of 500 terms in a compound SELECT
+
+
+def fts_term_ranks(db: sqlite_utils.Database, terms: list[str]) -> dict[str, list[tuple[int, float]]]:
+    """For each FTS5 term (a quoted trigram), the ``faq_strings`` rows holding it and
+    FTS5's bm25 (``rank``) of a query made of that term alone.
+
+    FTS5's bm25 of ``"a" OR "b" OR ...`` is the sum over the terms of idf(term) times
+    the term's saturated frequency in the row, each part independent of the other
+    terms; so per-term results can be cached and added up per query (see
+    :class:`knowledge.search.TermRanks`). Terms are fetched in batches of
+    ``UNION ALL`` queries.
+    """
+    out: dict[str, list[tuple[int, float]]] = {term: [] for term in terms}
+    for start in range(0, len(terms), _TERMS_PER_QUERY):
+        batch = terms[start:start + _TERMS_PER_QUERY]
+        sql = " UNION ALL ".join(
+            f"SELECT {i}, rowid, rank FROM faq_strings_fts WHERE faq_strings_fts MATCH ?" for i in range(len(batch)))
+        for i, rowid, rank in db.execute(sql, batch).fetchall():
+            out[batch[i]].append((rowid, rank))
+    return out
+
+
+def fts_strings(db: sqlite_utils.Database) -> list[tuple[int, str, str, str]]:
+    """Every indexed string: ``(rowid, entry_id, kind, norm)`` in rowid order (``kind``:
+    ``q``, ``alt`` or ``a``)."""
+    return db.execute("SELECT rowid, entry_id, kind, norm FROM faq_strings ORDER BY rowid").fetchall()
 
 
 # -- misses (the secretariat's "gaps") -------------------------------------------------
@@ -196,20 +228,16 @@ def log_miss(
     (``not_helpful``, with the ``entry_id`` shown). Returns the row id."""
     if kind not in MISS_KINDS:
         raise ValueError(f"kind must be one of {MISS_KINDS}, not {kind!r}")
-    table = db["faq_misses"]
-    table.insert(
-        {
-            "created_at": _now(now),
-            "kind": kind,
-            "query": (query or "")[:MAX_LOGGED_QUERY],
-            "lang": lang,
-            "best_score": None if best_score is None else round(float(best_score), 4),
-            "country": country,
-            "user_id": user_id,
-            "entry_id": entry_id,
-        }
+    # A plain INSERT (committed on its own: autocommit connection): every abstention
+    # writes one row before it is answered, and sqlite-utils' insert() would look the
+    # table up first each time.
+    cursor = db.execute(
+        "INSERT INTO faq_misses (created_at, kind, query, lang, best_score, country, user_id, entry_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [_now(now), kind, (query or "")[:MAX_LOGGED_QUERY], lang,
+         None if best_score is None else round(float(best_score), 4), country, user_id, entry_id],
     )
-    return table.last_pk
+    return cursor.lastrowid
 
 
 def list_gaps(

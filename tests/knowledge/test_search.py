@@ -312,3 +312,24 @@ def test_most_asked(loaded_db):
         for _ in range(times):
             store.record_asked(loaded_db, entry_id, now=NOW)
     assert store.most_asked(loaded_db, 2) == [("soc-indicator", 3), ("baseline-period", 2)]
+
+
+def test_summed_term_ranks_equal_one_fts5_query(engine, loaded_db):
+    """The engine adds up FTS5's bm25 of each trigram (``TermRanks``, cached); FTS5 ranking
+    the whole ``OR`` query at once gives the same figures, for every dev-set query."""
+    from knowledge.search import ANSWER_WEIGHT, _fts_quote
+
+    compared = 0
+    for case in load_cases(FIXTURE_DEVSET) + [type("Q", (), {"q": "wéird ÜNKNOWN zzqx 未知词"})()]:
+        chosen, _ideal = engine.fts_terms(content_tokens(fold(case.q)))
+        if not chosen:
+            continue
+        entries = engine.entries()
+        summed = {entries[i].id: rank
+                  for i, rank in engine._terms.best_per_entry(loaded_db, chosen, ANSWER_WEIGHT, 1000)}
+        direct = dict(store.fts_candidates(loaded_db, " OR ".join(_fts_quote(t) for t in chosen), 1000, ANSWER_WEIGHT))
+        assert summed.keys() == direct.keys(), case.q
+        for entry_id, rank in direct.items():
+            assert summed[entry_id] == pytest.approx(rank, rel=1e-9), (case.q, entry_id)
+        compared += 1
+    assert compared >= 10
