@@ -17,6 +17,8 @@ Environment variables win over the file:
 """
 from __future__ import annotations
 
+import functools
+
 import copy
 import os
 from dataclasses import dataclass, field
@@ -66,6 +68,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _int_list_cached(value: Any) -> tuple[int, ...]:
+    """:func:`_int_list` of a role list, remembered (it is read for every update)."""
+    key = value if isinstance(value, (int, str, type(None))) else tuple(value)
+    return _int_list_memo(key)
+
+
+@functools.lru_cache(maxsize=64)
+def _int_list_memo(value: Any) -> tuple[int, ...]:
+    return _int_list(value)
+
+
 def _int_list(value: Any) -> tuple[int, ...]:
     if value in (None, ""):
         return ()
@@ -112,11 +125,11 @@ class Config:
 
     @property
     def secretariat_ids(self) -> tuple[int, ...]:
-        return _int_list(self.raw["roles"].get("secretariat"))
+        return _int_list_cached(self.raw["roles"].get("secretariat"))
 
     @property
     def expert_ids(self) -> tuple[int, ...]:
-        return _int_list(self.raw["roles"].get("experts"))
+        return _int_list_cached(self.raw["roles"].get("experts"))
 
     @property
     def default_language(self) -> str:

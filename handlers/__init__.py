@@ -7,17 +7,25 @@ Each feature module exposes ``handlers() -> [(group, handler), ...]`` and may ex
 from __future__ import annotations
 
 from handlers import core, faq, groups, helpdesk, inline, milestones, operations, reminders
+from handlers.router import route_commands
 
 # Order matters within a group: the first matching handler of a group wins.
 FEATURES = [groups, core, helpdesk, milestones, reminders, operations, inline, faq]
 
 
 def register(application) -> None:
+    """Add every feature's handlers, each group's commands behind one
+    :class:`~handlers.router.CommandRouter` (a look-up by name instead of asking
+    each command handler in turn)."""
+    groups: dict[int, list] = {}
     for feature in FEATURES:
         for group, handler in feature.handlers():
-            application.add_handler(handler, group)
+            groups.setdefault(group, []).append(handler)
     for group, handler in core.fallbacks():
-        application.add_handler(handler, group)
+        groups.setdefault(group, []).append(handler)
+    for group, handlers in groups.items():
+        for handler in route_commands(handlers):
+            application.add_handler(handler, group)
     application.add_error_handler(core.on_error)
 
 

@@ -85,6 +85,22 @@ async def test_unknown_command_in_private_and_silence_in_group(env):
     assert [c for c in calls if c.method == "sendMessage"] == []
 
 
+async def test_commands_are_found_by_name_in_every_form(env):
+    """Commands go through one look-up by name (handlers/router.py): upper case, the
+    bot's @name reach the same handler; another bot's command gets no answer;
+    two handlers of one name (/faq in groups and in private) still split by chat type."""
+    plain = one_text(await env.send("/help", user_id=GUEST))
+    assert "/faq" in plain
+    assert one_text(await env.send("/HELP", user_id=GUEST)) == plain
+    assert one_text(await env.send("/help@ldn_tsp_bot", user_id=GUEST)) == plain
+    assert [c for c in await env.send("/help@other_bot", user_id=GUEST) if c.method == "sendMessage"] == []
+    private = [c for c in await env.send("/faq LDN fund size", user_id=GUEST) if c.method == "sendMessage"][-1]
+    assert "300" in private.text and any("fb" in (b.get("callback_data") or "") for b in private.buttons)
+    group = [c for c in await env.send("/faq LDN fund size", user_id=GUEST, chat_id=-100555, chat_type="supergroup")
+             if c.method == "sendMessage"][-1]
+    assert "300" in group.text and not any("fb" in (b.get("callback_data") or "") for b in group.buttons)
+
+
 @pytest.mark.parametrize("kind", ["sticker", "voice", "location"])
 async def test_media_the_bot_cannot_read_gets_a_short_answer(env, kind):
     media = {
