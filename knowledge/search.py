@@ -497,6 +497,16 @@ class _Index:
         self.idf = {word: math.log(1 + n / df) for word, df in doc_freq.items()}
         self.max_idf = math.log(1 + n)
         self.phrase_postings = phrase_postings
+        # word -> ((entry, language), 1.0 if in a question or phrasing else ANSWER_WEIGHT)
+        self.hits: dict[str, tuple[tuple[tuple[int, str], float], ...]] = {}
+        for word, refs in self.postings.items():
+            base: dict[tuple[int, str], float] = {}
+            for entry, lang, field in refs:
+                value = ANSWER_WEIGHT if field else 1.0
+                if value > base.get((entry, lang), 0.0):
+                    base[(entry, lang)] = value
+            self.hits[word] = tuple(base.items())
+        self.weights = {word: self.word_weight(word) for word in self.postings}
         self.phrase_weight = [sum(self.word_weight(w) for w in words) or 1.0 for _, words in self.phrasings]
         self.strings = max(strings, 1)
         self.tri_freq = tri_freq
@@ -733,6 +743,7 @@ class FaqSearch:
         recall: dict[int, float] = {}
         precision: dict[int, float] = {}
         found = {word: index.similar(word, script) for word, script in words}
+        hits, weights = index.hits, index.weights
         # Chinese characters inside a known bigram: an unknown bigram made of two such
         # characters merely straddles two words ("土地|退化" gives 地退) and is ignored.
         known_chars = {ch for (word, script) in words if script == "cjk" and found[word] for ch in word}
@@ -742,7 +753,7 @@ class FaqSearch:
                 continue
             if matches:
                 top = max(sim for _, sim in matches)
-                weight = max(index.word_weight(w) for w, sim in matches if sim == top)
+                weight = max(weights[w] for w, sim in matches if sim == top)
             elif script == "cjk":
                 if len(word) == 1 or all(ch in known_chars for ch in word):
                     continue
@@ -752,15 +763,23 @@ class FaqSearch:
             total += weight
             if not matches:
                 continue
+            if len(matches) == 1:  # the common case: the word itself, nothing to take the best of
+                other, sim = matches[0]
+                for key, base in hits[other]:
+                    best[key] = best.get(key, 0.0) + weight * (sim * base)
+                own, add = weights[other] * sim, weight * sim
+                for pid in index.phrase_postings.get(other, ()):
+                    recall[pid] = recall.get(pid, 0.0) + add
+                    precision[pid] = precision.get(pid, 0.0) + own
+                continue
             got: dict[tuple[int, str], float] = {}
             phrase_got: dict[int, tuple[float, float]] = {}
             for other, sim in matches:
-                for entry, lang, field in index.postings[other]:
-                    value = sim * (ANSWER_WEIGHT if field else 1.0)
-                    key = (entry, lang)
+                for key, base in hits[other]:
+                    value = sim * base
                     if value > got.get(key, 0.0):
                         got[key] = value
-                own = index.word_weight(other) * sim
+                own = weights[other] * sim
                 for pid in index.phrase_postings.get(other, ()):
                     if sim > phrase_got.get(pid, (0.0, 0.0))[0]:
                         phrase_got[pid] = (sim, own)
