@@ -863,7 +863,11 @@ class FaqSearch:
     # -- ranking --------------------------------------------------------------------------
 
     def scored(self, query: str) -> list[Scored]:
-        """Every candidate with its signals and merged score, best first.
+        """The candidates with their signals and merged score, best first.
+
+        Candidates whose merged score could reach neither the related-answer threshold
+        nor the best score are left out before their fuzzy signal is computed: they
+        could never be shown, and :meth:`search` and :meth:`best_score` are exact.
 
         The last result is kept, so ``best_score`` right after ``search`` (the miss
         log of an abstention) costs nothing.
@@ -890,15 +894,32 @@ class FaqSearch:
             for e in {*coverage, *lexical}
         }
         candidates = sorted(prelim, key=prelim.get, reverse=True)[:CANDIDATES]
-        # The fuzzy signal is gated by coverage (below): without a shared word it adds nothing.
-        fuzzy = self._fuzzy(folded, [e for e in candidates if coverage.get(e, 0.0) > 0.0], langs)
+        # The fuzzy signal (the costliest) is gated by coverage, so each candidate's merged
+        # score is at most ``bound``: without a shared word fuzzy adds nothing, and it is
+        # computed first for the candidates that could reach the related-answer threshold,
+        # then only for those that could still beat the best score so far.
+        bound = {e: prelim[e] + wf * min(1.0, coverage.get(e, 0.0) / FUZZY_GATE) for e in candidates}
+        needed = [e for e in candidates if coverage.get(e, 0.0) > 0.0]
+        first = [e for e in needed if bound[e] >= self.related_threshold]
+        fuzzy = self._fuzzy(folded, first, langs)
+        known = [prelim[e] for e in candidates if coverage.get(e, 0.0) <= 0.0]
+        known += [self._merge(prelim[e], fuzzy.get(e, 0.0), coverage[e], wf) for e in first]
+        best = max(known, default=-1.0)
+        rest = [e for e in needed if bound[e] < self.related_threshold and bound[e] >= best]
+        fuzzy.update(self._fuzzy(folded, rest, langs))
+        skipped = set(needed) - set(first) - set(rest)  # cannot be shown: below the threshold and the best
         out = []
         for e in candidates:
+            if e in skipped:
+                continue
             f, c = fuzzy.get(e, 0.0), coverage.get(e, 0.0)
-            gated = f * min(1.0, c / FUZZY_GATE)
-            out.append(Scored(e, prelim[e] + wf * gated, c, lexical.get(e, 0.0), f, phrasing.get(e, 0.0)))
+            out.append(Scored(e, self._merge(prelim[e], f, c, wf), c, lexical.get(e, 0.0), f, phrasing.get(e, 0.0)))
         out.sort(key=lambda s: s.score, reverse=True)
         return out
+
+    @staticmethod
+    def _merge(prelim: float, fuzzy: float, coverage: float, wf: float) -> float:
+        return prelim + wf * (fuzzy * min(1.0, coverage / FUZZY_GATE))
 
     def search(self, query: str, limit: int = 3) -> list[Hit]:
         """Best entries for ``query`` (any of the six languages), best first; ``[]`` = abstain."""
