@@ -9,6 +9,7 @@ objects as Telegram would send them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -43,6 +44,13 @@ class Call:
         if isinstance(markup, str):
             markup = json.loads(markup)
         return [b for row in markup.get("inline_keyboard", []) for b in row]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_markup(text: str) -> dict:
+    """A keyboard sent as JSON text (see ``handlers.common.markup_json``), parsed once:
+    the same few recur, and the echo is only serialised again, never changed."""
+    return json.loads(text)
 
 
 class OfflineBotAPI(BaseRequest):
@@ -129,7 +137,7 @@ class OfflineBotAPI(BaseRequest):
             msg["caption"] = params["caption"]
         if params.get("reply_markup"):
             markup = params["reply_markup"]
-            markup = json.loads(markup) if isinstance(markup, str) else markup
+            markup = _parsed_markup(markup) if isinstance(markup, str) else markup
             if "inline_keyboard" in markup:  # Telegram echoes inline keyboards only
                 msg["reply_markup"] = markup
         msg.update(extra)

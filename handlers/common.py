@@ -20,10 +20,10 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, filters
 from telegram.warnings import PTBUserWarning
 
 from bot.i18n import normalise_lang
@@ -49,6 +49,29 @@ _KEYBOARD_CACHE = 2048  # distinct keyboards kept built and serialised
 _PERSON_TTL = 30.0  # seconds a cached user row is trusted (CLI role grants show up after this)
 
 Context = ContextTypes.DEFAULT_TYPE
+
+
+class NewText(filters.UpdateFilter):
+    """A new (not edited) text message that is not a command, in a private chat or in a
+    group: ``ChatType.X & TEXT & ~COMMAND & UpdateType.MESSAGE`` as one check. Every
+    update is offered to these filters, and PTB's merged form costs a dozen calls."""
+
+    __slots__ = ("chat_types",)
+
+    def __init__(self, chat_types: frozenset[str], name: str):
+        super().__init__(name=name)
+        self.chat_types = chat_types
+
+    def filter(self, update: Update) -> bool:
+        message = update.message
+        if message is None or not message.text or message.chat.type not in self.chat_types:
+            return False
+        entities = message.entities
+        return not (entities and entities[0].type == MessageEntity.BOT_COMMAND and entities[0].offset == 0)
+
+
+PRIVATE_TEXT = NewText(frozenset({ChatType.PRIVATE}), "PRIVATE_TEXT")
+GROUP_TEXT_MESSAGE = NewText(frozenset({ChatType.GROUP, ChatType.SUPERGROUP}), "GROUP_TEXT_MESSAGE")
 
 
 def svc(context: Context) -> Services:

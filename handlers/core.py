@@ -10,7 +10,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 
 from bot import invites
 from bot.i18n import LANG_NAMES, LANGS
-from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, GROUP_INPUT, INPUTS, Context, answer_button, cb,
+from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, GROUP_INPUT, INPUTS, PRIVATE_TEXT, Context, answer_button, cb,
                              clear_input, edit_or_reply, forget_cached_person, is_private, keyboard, parse_cb,
                              person, reply, svc, t)
 from storage import users
@@ -182,7 +182,6 @@ async def on_error(update: object, context: Context) -> None:
 
 
 def handlers():
-    private = filters.ChatType.PRIVATE
     return [
         (GROUP_COMMANDS, CommandHandler("start", start)),
         (GROUP_COMMANDS, CommandHandler("help", help_command)),
@@ -191,7 +190,7 @@ def handlers():
         (GROUP_COMMANDS, CommandHandler("invite", invite_command)),
         (GROUP_COMMANDS, CommandHandler("cancel", cancel)),
         (GROUP_COMMANDS, CallbackQueryHandler(language_button, pattern=r"^v1:lang:")),
-        (GROUP_INPUT, MessageHandler(private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE, awaited_input)),
+        (GROUP_INPUT, MessageHandler(PRIVATE_TEXT, awaited_input)),
     ]
 
 

@@ -8,10 +8,10 @@ import math
 import time
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler
 
 from bot.services import Services
-from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
+from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, MAX_QUESTION, PRIVATE_TEXT, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, parse_cb, person, reply, svc, t)
 from knowledge.yamlfile import DataError
 from storage.db import transaction
@@ -343,6 +343,5 @@ def handlers():
         (GROUP_COMMANDS, CommandHandler("reload", reload_command)),
         (GROUP_COMMANDS, CommandHandler("gaps", gaps_command)),
         (GROUP_COMMANDS, CallbackQueryHandler(faq_button, pattern=r"^v1:faq:")),
-        (GROUP_TEXT, MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE,
-                                    private_text)),
+        (GROUP_TEXT, MessageHandler(PRIVATE_TEXT, private_text)),
     ]

@@ -20,7 +20,7 @@ from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler
 from bot import groups as rules
 from bot.i18n import LANG_NAMES, LANGS, normalise_lang
 from handlers import faq as faq_handlers
-from handlers.common import (GROUP_COMMANDS, GROUP_TEXT, GROUP_TRACK, MAX_QUESTION, Context, answer_button, cb,
+from handlers.common import (GROUP_COMMANDS, GROUP_TEXT, GROUP_TEXT_MESSAGE, GROUP_TRACK, MAX_QUESTION, Context, answer_button, cb,
                              edit_or_reply, group_lang, is_private, keyboard, parse_cb, person, reply, svc, t)
 from storage import faq as faq_store
 from storage import groups as store
@@ -633,7 +633,7 @@ async def on_startup(application) -> None:
 
 def handlers():
     groups = filters.ChatType.GROUPS
-    group_text_filter = groups & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE
+    group_text_filter = GROUP_TEXT_MESSAGE
     return [
         (GROUP_TRACK, GroupMembershipHandler(track_membership)),
         (GROUP_TRACK, MessageHandler(filters.StatusUpdate.MIGRATE, on_migration_message)),

@@ -30,7 +30,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 from bot import helpdesk as hd
 from bot.i18n import LANG_NAMES, Raw
 from handlers import core
-from handlers.common import (GROUP_COMMANDS, GROUP_FOLLOWUP, Context, answer_button, cb, clear_input, edit_or_reply,
+from handlers.common import (GROUP_COMMANDS, GROUP_FOLLOWUP, PRIVATE_TEXT, Context, answer_button, cb, clear_input, edit_or_reply,
                              expect_input, input_handler, is_private, keyboard, parse_cb, person, person_from_row,
                              reply, svc, t)
 from storage import helpdesk as store
@@ -1641,7 +1641,7 @@ core.START_HOOKS["ask"] = start_ask
 def handlers():
     private = filters.ChatType.PRIVATE
     message = filters.UpdateType.MESSAGE
-    media = filters.TEXT | filters.PHOTO | filters.Document.ALL
+    media = filters.PHOTO | filters.Document.ALL
     return [
         (GROUP_COMMANDS, CommandHandler("ask", ask_command, filters=private)),
         (GROUP_COMMANDS, CommandHandler("myqueries", myqueries)),
@@ -1654,6 +1654,6 @@ def handlers():
         (GROUP_COMMANDS, CommandHandler("export", export_command)),
         (GROUP_COMMANDS, CommandHandler("promote", promote_command)),
         (GROUP_COMMANDS, CallbackQueryHandler(on_button, pattern=r"^v1:hd:")),
-        (GROUP_FOLLOWUP, MessageHandler(private & message & media & ~filters.COMMAND, private_message)),
+        (GROUP_FOLLOWUP, MessageHandler(PRIVATE_TEXT | (private & message & media & ~filters.COMMAND), private_message)),
         (GROUP_FOLLOWUP, MessageHandler(filters.ChatType.GROUPS & message & ~filters.COMMAND & ~filters.StatusUpdate.ALL, expert_message)),
     ]
