@@ -93,7 +93,12 @@ async def person(update: Update, context: Context) -> Person | None:
     if stale:
         cached = await services.store.run(users.touch_user, tg_user.id, tg_user.first_name, tg_user.username, services.clock.now())
         cache["_row"], cache["_row_at"] = cached, now
-    return person_from_row(services, cached, tg_user.language_code)
+    memo = cache.get("_person")  # Person is frozen and follows from the row: build it once per row
+    if memo is not None and memo[0] is cached and memo[1] == tg_user.language_code:
+        return memo[2]
+    who = person_from_row(services, cached, tg_user.language_code)
+    cache["_person"] = (cached, tg_user.language_code, who)
+    return who
 
 
 async def authorised(update: Update, context: Context, *, secretariat: bool = False, expert: bool = False,

@@ -27,8 +27,23 @@ ASKED_FLUSH_SECONDS = 5.0
 def render_answer(services: Services, entry, lang: str) -> str:
     """The answer in ``lang`` as safe HTML: question in bold, answer, source."""
     text = entry.text(lang)
-    return (f"<b>{html.escape(text.q)}</b>\n\n{html.escape(text.a.strip())}\n\n"
-            f"<i>{services.t(lang, 'faq.source', source=entry.source)}</i>")
+    return remembered(services, "faq_html", (text.q, text.a, entry.source, lang), lambda: (
+        f"<b>{html.escape(text.q)}</b>\n\n{html.escape(text.a.strip())}\n\n"
+        f"<i>{services.t(lang, 'faq.source', source=entry.source)}</i>"))
+
+
+def remembered(services: Services, name: str, key: tuple, build):
+    """``build()`` once per ``key`` in a bounded table of ``services.extras``: the same few
+    answers and their buttons are sent over and over. Keys hold everything the value is
+    made of (texts, ids, language), so a changed FAQ entry is simply a new key."""
+    table = services.extras.setdefault(name, {})
+    value = table.get(key)
+    if value is None:
+        value = build()
+        if len(table) >= 4096:
+            table.clear()
+        table[key] = value
+    return value
 
 
 def topic_name(services: Services, topic: str, lang: str) -> str:
@@ -174,15 +189,22 @@ async def answer_question(update: Update, context: Context, question: str) -> No
 
 async def send_entry(update: Update, context: Context, who, entry, *, related=(), private: bool = True) -> None:
     services = svc(context)
-    rows = []
+    markup = None
     if private:
-        rows.append([(t(context, who, "button.helpful"), cb("faq", "fb", entry.id, 1)),
-                     (t(context, who, "button.not_helpful"), cb("faq", "fb", entry.id, 0))])
-        for other in related:
-            label = "❓ " + other.text(who.lang).q
-            rows.append([(label[:60], cb("faq", "show", other.id))])
-        rows.append([(t(context, who, "button.share"), "inline:" + entry.text(who.lang).q[:200])])
-    await reply(update, context, render_answer(services, entry, who.lang), markup=keyboard(rows) if rows else None)
+        lang = who.lang
+        key = (entry.id, entry.text(lang).q, tuple((other.id, other.text(lang).q) for other in related), lang)
+        markup = remembered(services, "faq_buttons", key, lambda: answer_keyboard(services, lang, *key[:3]))
+    await reply(update, context, render_answer(services, entry, who.lang), markup=markup)
+
+
+def answer_keyboard(services: Services, lang: str, entry_id: str, question: str, related: tuple):
+    """Buttons under a private answer: helpful or not, related questions, share inline."""
+    rows = [[(services.t(lang, "button.helpful"), cb("faq", "fb", entry_id, 1)),
+             (services.t(lang, "button.not_helpful"), cb("faq", "fb", entry_id, 0))]]
+    for other_id, other_question in related:
+        rows.append([(("❓ " + other_question)[:60], cb("faq", "show", other_id))])
+    rows.append([(services.t(lang, "button.share"), "inline:" + question[:200])])
+    return keyboard(rows)
 
 
 async def private_text(update: Update, context: Context) -> None:
