@@ -2,6 +2,7 @@
 /reload and /gaps for the secretariat. Rendering of an answer is shared with groups and inline."""
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import math
@@ -61,16 +62,29 @@ def topic_name(services: Services, topic: str, lang: str) -> str:
 
 
 async def search(services: Services, text: str, limit: int = 3):
-    """Run the FAQ search on the database thread (it reads SQLite)."""
+    """FAQ hits for ``text`` (inline mode): see :func:`searched` for where it runs."""
     engine = services.search
     if engine is None:
         return []
+    return await searched(services, lambda _db, offline=False: engine.search(text, limit=limit, offline=offline))
 
-    def run(_db):
-        engine.refresh_if_changed()
-        return engine.search(text, limit=limit)
 
-    return await services.store.run(run)
+async def searched(services: Services, fn):
+    """``fn(db, offline=...)`` run where it is cheapest.
+
+    A search is CPU work on in-memory structures (about half a millisecond) except when
+    it needs SQLite: the knowledge version, checked here at most every
+    :data:`VERSION_CHECK_SECONDS` on the database thread, or an FTS5 term never fetched
+    (``NeedsDatabase``). So it first runs on the event loop without SQLite, saving two
+    thread switches, and goes to the database thread only when it has to.
+    """
+    from knowledge.search import NeedsDatabase
+
+    await _check_version(services)
+    try:
+        return fn(None, offline=True)
+    except NeedsDatabase:
+        return await services.store.run(fn)
 
 
 class ResultCache:
@@ -110,16 +124,26 @@ def write_asked(db, services: Services, batch: dict[str, int]) -> None:
                 faq_store.record_asked(db, entry_id, when)
 
 
-def _search_now(_db, engine, question: str) -> tuple:
-    hits = engine.search(question, limit=3)
-    return hits, (hits[0].score if hits else engine.best_score(question))
+async def _check_version(services: Services) -> None:
+    """Follow another process's ``faq reload`` or promotion: one tiny query, at most every
+    :data:`VERSION_CHECK_SECONDS`."""
+    now = time.monotonic()
+    if now - services.extras.get("faq_checked_at", 0.0) > VERSION_CHECK_SECONDS:
+        engine = services.search
+        await services.store.run(lambda _db: engine.refresh_if_changed())
+        services.extras["faq_checked_at"] = now
+
+
+def _search_now(engine, question: str, _db=None, offline: bool = False) -> tuple:
+    hits = engine.search(question, limit=3, offline=offline)
+    return hits, (hits[0].score if hits else engine.best_score(question, offline=offline))
 
 
 async def lookup(services: Services, who, question: str) -> tuple[list, float | None]:
     """Search the FAQ for ``question``; count the answer or log the miss. ``([], best)`` = abstain.
 
-    A repeated question is answered from :class:`ResultCache` on the event loop; new ones
-    are searched on the database thread. "Most asked" counters are statistics, not user
+    A repeated question is answered from :class:`ResultCache`; new ones are searched as
+    :func:`searched` says. "Most asked" counters are statistics, not user
     data: they are written at most every few seconds or 100 answers (a crash may lose the
     last few counts). A miss is always written before the answer is sent.
     """
@@ -130,14 +154,12 @@ async def lookup(services: Services, who, question: str) -> tuple[list, float | 
         return [], None
     now = time.monotonic()
     extras = services.extras
-    if now - extras.get("faq_checked_at", 0.0) > VERSION_CHECK_SECONDS:
-        await services.store.run(lambda _db: engine.refresh_if_changed())  # another process's reload
-        extras["faq_checked_at"] = now
+    await _check_version(services)
     cache = extras.setdefault("faq_cache", ResultCache())
     key = (engine.version, " ".join(question.lower().split()))
     cached = cache.get(key)
     if cached is None:
-        cached = await services.store.run(_search_now, engine, question)
+        cached = await searched(services, functools.partial(_search_now, engine, question))
         cache.put(key, cached)
     hits, best = cached
     if hits:

@@ -582,6 +582,11 @@ def _index_for(entries: list[FaqEntry]) -> "_Index":
     return index
 
 
+class NeedsDatabase(Exception):
+    """An ``offline`` search (see :meth:`FaqSearch.scored`) needs an FTS5 term that was
+    never fetched: run it again on the database thread."""
+
+
 class TermRanks:
     """FTS5's bm25 per trigram, fetched once and added up per query.
 
@@ -589,9 +594,11 @@ class TermRanks:
     :func:`storage.faq.fts_term_ranks`), so the rows and ranks of each trigram are kept
     and a query's ranking is a few hundred additions instead of an FTS5 query that
     scores every matching row again: 0.07 ms instead of 0.48 ms per search on the dev
-    set, same figures. The trigrams of every question and phrasing are fetched when
-    the knowledge changes (what users type mostly shares them); others on first use.
-    Postings are compact arrays: a few MB for the whole FAQ.
+    set, same figures. Every trigram a query can send (those inside a word of an indexed
+    string) is fetched when the knowledge changes - about 20,000 for the whole FAQ, in
+    0.7 s, kept as compact arrays (3 MB) - so a search needs no SQLite and may run on
+    the event loop; a term missing all the same (another process changed the index) is
+    fetched on first use.
     """
 
     def __init__(self, db: sqlite_utils.Database, index: "_Index", strings: list[tuple[int, str, str, str]]):
@@ -603,12 +610,11 @@ class TermRanks:
         self.ranks: dict[str, tuple[array, array]] = {}
         common = index.strings * MAX_TRIGRAM_SHARE
         warm: dict[str, None] = {}
-        for _rowid, _entry_id, kind, norm in strings:
-            if kind != "a":
-                for token, _script in content_tokens(norm):
-                    for tri in trigrams(token):
-                        if 0 < index.tri_freq.get(tri, 0) <= common:
-                            warm[tri] = None
+        for _rowid, _entry_id, _kind, norm in strings:
+            for word in norm.split():
+                for tri in trigrams(word):
+                    if 0 < index.tri_freq.get(tri, 0) <= common:
+                        warm[tri] = None
         self.fetch(db, list(warm))
 
     def fetch(self, db: sqlite_utils.Database, terms: list[str]) -> None:
@@ -618,7 +624,12 @@ class TermRanks:
         if not quoted:
             return
         for term, rows in store.fts_term_ranks(db, list(quoted)).items():
-            self.ranks[quoted[term]] = (array("l", (r for r, _ in rows)), array("d", (rank for _, rank in rows)))
+            self.ranks[quoted[term]] = (array("q", (r for r, _ in rows)), array("d", (rank for _, rank in rows)))
+
+    def missing(self, terms: list[str]) -> bool:
+        """True if any of ``terms`` was never fetched (ranking them would query SQLite)."""
+        ranks = self.ranks
+        return any(term not in ranks for term in terms)
 
     def best_per_entry(self, db: sqlite_utils.Database, terms: list[str], answer_weight: float,
                        limit: int) -> list[tuple[int, float]]:
@@ -680,11 +691,25 @@ class FaqSearch:
         self.db = db
         self.threshold = THRESHOLD if threshold is None else threshold
         self.related_threshold = RELATED_THRESHOLD if related_threshold is None else related_threshold
-        self.version = -1
-        self._index = _Index([])
-        self._terms: TermRanks | None = None
+        # (version, index, per-trigram ranks), replaced as one: a search running on another
+        # thread than a refresh works on one consistent snapshot.
+        self._state: tuple[int, _Index, TermRanks | None] = (-1, _Index([]), None)
         self._last: tuple | None = None
         self.refresh_if_changed()
+
+    @property
+    def version(self) -> int:
+        """The knowledge version the in-memory index was built from."""
+        return self._state[0]
+
+    @property
+    def _index(self) -> "_Index":
+        return self._state[1]
+
+    @property
+    def term_ranks(self) -> "TermRanks | None":
+        """The per-trigram bm25 of the current knowledge (see :class:`TermRanks`)."""
+        return self._state[2]
 
     # -- knowledge ----------------------------------------------------------------------
 
@@ -695,9 +720,8 @@ class FaqSearch:
         version = store.knowledge_version(self.db)
         if version == self.version:
             return False
-        self._index = _index_for(store.read_entries(self.db))
-        self._terms = _term_ranks_for(self.db, self._index)
-        self.version = version
+        index = _index_for(store.read_entries(self.db))
+        self._state = (version, index, _term_ranks_for(self.db, index))
         return True
 
     # The accessors below read the in-memory copy only (no SQL), so handlers may call
@@ -722,7 +746,7 @@ class FaqSearch:
 
     # -- signals --------------------------------------------------------------------------
 
-    def _coverage(self, words: list[tuple[str, str]]) -> tuple[dict[int, float], dict[int, float], dict[int, str]]:
+    def _coverage(self, words: list[tuple[str, str]], index: "_Index") -> tuple[dict[int, float], dict[int, float], dict[int, str]]:
         """Two word-level signals per entry, and the language it matched best in:
         ``(coverage, phrasing, language)``.
 
@@ -737,7 +761,6 @@ class FaqSearch:
         the query contains), so the entry one of whose phrasings *is* the query wins
         over an entry that merely mentions the same words somewhere.
         """
-        index = self._index
         total = 0.0
         best: dict[tuple[int, str], float] = {}
         recall: dict[int, float] = {}
@@ -807,7 +830,7 @@ class FaqSearch:
                 phrasing[entry] = f1
         return coverage, phrasing, langs
 
-    def _bm25(self, words: list[tuple[str, str]]) -> dict[int, float]:
+    def _bm25(self, chosen: list[str], ideal: float, terms: "TermRanks") -> dict[int, float]:
         """Entry -> FTS5 bm25 of its best string, divided by the bm25 of an ideal match.
 
         Each word becomes its trigrams, each quoted, joined by OR: user text never
@@ -817,15 +840,14 @@ class FaqSearch:
         count in the ideal but are not sent; of the others only the
         :data:`MAX_TERMS` rarest are (they carry the information and cost least).
         """
-        chosen, ideal = self.fts_terms(words)
         if not chosen or ideal <= 0:
             return {}
         return {entry: min(1.0, -rank / ideal)
-                for entry, rank in self._terms.best_per_entry(self.db, chosen, ANSWER_WEIGHT, FTS_LIMIT)}
+                for entry, rank in terms.best_per_entry(self.db, chosen, ANSWER_WEIGHT, FTS_LIMIT)}
 
-    def fts_terms(self, words: list[tuple[str, str]]) -> tuple[list[str], float]:
+    def fts_terms(self, words: list[tuple[str, str]], index: "_Index | None" = None) -> tuple[list[str], float]:
         """The trigrams of ``words`` that go to FTS5, and the bm25 of an ideal match (see :meth:`_bm25`)."""
-        index = self._index
+        index = self._index if index is None else index
         seen: dict[str, None] = {}
         for word, _script in words:
             for tri in trigrams(word):
@@ -836,11 +858,10 @@ class FaqSearch:
         known = sorted((w, t) for w, t in weights if 0 < index.tri_freq.get(t, 0) <= common)
         return [t for _, t in known[-MAX_TERMS:]], ideal
 
-    def _fuzzy(self, folded: str, candidates: Iterable[int], langs: dict[int, str]) -> dict[int, float]:
+    def _fuzzy(self, folded: str, candidates: Iterable[int], langs: dict[int, str], index: "_Index") -> dict[int, float]:
         """Entry -> best ``FUZZY_SCORER`` (0..1) of the query against the entry's questions
         and phrasings (pre-processed once: folded, stopwords removed) in the language
         the query matched best (``langs``), else in the languages of the query's script."""
-        index = self._index
         key = " ".join(tok for tok, _ in content_tokens(folded))
         if not key:
             return {}
@@ -862,7 +883,7 @@ class FaqSearch:
 
     # -- ranking --------------------------------------------------------------------------
 
-    def scored(self, query: str) -> list[Scored]:
+    def scored(self, query: str, *, offline: bool = False) -> list[Scored]:
         """The candidates with their signals and merged score, best first.
 
         Candidates whose merged score could reach neither the related-answer threshold
@@ -871,23 +892,37 @@ class FaqSearch:
 
         The last result is kept, so ``best_score`` right after ``search`` (the miss
         log of an abstention) costs nothing.
-        """
-        self.refresh_if_changed()
-        if self._last is not None and self._last[0] == (self.version, query):
-            return self._last[1]
-        ranked = self._rank(query)
-        self._last = ((self.version, query), ranked)
-        return ranked
 
-    def _rank(self, query: str) -> list[Scored]:
-        if not self._index.entries or not query:
+        With ``offline`` the engine touches no SQLite, so it may run on the event loop:
+        the knowledge version is not checked (the caller does that now and then), and
+        a query needing an FTS5 term not fetched yet raises :class:`NeedsDatabase`
+        before any costly work.
+        """
+        return self._scored(query, offline)[0]
+
+    def _scored(self, query: str, offline: bool = False) -> tuple[list[Scored], "_Index"]:
+        if not offline:
+            self.refresh_if_changed()
+        version, index, terms = self._state
+        last = self._last
+        if last is not None and last[0] == (version, query):
+            return last[1], last[2]
+        ranked = self._rank(query, index, terms, offline)
+        self._last = ((version, query), ranked, index)
+        return ranked, index
+
+    def _rank(self, query: str, index: "_Index", terms: "TermRanks | None", offline: bool) -> list[Scored]:
+        if not index.entries or not query or terms is None:
             return []
         folded = fold(query[:MAX_QUERY_CHARS])
         words = query_terms(folded)
         if not words:
             return []
-        coverage, phrasing, langs = self._coverage(words)
-        lexical = self._bm25(content_tokens(folded))
+        chosen, ideal = self.fts_terms(content_tokens(folded), index)
+        if offline and terms.missing(chosen):
+            raise NeedsDatabase(query)
+        coverage, phrasing, langs = self._coverage(words, index)
+        lexical = self._bm25(chosen, ideal, terms)
         wc, wp, wb, wf = weights(dominant_script(folded))
         prelim = {
             e: wc * coverage.get(e, 0.0) + wp * phrasing.get(e, 0.0) + wb * lexical.get(e, 0.0)
@@ -901,12 +936,12 @@ class FaqSearch:
         bound = {e: prelim[e] + wf * min(1.0, coverage.get(e, 0.0) / FUZZY_GATE) for e in candidates}
         needed = [e for e in candidates if coverage.get(e, 0.0) > 0.0]
         first = [e for e in needed if bound[e] >= self.related_threshold]
-        fuzzy = self._fuzzy(folded, first, langs)
+        fuzzy = self._fuzzy(folded, first, langs, index)
         known = [prelim[e] for e in candidates if coverage.get(e, 0.0) <= 0.0]
         known += [self._merge(prelim[e], fuzzy.get(e, 0.0), coverage[e], wf) for e in first]
         best = max(known, default=-1.0)
         rest = [e for e in needed if bound[e] < self.related_threshold and bound[e] >= best]
-        fuzzy.update(self._fuzzy(folded, rest, langs))
+        fuzzy.update(self._fuzzy(folded, rest, langs, index))
         skipped = set(needed) - set(first) - set(rest)  # cannot be shown: below the threshold and the best
         out = []
         for e in candidates:
@@ -921,12 +956,13 @@ class FaqSearch:
     def _merge(prelim: float, fuzzy: float, coverage: float, wf: float) -> float:
         return prelim + wf * (fuzzy * min(1.0, coverage / FUZZY_GATE))
 
-    def search(self, query: str, limit: int = 3) -> list[Hit]:
-        """Best entries for ``query`` (any of the six languages), best first; ``[]`` = abstain."""
-        ranked = self.scored(query)
+    def search(self, query: str, limit: int = 3, *, offline: bool = False) -> list[Hit]:
+        """Best entries for ``query`` (any of the six languages), best first; ``[]`` = abstain.
+        ``offline``: see :meth:`scored`."""
+        ranked, index = self._scored(query, offline)
         if not ranked or limit <= 0 or ranked[0].score < self.threshold:
             return []
-        entries = self._index.entries
+        entries = index.entries
         hits = [Hit(entries[ranked[0].index], round(min(1.0, ranked[0].score), 4))]
         for item in ranked[1:limit]:
             if item.score < self.related_threshold:
@@ -934,7 +970,7 @@ class FaqSearch:
             hits.append(Hit(entries[item.index], round(min(1.0, item.score), 4)))
         return hits
 
-    def best_score(self, query: str) -> float:
+    def best_score(self, query: str, *, offline: bool = False) -> float:
         """Score of the best candidate even below the threshold (0.0 if none), for the miss log."""
-        ranked = self.scored(query)
+        ranked = self.scored(query, offline=offline)
         return round(min(1.0, max(0.0, ranked[0].score)), 4) if ranked else 0.0

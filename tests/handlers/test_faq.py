@@ -29,6 +29,25 @@ async def test_off_topic_abstains_logs_a_miss_and_offers_an_expert(env):
     assert gaps and gaps[0]["query"] == "bitcoin price today" and gaps[0]["kind"] == "abstain"
 
 
+async def test_a_question_the_in_memory_search_cannot_rank_goes_to_the_database(env):
+    """Searches run on the event loop when they need no SQLite; when a trigram is not in
+    memory (another process changed the FAQ), the same question is answered from the
+    database thread, and the trigram is kept for next time."""
+    from knowledge.search import content_tokens, fold
+
+    engine = env.services.search
+    question = "how big was the LDN Fund at launch?"
+    chosen, _ = engine.fts_terms(content_tokens(fold(question)))
+    saved = {t: engine.term_ranks.ranks.pop(t) for t in chosen}
+    try:
+        calls = await env.send(question, user_id=GUEST)
+        assert "300" in [c for c in calls if c.method == "sendMessage"][-1].text
+        assert all(t in engine.term_ranks.ranks for t in chosen)
+    finally:
+        for term, value in saved.items():
+            engine.term_ranks.ranks.setdefault(term, value)
+
+
 async def test_fts_syntax_and_garbage_never_break_search(env):
     for text in ['"unbalanced', "NEAR( AND OR *", "((((", "🙂🙂🙂", "تحييد ) AND (", "x" * 10000, "\x00\x01"]:
         calls = await env.send(text, user_id=GUEST)

@@ -326,7 +326,7 @@ def test_summed_term_ranks_equal_one_fts5_query(engine, loaded_db):
             continue
         entries = engine.entries()
         summed = {entries[i].id: rank
-                  for i, rank in engine._terms.best_per_entry(loaded_db, chosen, ANSWER_WEIGHT, 1000)}
+                  for i, rank in engine.term_ranks.best_per_entry(loaded_db, chosen, ANSWER_WEIGHT, 1000)}
         direct = dict(store.fts_candidates(loaded_db, " OR ".join(_fts_quote(t) for t in chosen), 1000, ANSWER_WEIGHT))
         assert summed.keys() == direct.keys(), case.q
         for entry_id, rank in direct.items():
@@ -351,3 +351,32 @@ def test_candidates_left_out_could_never_be_shown(engine, loaded_db):
             assert full[i] < engine.related_threshold and full[i] <= best
             left_out += 1
     assert left_out > 0
+
+
+def test_offline_search_needs_no_sqlite_and_says_when_it_would(engine, loaded_db):
+    """Every trigram a query can send is fetched with the knowledge, so an ``offline``
+    search (the event loop's) gives the same hits without touching SQLite; a term that
+    is missing all the same raises ``NeedsDatabase`` and the online search fetches it."""
+    cases = load_cases(FIXTURE_DEVSET)
+    online = [[(h.id, h.score) for h in engine.search(case.q)] for case in cases]
+    engine._last = None
+    loaded_db.conn.close()  # an offline search must not need it
+    offline = [[(h.id, h.score) for h in engine.search(case.q, offline=True)] for case in cases]
+    assert offline == online and any(online)
+
+
+def test_offline_search_missing_a_term_asks_for_the_database(engine, loaded_db):
+    from knowledge.search import NeedsDatabase
+
+    query = "baseline period"
+    chosen, _ = engine.fts_terms(content_tokens(fold(query)))
+    expected = [h.id for h in engine.search(query)]
+    engine._last = None
+    saved = engine.term_ranks.ranks.pop(chosen[0])  # as if another process had changed the index
+    try:
+        with pytest.raises(NeedsDatabase):
+            engine.search(query, offline=True)
+        assert [h.id for h in engine.search(query)] == expected
+        assert chosen[0] in engine.term_ranks.ranks
+    finally:
+        engine.term_ranks.ranks.setdefault(chosen[0], saved)
