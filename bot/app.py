@@ -15,6 +15,7 @@ import handlers
 from bot.clock import Clock, clock_from_env
 from bot.config import Config
 from bot.delivery import Deliverer, RetryPolicy
+from bot.faqstats import FaqStats
 from bot.i18n import LANGS, load_translator
 from bot.services import Services
 from knowledge.countries import load_countries
@@ -41,6 +42,7 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
     services = Services(config=config, clock=clock, store=store, i18n=i18n, countries=countries,
                         deliverer=deliverer, bot_username=config.bot_username)
     _attach_search(services)
+    services.faq_stats = FaqStats(store, clock)
     return services
 
 
@@ -123,6 +125,11 @@ async def _post_init(application: Application) -> None:
 
 
 async def _post_shutdown(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    try:
+        await services.faq_stats.flush()
+    except Exception:  # noqa: BLE001 - statistics must never stop a shutdown
+        log.exception("faqstats.not_flushed")
     log.info("bot.stopped")
 
 

@@ -46,6 +46,7 @@ class Console:
 
     async def stop(self) -> None:
         await self.app.shutdown()
+        await self.app.post_shutdown(self.app)  # as run_polling does: pending FAQ statistics are written
 
     async def say(self, line: str) -> None:
         """Process one typed line (text, /command or a button number) and print the bot's replies."""

@@ -27,6 +27,7 @@ class Services:
     countries: CountryRegistry
     deliverer: Deliverer
     search: Any = None
+    faq_stats: Any = None  # bot.faqstats.FaqStats: "most asked" counts and misses, written in batches
     bot_username: str = "ldn_tsp_bot"
     started_at: dt.datetime | None = None
     extras: dict = field(default_factory=dict)

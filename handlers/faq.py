@@ -15,12 +15,10 @@ from bot.services import Services
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, MAX_QUESTION, PRIVATE_TEXT, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, parse_cb, person, reply, svc, t)
 from knowledge.yamlfile import DataError
-from storage.db import transaction
 
 log = logging.getLogger("ldn.handlers.faq")
 TOPICS_PER_PAGE = 8
 VERSION_CHECK_SECONDS = 1.0
-ASKED_FLUSH_SECONDS = 5.0
 
 
 # -- rendering (also used by groups and inline mode) ------------------------------
@@ -113,17 +111,6 @@ class ResultCache:
             self.items.popitem(last=False)
 
 
-def write_asked(db, services: Services, batch: dict[str, int]) -> None:
-    """"Most asked" counters, written in batches (see :func:`lookup`)."""
-    from storage import faq as faq_store
-
-    when = services.clock.now()
-    with transaction(db):
-        for entry_id, count in batch.items():
-            for _ in range(count):
-                faq_store.record_asked(db, entry_id, when)
-
-
 async def _check_version(services: Services) -> None:
     """Follow another process's ``faq reload`` or promotion: one tiny query, at most every
     :data:`VERSION_CHECK_SECONDS`."""
@@ -143,36 +130,27 @@ async def lookup(services: Services, who, question: str) -> tuple[list, float | 
     """Search the FAQ for ``question``; count the answer or log the miss. ``([], best)`` = abstain.
 
     A repeated question is answered from :class:`ResultCache`; new ones are searched as
-    :func:`searched` says. "Most asked" counters are statistics, not user
-    data: they are written at most every few seconds or 100 answers (a crash may lose the
-    last few counts). A miss is always written before the answer is sent.
+    :func:`searched` says. The answer count or the miss goes to
+    :class:`bot.faqstats.FaqStats`, written in batches.
     """
-    from storage import faq as faq_store
-
     engine = services.search
     if engine is None:
         return [], None
-    now = time.monotonic()
-    extras = services.extras
     await _check_version(services)
-    cache = extras.setdefault("faq_cache", ResultCache())
+    cache = services.extras.setdefault("faq_cache", ResultCache())
     key = (engine.version, " ".join(question.lower().split()))
     cached = cache.get(key)
     if cached is None:
         cached = await searched(services, functools.partial(_search_now, engine, question))
         cache.put(key, cached)
     hits, best = cached
+    stats = services.faq_stats
     if hits:
-        pending = extras.setdefault("faq_asked_pending", {})
-        pending[hits[0].id] = pending.get(hits[0].id, 0) + 1
-        if sum(pending.values()) >= 100 or now - extras.get("faq_asked_flushed", 0.0) > ASKED_FLUSH_SECONDS:
-            extras["faq_asked_pending"], extras["faq_asked_flushed"] = {}, now
-            await services.store.run(write_asked, services, pending)
-        return hits, best
-    await services.store.run(lambda db: faq_store.log_miss(
-        db, question, lang=who.lang, best_score=best, kind="abstain", country=who.country,
-        user_id=who.user_id, now=services.clock.now()))
-    return [], best
+        stats.count_answer(hits[0].id)
+    else:
+        stats.log_miss(question, lang=who.lang, best_score=best, country=who.country, user_id=who.user_id)
+    await stats.flush_if_due()
+    return hits, best
 
 
 # -- answering a question -------------------------------------------------------
@@ -367,6 +345,7 @@ async def gaps_command(update: Update, context: Context) -> None:
     services = svc(context)
     from storage import faq as faq_store
 
+    await services.faq_stats.flush()  # the latest misses of this process first
     rows = await services.store.run(lambda db: faq_store.list_gaps(db, limit=20))
     if not rows:
         await reply(update, context, t(context, who, "faq.gaps_empty"))
@@ -378,6 +357,19 @@ async def gaps_command(update: Update, context: Context) -> None:
         score = "" if row["best_score"] is None else f" {row['best_score']:.2f}"
         lines.append(f"• [{row['lang'] or '?'}{score}{' ' + row['country'] if row['country'] else ''}] {html.escape(query)}")
     await reply(update, context, "\n".join(lines))
+
+
+async def _flush_stats_job(context: Context) -> None:
+    await svc(context).faq_stats.flush_if_due()
+
+
+async def on_startup(application) -> None:
+    """Write pending FAQ statistics when traffic stops too (see :mod:`bot.faqstats`)."""
+    if application.job_queue is not None:
+        from bot.faqstats import FLUSH_SECONDS
+
+        application.job_queue.run_repeating(_flush_stats_job, interval=FLUSH_SECONDS, first=FLUSH_SECONDS,
+                                            name="faq.stats")
 
 
 def handlers():

@@ -319,12 +319,12 @@ def feedback_counts(db: sqlite_utils.Database) -> dict[str, tuple[int, int]]:
     }
 
 
-def record_asked(db: sqlite_utils.Database, entry_id: str, now: dt.datetime | None = None) -> None:
-    """Count one more time ``entry_id`` was served as an answer."""
+def record_asked(db: sqlite_utils.Database, entry_id: str, now: dt.datetime | None = None, times: int = 1) -> None:
+    """Count ``times`` more times ``entry_id`` was served as an answer."""
     db.execute(
-        "INSERT INTO faq_asked (entry_id, count, last_asked_at) VALUES (?, 1, ?) "
-        "ON CONFLICT(entry_id) DO UPDATE SET count = count + 1, last_asked_at = excluded.last_asked_at",
-        [entry_id, _now(now)],
+        "INSERT INTO faq_asked (entry_id, count, last_asked_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(entry_id) DO UPDATE SET count = count + excluded.count, last_asked_at = excluded.last_asked_at",
+        [entry_id, times, _now(now)],
     )
 
 

@@ -1,6 +1,8 @@
 """The knowledge service through the real Application: answers, abstentions, feedback, browsing."""
 from __future__ import annotations
 
+import pytest
+
 from storage import faq as faq_store
 from tests.conftest import GUEST, SECRETARIAT, one_text
 
@@ -25,8 +27,48 @@ async def test_off_topic_abstains_logs_a_miss_and_offers_an_expert(env):
     msg = [c for c in calls if c.method == "sendMessage"][-1]
     assert "no confident answer" in msg.text
     assert "v1:hd:askq" in [b.get("callback_data") for b in msg.buttons]
+    assert faq_store.list_gaps(env.db) == []  # statistics are written in batches (bot/faqstats.py) ...
+    calls = await env.send("/gaps", user_id=SECRETARIAT)  # ... and before anyone reads them
+    assert "bitcoin price today" in one_text(calls)
     gaps = faq_store.list_gaps(env.db)
     assert gaps and gaps[0]["query"] == "bitcoin price today" and gaps[0]["kind"] == "abstain"
+
+
+async def test_faq_statistics_are_written_in_batches_and_at_shutdown(env):
+    """"Most asked" counts and misses wait in memory; FLUSH_ITEMS of them, or stopping the
+    bot, writes them in one go."""
+    from bot import faqstats
+
+    await env.send("how big was the LDN Fund at launch?", user_id=GUEST)
+    await env.send("bitcoin price today", user_id=GUEST)
+    assert faq_store.most_asked(env.db) == [] and faq_store.list_gaps(env.db) == []
+    for _ in range(faqstats.FLUSH_ITEMS - 2):
+        await env.send("how big was the LDN Fund at launch?", user_id=GUEST)
+    assert faq_store.most_asked(env.db) == [("ldn-fund", faqstats.FLUSH_ITEMS - 1)]
+    assert [g["query"] for g in faq_store.list_gaps(env.db)] == ["bitcoin price today"]
+    await env.send("bitcoin price today", user_id=GUEST + 1)
+    await env.app.shutdown()
+    await env.app.post_shutdown(env.app)  # what run_polling does after shutdown
+    assert len(faq_store.list_gaps(env.db)) == 2
+    await env.app.initialize()  # the fixture shuts it down again
+
+
+async def test_a_failed_statistics_write_keeps_the_items_for_the_next_one(env):
+    stats = env.services.faq_stats
+    stats.count_answer("ldn-fund")
+    stats.log_miss("bitcoin", lang="en", best_score=0.1, country=None, user_id=GUEST)
+    broken = env.services.store.run
+
+    async def failing(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    env.services.store.run = failing
+    with pytest.raises(RuntimeError):
+        await stats.flush()
+    env.services.store.run = broken
+    assert stats.pending == 2
+    assert await stats.flush() == 2
+    assert faq_store.most_asked(env.db) == [("ldn-fund", 1)]
 
 
 async def test_a_question_the_in_memory_search_cannot_rank_goes_to_the_database(env):

@@ -1,0 +1,95 @@
+"""The FAQ's statistics, written in batches: how often each entry was served ("most
+asked") and the questions it could not answer (the secretariat's gaps, ``/gaps``).
+
+Neither is something a user was told is stored. An abstention answers "no confident
+answer: ask an expert?", and the question travels with that button: the helpdesk
+query it becomes is committed before it is acknowledged. So both are kept in memory
+and written in one transaction every :data:`FLUSH_SECONDS` or :data:`FLUSH_ITEMS`
+items, by a job when traffic stops, before ``/gaps`` reads them, and at shutdown. A
+crash loses at most the last few seconds of statistics, and a repeated unanswerable
+question no longer costs a database write before its reply (half the cost of that
+reply, bench/throughput.py).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from bot.clock import Clock
+from storage.db import Store, transaction
+
+log = logging.getLogger("ldn.faqstats")
+
+FLUSH_SECONDS = 5.0
+FLUSH_ITEMS = 100
+
+
+@dataclass(frozen=True)
+class Miss:
+    """A question the FAQ abstained on, as ``storage.faq.log_miss`` records it."""
+
+    query: str
+    lang: str | None
+    best_score: float | None
+    country: str | None
+    user_id: int | None
+    at: object  # datetime from the clock
+
+
+class FaqStats:
+    """Pending "most asked" counts and misses of one process."""
+
+    def __init__(self, store: Store, clock: Clock):
+        self.store = store
+        self.clock = clock
+        self.asked: dict[str, int] = {}
+        self.misses: list[Miss] = []
+        self._since = time.monotonic()
+
+    def count_answer(self, entry_id: str) -> None:
+        self.asked[entry_id] = self.asked.get(entry_id, 0) + 1
+
+    def log_miss(self, query: str, *, lang: str | None, best_score: float | None, country: str | None,
+                 user_id: int | None) -> None:
+        self.misses.append(Miss(query, lang, best_score, country, user_id, self.clock.now()))
+
+    @property
+    def pending(self) -> int:
+        return sum(self.asked.values()) + len(self.misses)
+
+    def due(self) -> bool:
+        pending = self.pending
+        return pending >= FLUSH_ITEMS or (pending > 0 and time.monotonic() - self._since > FLUSH_SECONDS)
+
+    async def flush_if_due(self) -> None:
+        if self.due():
+            await self.flush()
+
+    async def flush(self) -> int:
+        """Write everything pending in one transaction; return how many items. If the write
+        fails, the items stay pending for the next flush."""
+        asked, misses = self.asked, self.misses
+        self.asked, self.misses, self._since = {}, [], time.monotonic()
+        if not asked and not misses:
+            return 0
+        try:
+            await self.store.run(_write, asked, misses, self.clock.now())
+        except Exception:
+            for entry_id, count in asked.items():
+                self.asked[entry_id] = self.asked.get(entry_id, 0) + count
+            self.misses[:0] = misses
+            raise
+        log.debug("faqstats.flushed", extra={"asked": sum(asked.values()), "misses": len(misses)})
+        return sum(asked.values()) + len(misses)
+
+
+def _write(db, asked: dict[str, int], misses: list[Miss], now) -> None:
+    from storage import faq as faq_store
+
+    with transaction(db):
+        for entry_id, count in asked.items():
+            faq_store.record_asked(db, entry_id, now, times=count)
+        for miss in misses:
+            faq_store.log_miss(db, miss.query, lang=miss.lang, best_score=miss.best_score, kind="abstain",
+                               country=miss.country, user_id=miss.user_id, now=miss.at)
