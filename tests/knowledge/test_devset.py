@@ -23,14 +23,19 @@ def cases():
 
 
 @pytest.fixture(scope="module")
-def report(cases):
+def real_db():
     db = open_db(":memory:")
     migrate(db)
     load_knowledge(db)
-    result = evaluate(engine_fn(FaqSearch(db)), cases)
-    print(format_report(result, failures=True))
-    yield result
+    yield db
     db.conn.close()
+
+
+@pytest.fixture(scope="module")
+def report(cases, real_db):
+    result = evaluate(engine_fn(FaqSearch(real_db)), cases)
+    print(format_report(result, failures=True))
+    return result
 
 
 def test_devset_is_large_and_covers_every_language(cases):
@@ -64,3 +69,22 @@ def test_named_off_topic_questions_abstain(query):
     load_knowledge(db)
     assert FaqSearch(db).search(query) == []
     db.conn.close()
+
+
+def test_candidates_left_out_could_never_be_shown(cases, real_db):
+    """``scored`` skips the fuzzy signal of candidates that could not be among the first
+    ``keep`` results; an engine that scores everything gives the same results and scores
+    for every limit and the same best score, and what is kept is scored the same."""
+    engine, exhaustive = FaqSearch(real_db), FaqSearch(real_db, exhaustive=True)
+    left_out = 0
+    for case in cases:
+        for limit in (1, 2, 3, 10):
+            assert ([(h.id, h.score) for h in engine.search(case.q, limit)]
+                    == [(h.id, h.score) for h in exhaustive.search(case.q, limit)]), (case.q, limit)
+        assert engine.best_score(case.q) == exhaustive.best_score(case.q)
+        full = {s.index: s.score for s in exhaustive.scored(case.q)}
+        engine._last = None  # not the list kept from search(limit=10)
+        pruned = {s.index: s.score for s in engine.scored(case.q, keep=3)}
+        assert all(full[i] == score for i, score in pruned.items()), case.q
+        left_out += len(full) - len(pruned)
+    assert left_out > len(cases)  # on average more than one candidate per query spared
