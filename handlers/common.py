@@ -191,20 +191,29 @@ def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 @functools.lru_cache(maxsize=_KEYBOARD_CACHE)
 def _build_keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
-    built = []
-    for row in rows:
-        buttons = []
-        for label, data in row:
-            if data.startswith(("http://", "https://")):
-                buttons.append(InlineKeyboardButton(label, url=data))
-            elif data.startswith("inline:"):
-                buttons.append(InlineKeyboardButton(label, switch_inline_query=data[len("inline:"):]))
-            else:
-                assert len(data.encode()) <= 64, data
-                buttons.append(InlineKeyboardButton(label, callback_data=data))
-        if buttons:
-            built.append(buttons)
-    return InlineKeyboardMarkup(built)
+    return InlineKeyboardMarkup([[InlineKeyboardButton(**_button(label, data)) for label, data in row]
+                                 for row in rows if row])
+
+
+def keyboard_json(rows: list[list[tuple[str, str]]]) -> str:
+    """The keyboard :func:`keyboard` would build, as the JSON text the Bot API receives,
+    made straight from the rows: for a reply that only sends it (an FAQ answer's buttons
+    differ with its related questions, so many are new)."""
+    return _keyboard_json(tuple(tuple(row) for row in rows))
+
+
+@functools.lru_cache(maxsize=_KEYBOARD_CACHE)
+def _keyboard_json(rows: tuple[tuple[tuple[str, str], ...], ...]) -> str:
+    return json.dumps({"inline_keyboard": [[_button(label, data) for label, data in row] for row in rows if row]})
+
+
+def _button(label: str, data: str) -> dict[str, str]:
+    if data.startswith(("http://", "https://")):
+        return {"text": label, "url": data}
+    if data.startswith("inline:"):
+        return {"text": label, "switch_inline_query": data[len("inline:"):]}
+    assert len(data.encode()) <= 64, data
+    return {"text": label, "callback_data": data}
 
 
 _MARKUP_JSON: dict[int, tuple[InlineKeyboardMarkup, str]] = {}
@@ -251,13 +260,14 @@ class Sent:
     message_id: int
 
 
-async def reply(update: Update, context: Context, text: str, *, markup: InlineKeyboardMarkup | None = None,
+async def reply(update: Update, context: Context, text: str, *, markup: InlineKeyboardMarkup | str | None = None,
                 thread: bool = True) -> Sent | None:
     """Answer in the chat the update came from (HTML, no link previews, split if long).
 
     Replies go through ``do_api_request`` without turning Telegram's answer back into a
     ``Message`` object: nobody reads it, and parsing it was a third of the cost of an
     FAQ answer (bench/throughput.py). Errors are raised exactly as with ``send_message``.
+    ``markup`` may be a keyboard or its JSON text (:func:`keyboard_json`).
     """
     chat = update.effective_chat
     parts = split_message(text)
@@ -269,7 +279,7 @@ async def reply(update: Update, context: Context, text: str, *, markup: InlineKe
     for i, part in enumerate(parts):
         kwargs = dict(base, text=part)
         if markup is not None and i == len(parts) - 1:
-            kwargs["reply_markup"] = markup_json(markup)
+            kwargs["reply_markup"] = markup if isinstance(markup, str) else markup_json(markup)
         result = await context.bot.do_api_request("sendMessage", api_kwargs=kwargs)
         if isinstance(result, dict) and "message_id" in result:
             sent = Sent(chat.id, int(result["message_id"]))

@@ -13,7 +13,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 
 from bot.services import Services
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, MAX_QUESTION, PRIVATE_TEXT, Context, answer_button, cb, edit_or_reply,
-                             is_private, keyboard, parse_cb, person, reply, svc, t)
+                             is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t)
 from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.handlers.faq")
@@ -204,7 +204,7 @@ def answer_keyboard(services: Services, lang: str, entry_id: str, question: str,
     for other_id, other_question in related:
         rows.append([(("❓ " + other_question)[:60], cb("faq", "show", other_id))])
     rows.append([(services.t(lang, "button.share"), "inline:" + question[:200])])
-    return keyboard(rows)
+    return keyboard_json(rows)
 
 
 async def private_text(update: Update, context: Context) -> None:

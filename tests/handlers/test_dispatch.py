@@ -34,3 +34,15 @@ def test_one_check_text_filters_match_the_merged_ptb_filters(fast, merged):
     seen = [(bool(fast.check_update(u)), bool(merged.check_update(u))) for u in updates()]
     assert [a for a, _ in seen] == [b for _, b in seen]
     assert any(a for a, _ in seen) and not all(a for a, _ in seen)
+
+
+def test_keyboard_json_is_what_ptb_would_send_for_the_same_keyboard():
+    import json
+
+    from handlers.common import keyboard, keyboard_json, markup_json
+
+    rows = [[("👍 Helpful", "v1:faq:fb:ldn-fund:1"), ("👎", "v1:faq:fb:ldn-fund:0")], [],
+            [("Open", "https://t.me/ldn_tsp_bot?start=ask")], [("↗️ Share", "inline:what is LDN?")]]
+    expected = keyboard(rows).to_dict()
+    assert json.loads(keyboard_json(rows)) == expected == json.loads(markup_json(keyboard(rows)))
+    assert expected["inline_keyboard"][2] == [{"text": "↗️ Share", "switch_inline_query": "what is LDN?"}]
