@@ -101,44 +101,57 @@ async def full_rate(n: int, db_path: str) -> float:
     return n / elapsed
 
 
-def fresh_process_state() -> None:
-    """Forget what an earlier round left in this process (the search engine's index and
-    per-trigram ranks are shared between Applications serving the same FAQ)."""
-    import knowledge.search as search
+def one_round(updates: int) -> dict:
+    """One round, in this (fresh) process: echo, FAQ-sized echo, the LDN bot."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return {"echo": asyncio.run(echo_rate(updates)),
+                "echo_faq": asyncio.run(echo_rate(updates, faq_sized_reply=True)),
+                "full": asyncio.run(full_rate(updates, str(Path(tmp) / "bench.db")))}
 
-    search._INDEX_CACHE.clear()
-    search._TERM_CACHE.clear()
+
+def cold_round() -> dict:
+    """Every question new: the mix once, in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return {"cold": asyncio.run(full_rate(len(MIX), str(Path(tmp) / "cold.db")))}
+
+
+def in_fresh_process(*args: str) -> dict:
+    """Run this file with ``args`` in a new interpreter and return its JSON: every round
+    starts as a freshly started bot would, with no cache warmed by an earlier round."""
+    import json
+    import subprocess
+
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:
+    import json
     import statistics
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--one-round", choices=["mix", "cold"], help=argparse.SUPPRESS)  # a child process
     args = parser.parse_args()
-    echo, echo_faq, full = [], [], []
-    for _ in range(args.rounds):
-        fresh_process_state()
-        with tempfile.TemporaryDirectory() as tmp:
-            echo.append(asyncio.run(echo_rate(args.updates)))
-            echo_faq.append(asyncio.run(echo_rate(args.updates, faq_sized_reply=True)))
-            full.append(asyncio.run(full_rate(args.updates, str(Path(tmp) / "bench.db"))))
+    if args.one_round:
+        print(json.dumps(one_round(args.updates) if args.one_round == "mix" else cold_round()))
+        return
+    results = [in_fresh_process("--one-round", "mix", "--updates", str(args.updates)) for _ in range(args.rounds)]
+    echo, echo_faq, full = ([r[k] for r in results] for k in ("echo", "echo_faq", "full"))
     questions = len(MIX) - sum(m.startswith("/") for m in MIX)
     new = min(questions, sum(1 for i in range(min(args.updates, len(MIX))) if not MIX[i].startswith("/")))
     print(f"traffic: {args.updates} updates, {new} of them questions never seen before ({new / args.updates:.0%}),"
-          f" the rest repeats and commands; {args.rounds} rounds, median")
+          f" the rest repeats and commands; median of {args.rounds} rounds, each in a fresh process")
     med = statistics.median
     rounds = lambda xs: "  (" + ", ".join(f"{x:.0f}" for x in xs) + ")"  # noqa: E731
     print(f"echo bot (bare PTB):        {med(echo):8.0f} updates/s" + rounds(echo))
-    print(f"echo bot, FAQ-sized reply:  {med(echo_faq):8.0f} updates/s  (same PTB, a 900-character answer with five buttons)"
-          + rounds(echo_faq))
+    print(f"echo bot, FAQ-sized reply:  {med(echo_faq):8.0f} updates/s" + rounds(echo_faq)
+          + "  same PTB, a 900-character answer with five buttons")
     print(f"LDN bot (full Application): {med(full):8.0f} updates/s" + rounds(full))
     print(f"ratio:                      {med(full) / med(echo):8.2f}  (target >= 0.50)")
     print(f"ratio to the FAQ-sized echo: {med(full) / med(echo_faq):7.2f}")
-    fresh_process_state()
-    with tempfile.TemporaryDirectory() as tmp:
-        cold = asyncio.run(full_rate(len(MIX), str(Path(tmp) / "cold.db")))
+    cold = in_fresh_process("--one-round", "cold")["cold"]
     print(f"LDN bot, every question new (no repeats): {cold:8.0f} updates/s  (ratio {cold / med(echo):.2f})")
 
 
