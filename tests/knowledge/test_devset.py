@@ -88,3 +88,32 @@ def test_candidates_left_out_could_never_be_shown(cases, real_db):
         assert all(full[i] == score for i, score in pruned.items()), case.q
         left_out += len(full) - len(pruned)
     assert left_out > len(cases)  # on average more than one candidate per query spared
+
+
+def test_spelling_prefilter_keeps_every_word_rapidfuzz_would_accept(cases, real_db):
+    """``_Index.near`` drops vocabulary words by a lower bound before ``fuzz.ratio``;
+    on misspellings made from the vocabulary and on every dev-set word, what rapidfuzz
+    accepts is the same as over the whole vocabulary."""
+    import random
+
+    from rapidfuzz import fuzz, process
+
+    from knowledge.search import FUZZY_CUTOFF, content_tokens, fold
+
+    index = FaqSearch(real_db)._index
+    rng = random.Random(7)
+    words = [(w, script) for case in cases for w, script in content_tokens(fold(case.q)) if script in index.vocab]
+    for script, vocab in index.vocab.items():
+        for word in rng.sample(vocab, min(60, len(vocab))):
+            i = rng.randrange(len(word))
+            words += [(word[:i] + word[i + 1:], script), (word[:i] + word[i:i + 2][::-1] + word[i + 2:], script),
+                      (word[:i] + rng.choice(word) + word[i:], script), (word + word[:3], script)]
+    kept = 0
+    for word, script in words:
+        def accepted(choices):
+            return sorted((m, s) for m, s, _ in process.extract(word, choices, scorer=fuzz.ratio, processor=None,
+                                                                score_cutoff=FUZZY_CUTOFF, limit=None))
+        near = index.near(word, script)
+        assert accepted(near) == accepted(index.vocab[script]), word
+        kept += len(near)
+    assert kept < 0.2 * sum(len(index.vocab[s]) for _, s in words)  # and it does drop most words
