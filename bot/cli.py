@@ -48,7 +48,7 @@ def loader(args) -> CliContext:
     from bot.app import build_services
 
     config = _config(args)
-    return CliContext(config, build_services(config))
+    return CliContext(config, build_services(config, warm_search=False))
 
 
 def _print_problems(exc: DataError) -> int:

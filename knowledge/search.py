@@ -627,11 +627,10 @@ class TermRanks:
     :func:`storage.faq.fts_term_ranks`), so the rows and ranks of each trigram are kept
     and a query's ranking is one numpy ``bincount`` instead of an FTS5 query that
     scores every matching row again: 0.03 ms instead of 0.48 ms per search on the dev
-    set, same figures. Every trigram a query can send (those inside a word of an indexed
-    string) is fetched when the knowledge changes - about 20,000 for the whole FAQ, in
-    0.7 s, kept as numpy arrays (a few MB) - so a search needs no SQLite and may run on
-    the event loop; a term missing all the same (another process changed the index) is
-    fetched on first use.
+    set, same figures. A term is fetched on first use; the bot fetches every trigram a
+    query can send (those inside a word of an indexed string: about 20,000 for the whole
+    FAQ, 0.7 s, a few MB of numpy arrays) when the knowledge changes (:meth:`warm_up`), so
+    its searches need no SQLite and may run on the event loop.
     """
 
     def __init__(self, db: sqlite_utils.Database, index: "_Index", strings: list[tuple[int, str, str, str]]):
@@ -642,14 +641,24 @@ class TermRanks:
         self.is_answer = np.array([kind == "a" for _rowid, _entry_id, kind, _norm in strings], dtype=bool)
         self.entries = len(index.entries)
         self.ranks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        common = index.strings * MAX_TRIGRAM_SHARE
-        warm: dict[str, None] = {}
-        for _rowid, _entry_id, _kind, norm in strings:
+        self.index = index
+        self.strings = strings
+        self.warm = False
+
+    def warm_up(self, db: sqlite_utils.Database) -> None:
+        """Fetch every trigram a query can send (idempotent). A long-running bot does this
+        once per knowledge version; a one-off ``faq search`` fetches only what it needs."""
+        if self.warm:
+            return
+        common = self.index.strings * MAX_TRIGRAM_SHARE
+        wanted: dict[str, None] = {}
+        for _rowid, _entry_id, _kind, norm in self.strings:
             for word in norm.split():
                 for tri in trigrams(word):
-                    if 0 < index.tri_freq.get(tri, 0) <= common:
-                        warm[tri] = None
-        self.fetch(db, list(warm))
+                    if 0 < self.index.tri_freq.get(tri, 0) <= common:
+                        wanted[tri] = None
+        self.fetch(db, list(wanted))
+        self.warm, self.strings = True, []
 
     def fetch(self, db: sqlite_utils.Database, terms: list[str]) -> None:
         from storage import faq as store
@@ -725,8 +734,9 @@ class FaqSearch:
     """
 
     def __init__(self, db: sqlite_utils.Database, threshold: float | None = None,
-                 related_threshold: float | None = None, exhaustive: bool = False):
+                 related_threshold: float | None = None, exhaustive: bool = False, warm: bool = False):
         self.db = db
+        self.warm = warm  # fetch every FTS5 term up front (the bot), see TermRanks.warm_up
         self.exhaustive = exhaustive  # score every candidate fully (tuning, tests), see scored()
         self.threshold = THRESHOLD if threshold is None else threshold
         self.related_threshold = RELATED_THRESHOLD if related_threshold is None else related_threshold
@@ -760,7 +770,10 @@ class FaqSearch:
         if version == self.version:
             return False
         index = _index_for(store.read_entries(self.db))
-        self._state = (version, index, _term_ranks_for(self.db, index))
+        terms = _term_ranks_for(self.db, index)
+        if self.warm:
+            terms.warm_up(self.db)
+        self._state = (version, index, terms)
         return True
 
     # The accessors below read the in-memory copy only (no SQL), so handlers may call

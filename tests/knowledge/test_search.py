@@ -335,10 +335,11 @@ def test_summed_term_ranks_equal_one_fts5_query(engine, loaded_db):
     assert compared >= 10
 
 
-def test_offline_search_needs_no_sqlite_and_says_when_it_would(engine, loaded_db):
-    """Every trigram a query can send is fetched with the knowledge, so an ``offline``
+def test_offline_search_needs_no_sqlite_and_says_when_it_would(loaded_db):
+    """A warm engine (the bot's) fetches every trigram a query can send, so an ``offline``
     search (the event loop's) gives the same hits without touching SQLite; a term that
     is missing all the same raises ``NeedsDatabase`` and the online search fetches it."""
+    engine = FaqSearch(loaded_db, warm=True)
     cases = load_cases(FIXTURE_DEVSET)
     online = [[(h.id, h.score) for h in engine.search(case.q)] for case in cases]
     engine._last = None
