@@ -93,11 +93,15 @@ async def full_rate(n: int, db_path: str) -> float:
     updates = [factory.message(MIX[i % len(MIX)], user_id=1000 + i % 50) for i in range(n)]
     for i in range(50):  # warm-up: the 50 users exist, the bot is initialised
         await app.process_update(factory.message("/start", user_id=1000 + i))
+    before = len(api.calls)
     start = time.perf_counter()
     for update in updates:
         await app.process_update(update)
     elapsed = time.perf_counter() - start
     await app.shutdown()
+    replies = sum(1 for call in api.calls[before:] if call.method == "sendMessage")
+    if replies < n:  # a figure is only worth something if the bot did its work
+        raise RuntimeError(f"the LDN bot answered {replies} of {n} updates")
     return n / elapsed
 
 
