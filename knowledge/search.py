@@ -626,14 +626,14 @@ class TermRanks:
     bm25 of an ``OR`` query is a sum over its terms (see
     :func:`storage.faq.fts_term_ranks`), so the rows and ranks of each trigram are kept
     and a query's ranking is one numpy ``bincount`` instead of an FTS5 query that
-    scores every matching row again: 0.03 ms instead of 0.48 ms per search on the dev
+    scores every matching row again: 0.06 ms instead of 0.48 ms per search on the dev
     set, same figures. A term is fetched on first use; the bot fetches every trigram a
     query can send (those inside a word of an indexed string: about 20,000 for the whole
     FAQ, 0.7 s, a few MB of numpy arrays) when the knowledge changes (:meth:`warm_up`), so
     its searches need no SQLite and may run on the event loop.
     """
 
-    def __init__(self, db: sqlite_utils.Database, index: "_Index", strings: list[tuple[int, str, str, str]]):
+    def __init__(self, index: "_Index", strings: list[tuple[int, str, str, str]]):
         # Strings are numbered 0..n-1 (rowid order) so that a query's sums are one bincount.
         self.position = {rowid: i for i, (rowid, _entry_id, _kind, _norm) in enumerate(strings)}
         self.entry_of = np.array([index.by_id.get(entry_id, -1) for _rowid, entry_id, _kind, _norm in strings],
@@ -715,7 +715,7 @@ def _term_ranks_for(db: sqlite_utils.Database, index: "_Index") -> TermRanks:
     digest = hashlib.sha256(repr((index.digest, strings)).encode()).hexdigest()
     ranks = _TERM_CACHE.get(digest)
     if ranks is None:
-        ranks = TermRanks(db, index, strings)
+        ranks = TermRanks(index, strings)
         if len(_TERM_CACHE) >= 4:
             _TERM_CACHE.clear()
         _TERM_CACHE[digest] = ranks
