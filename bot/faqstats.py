@@ -13,7 +13,6 @@ reply, bench/throughput.py).
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 from bot.clock import Clock
@@ -45,7 +44,7 @@ class FaqStats:
         self.clock = clock
         self.asked: dict[str, int] = {}
         self.misses: list[Miss] = []
-        self._since = time.monotonic()
+        self._since = clock.now()  # the injectable clock: tests decide when time passes
 
     def count_answer(self, entry_id: str) -> None:
         self.asked[entry_id] = self.asked.get(entry_id, 0) + 1
@@ -60,7 +59,7 @@ class FaqStats:
 
     def due(self) -> bool:
         pending = self.pending
-        return pending >= FLUSH_ITEMS or (pending > 0 and time.monotonic() - self._since > FLUSH_SECONDS)
+        return pending >= FLUSH_ITEMS or (pending > 0 and (self.clock.now() - self._since).total_seconds() > FLUSH_SECONDS)
 
     async def flush_if_due(self) -> None:
         if self.due():
@@ -70,7 +69,7 @@ class FaqStats:
         """Write everything pending in one transaction; return how many items. If the write
         fails, the items stay pending for the next flush."""
         asked, misses = self.asked, self.misses
-        self.asked, self.misses, self._since = {}, [], time.monotonic()
+        self.asked, self.misses, self._since = {}, [], self.clock.now()
         if not asked and not misses:
             return 0
         try:

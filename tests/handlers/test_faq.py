@@ -35,8 +35,8 @@ async def test_off_topic_abstains_logs_a_miss_and_offers_an_expert(env):
 
 
 async def test_faq_statistics_are_written_in_batches_and_at_shutdown(env):
-    """"Most asked" counts and misses wait in memory; FLUSH_ITEMS of them, or stopping the
-    bot, writes them in one go."""
+    """"Most asked" counts and misses wait in memory; FLUSH_ITEMS of them, FLUSH_SECONDS,
+    or stopping the bot writes them in one go."""
     from bot import faqstats
 
     await env.send("how big was the LDN Fund at launch?", user_id=GUEST)
@@ -47,9 +47,13 @@ async def test_faq_statistics_are_written_in_batches_and_at_shutdown(env):
     assert faq_store.most_asked(env.db) == [("ldn-fund", faqstats.FLUSH_ITEMS - 1)]
     assert [g["query"] for g in faq_store.list_gaps(env.db)] == ["bitcoin price today"]
     await env.send("bitcoin price today", user_id=GUEST + 1)
+    env.clock.advance(seconds=faqstats.FLUSH_SECONDS + 1)  # a few quiet seconds: the next question writes
+    await env.send("how big was the LDN Fund at launch?", user_id=GUEST)
+    assert len(faq_store.list_gaps(env.db)) == 2
+    await env.send("bitcoin price today", user_id=GUEST + 2)
     await env.app.shutdown()
     await env.app.post_shutdown(env.app)  # what run_polling does after shutdown
-    assert len(faq_store.list_gaps(env.db)) == 2
+    assert len(faq_store.list_gaps(env.db)) == 3
     await env.app.initialize()  # the fixture shuts it down again
 
 
