@@ -273,7 +273,7 @@ def _attach(db, qid: int, item: dict, author_id: int | None, now: dt.datetime) -
 def record_ack(db, qid: int, chat_id: int, message_id: int, now: dt.datetime) -> None:
     with transaction(db):
         store.add_message(db, qid, chat_id=chat_id, message_id=message_id, role="ack", now=now)
-        db.execute("UPDATE queries SET ack_message_id = ? WHERE id = ?", [message_id, qid])
+        store.set_ack_message(db, qid, message_id)
 
 
 def _state_fields(query: dict, to: str, now: dt.datetime) -> dict:
@@ -459,16 +459,8 @@ def record_relay(db, qid: int, *, chat_id: int, message_id: int, role: str, now:
 
 def mark_flag(db, qid: int, flag: str, now: dt.datetime, event: str, detail: str | None = None) -> bool:
     """Set one SLA/nudge flag once; True if this call set it (then, and only then, tell someone)."""
-    columns = {"warned_first", "warned_resolution", "breached_first", "breached_resolution"}
     with transaction(db):
-        if flag in columns:
-            extra = ", overdue = 1" if flag.startswith("breached") else ""
-            cur = db.execute(f"UPDATE queries SET {flag} = 1{extra} WHERE id = ? AND {flag} = 0 AND state IN ('new', 'open')", [qid])
-        elif flag == "nudged_at":
-            cur = db.execute("UPDATE queries SET nudged_at = ? WHERE id = ? AND state = 'pending' AND nudged_at IS NULL", [utcnow_iso(now), qid])
-        else:
-            raise ValueError(flag)
-        if cur.rowcount != 1:
+        if not store.set_flag_once(db, qid, flag, now):
             return False
         store.add_event(db, qid, now, None, event, None, None, detail=detail)
         return True

@@ -829,18 +829,28 @@ def add_event(db, event: Event, now: dt.datetime, by: int | None) -> bool:
     return True
 
 
+def _live_event(db, event_id: str, expect_version: int | None) -> tuple[Event, str | None] | None:
+    """The event (and its YAML digest) if it exists, is not cancelled and, when
+    ``expect_version`` is given, was not changed meanwhile (a stale button)."""
+    found = store.get_event_and_hash(db, event_id)
+    if found is None:
+        return None
+    event = found[0]
+    if event.cancelled or (expect_version is not None and event.version != expect_version):
+        return None
+    return found
+
+
 def move_event(db, event_id: str, start: dt.datetime, end: dt.datetime | None, now: dt.datetime, by: int | None,
                expect_version: int | None = None) -> Event | None:
     """New local start (and end); pending reminders are cancelled and re-planned for the new time."""
     with transaction(db):
-        row = [r for r in db.query("SELECT * FROM calendar_events WHERE id = ?", [event_id])]
-        if not row:
+        found = _live_event(db, event_id, expect_version)
+        if found is None:
             return None
-        old = store._event(row[0])
-        if old.cancelled or (expect_version is not None and old.version != expect_version):
-            return None
+        old, yaml_hash = found
         moved = replace(old.moved_to(start, end), version=old.version + 1, since=now)
-        store.save_event(db, moved, now=now, source=old.source, version=moved.version, since=now, yaml_hash=row[0]["yaml_hash"], by=by)
+        store.save_event(db, moved, now=now, source=old.source, version=moved.version, since=now, yaml_hash=yaml_hash, by=by)
         store.cancel_pending_for_event(db, event_id)
         store.log_event(db, event_id, "moved", by, now, {"from": old.start.isoformat(), "to": moved.start.isoformat(), "via": "chat"})
     return moved
@@ -849,15 +859,13 @@ def move_event(db, event_id: str, start: dt.datetime, end: dt.datetime | None, n
 def cancel_event(db, event_id: str, now: dt.datetime, by: int | None, expect_version: int | None = None) -> Event | None:
     """Cancel an event and its pending reminders (the caller decides whether to notify the audience)."""
     with transaction(db):
-        row = [r for r in db.query("SELECT * FROM calendar_events WHERE id = ?", [event_id])]
-        if not row:
+        found = _live_event(db, event_id, expect_version)
+        if found is None:
             return None
-        old = store._event(row[0])
-        if old.cancelled or (expect_version is not None and old.version != expect_version):
-            return None
+        old, yaml_hash = found
         cancelled = replace(old, cancelled=True)
         store.save_event(db, cancelled, now=now, source=old.source, version=old.version, since=old.since or now,
-                         yaml_hash=row[0]["yaml_hash"], by=by)
+                         yaml_hash=yaml_hash, by=by)
         store.cancel_pending_for_event(db, event_id)
         store.log_event(db, event_id, "cancelled", by, now, {"via": "chat"})
     return cancelled

@@ -229,6 +229,29 @@ def messages(db, query_id: int, roles: Iterable[str] | None = None) -> list[dict
                  [query_id, *roles])
 
 
+def set_ack_message(db, query_id: int, message_id: int) -> None:
+    """The bot's acknowledgement to the asker (its buttons are edited later)."""
+    db.execute("UPDATE queries SET ack_message_id = ? WHERE id = ?", [message_id, query_id])
+
+
+SLA_FLAGS = ("warned_first", "warned_resolution", "breached_first", "breached_resolution")
+
+
+def set_flag_once(db, query_id: int, flag: str, now: dt.datetime) -> bool:
+    """Set one SLA flag (while the query is new or open; a breach also marks it overdue)
+    or ``nudged_at`` (while it is pending); True only for the call that set it."""
+    if flag in SLA_FLAGS:
+        extra = ", overdue = 1" if flag.startswith("breached") else ""
+        cur = db.execute(f"UPDATE queries SET {flag} = 1{extra} WHERE id = ? AND {flag} = 0 AND state IN ('new', 'open')",
+                         [query_id])
+    elif flag == "nudged_at":
+        cur = db.execute("UPDATE queries SET nudged_at = ? WHERE id = ? AND state = 'pending' AND nudged_at IS NULL",
+                         [utcnow_iso(now), query_id])
+    else:
+        raise ValueError(flag)
+    return cur.rowcount == 1
+
+
 def set_delivery_status(db, chat_id: int, message_id: int, status: str) -> None:
     db.execute("UPDATE query_messages SET delivery_status = ? WHERE chat_id = ? AND message_id = ?", [status, chat_id, message_id])
 

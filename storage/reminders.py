@@ -35,8 +35,14 @@ def list_events(db, *, include_cancelled: bool = True) -> list[Event]:
 
 
 def get_event(db, event_id: str) -> Event | None:
+    found = get_event_and_hash(db, event_id)
+    return found[0] if found else None
+
+
+def get_event_and_hash(db, event_id: str) -> tuple[Event, str | None] | None:
+    """The event and the digest of the YAML it came from (None if added in chat)."""
     rows = list(db.query("SELECT * FROM calendar_events WHERE id = ?", [event_id]))
-    return _event(rows[0]) if rows else None
+    return (_event(rows[0]), rows[0]["yaml_hash"]) if rows else None
 
 
 def event_count(db) -> int:
