@@ -102,14 +102,15 @@ async def person(update: Update, context: Context) -> Person | None:
 
 
 async def authorised(update: Update, context: Context, *, secretariat: bool = False, expert: bool = False,
-                     private: bool = False) -> Person | None:
-    """The Person if they may use this command here; otherwise answer why not and return None."""
+                     private: bool = False, private_only_key: str = "error.private_only") -> Person | None:
+    """The Person if they may use this command here; otherwise answer why not and return None.
+    ``private_only_key``: a feature's own explanation of why the command wants a private chat."""
     who = await person(update, context)
     if (secretariat and not who.is_secretariat) or (expert and not who.is_expert):
         await reply(update, context, t(context, who, "error.not_allowed"))
         return None
     if private and not is_private(update):
-        await reply(update, context, t(context, who, "error.private_only"))
+        await reply(update, context, t(context, who, private_only_key))
         return None
     return who
 

@@ -20,8 +20,8 @@ from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler
 from bot import groups as rules
 from bot.i18n import LANG_NAMES, LANGS, normalise_lang
 from handlers import faq as faq_handlers
-from handlers.common import (GROUP_COMMANDS, GROUP_TEXT, GROUP_TEXT_MESSAGE, GROUP_TRACK, MAX_QUESTION, Context, answer_button, cb,
-                             edit_or_reply, group_lang, is_private, keyboard, parse_cb, person, reply, svc, t)
+from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, GROUP_TEXT_MESSAGE, GROUP_TRACK, MAX_QUESTION, Context, answer_button, cb,
+                             edit_or_reply, group_lang, keyboard, parse_cb, person, reply, svc, t)
 from storage import faq as faq_store
 from storage import groups as store
 from storage import users
@@ -542,13 +542,20 @@ async def maybe_auto_answer(update: Update, context: Context, text: str) -> None
 
 # -- the peer directory (private) -----------------------------------------------------------------
 
-async def directory_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if not is_private(update):
-        await reply(update, context, t(context, who, "error.private_only"))
-        return
+async def _directory_user(update: Update, context: Context):
+    """The focal point using the peer directory in a private chat, or None after saying why not."""
+    who = await authorised(update, context, private=True)
+    if who is None:
+        return None
     if not rules.may_use_directory(is_focal_point=who.is_focal_point):
         await reply(update, context, t(context, who, "groups.focal_only"))
+        return None
+    return who
+
+
+async def directory_command(update: Update, context: Context) -> None:
+    who = await _directory_user(update, context)
+    if who is None:
         return
     services = svc(context)
     arg = (context.args[0].lower() if context.args else "")
@@ -573,12 +580,8 @@ async def directory_command(update: Update, context: Context) -> None:
 
 async def peers_command(update: Update, context: Context) -> None:
     """Focal points of my region (or another circle my country belongs to) who opted in."""
-    who = await person(update, context)
-    if not is_private(update):
-        await reply(update, context, t(context, who, "error.private_only"))
-        return
-    if not rules.may_use_directory(is_focal_point=who.is_focal_point):
-        await reply(update, context, t(context, who, "groups.focal_only"))
+    who = await _directory_user(update, context)
+    if who is None:
         return
     services = svc(context)
     text = " ".join(context.args or []).strip()

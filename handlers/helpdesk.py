@@ -1169,6 +1169,16 @@ async def _query_arg(update: Update, context: Context, who, usage_key: str) -> d
     return query
 
 
+async def _staff_query(update: Update, context: Context, usage_key: str) -> tuple[Any, dict] | None:
+    """``(who, query)`` for a staff command on the query named by its first argument, or
+    None after answering why not (not staff, wrong chat, no number, no such query)."""
+    who = await person(update, context)
+    if await _staff_guard(update, context, who):
+        return None
+    query = await _query_arg(update, context, who, usage_key)
+    return None if query is None else (who, query)
+
+
 async def query_command(update: Update, context: Context) -> None:
     who = await person(update, context)
     services = svc(context)
@@ -1253,13 +1263,11 @@ async def _find_expert(services, text: str) -> tuple[dict | None, str]:
 
 
 async def assign_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if await _staff_guard(update, context, who):
+    found = await _staff_query(update, context, "hd.usage_assign")
+    if found is None:
         return
+    who, query = found
     services = svc(context)
-    query = await _query_arg(update, context, who, "hd.usage_assign")
-    if query is None:
-        return
     target_text = context.args[1] if len(context.args) > 1 else "me"
     if target_text.lower() in ("me", "moi", "yo", "я", "我"):
         target_id, target_name = who.user_id, who.name
@@ -1293,13 +1301,11 @@ async def _command_result(update: Update, context: Context, who, change: hd.Chan
 
 
 async def priority_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if await _staff_guard(update, context, who):
+    found = await _staff_query(update, context, "hd.usage_priority")
+    if found is None:
         return
+    who, query = found
     services = svc(context)
-    query = await _query_arg(update, context, who, "hd.usage_priority")
-    if query is None:
-        return
     level = (context.args[1].lower() if len(context.args) > 1 else "")
     if level not in hd.PRIORITIES:
         await reply(update, context, t(context, who, "hd.usage_priority"))
@@ -1309,13 +1315,11 @@ async def priority_command(update: Update, context: Context) -> None:
 
 
 async def tag_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if await _staff_guard(update, context, who):
+    found = await _staff_query(update, context, "hd.usage_tag")
+    if found is None:
         return
+    who, query = found
     services = svc(context)
-    query = await _query_arg(update, context, who, "hd.usage_tag")
-    if query is None:
-        return
     words = context.args[1:]
     if not words:
         await reply(update, context, t(context, who, "hd.usage_tag"))
@@ -1422,13 +1426,11 @@ def _topics(services) -> list[str]:
 
 async def promote_command(update: Update, context: Context) -> None:
     """``/promote N [topic]``: a resolved query (question + expert answer) becomes a draft FAQ entry."""
-    who = await person(update, context)
-    if await _staff_guard(update, context, who):
+    found = await _staff_query(update, context, "hd.usage_promote")
+    if found is None:
         return
+    who, query = found
     services = svc(context)
-    query = await _query_arg(update, context, who, "hd.usage_promote")
-    if query is None:
-        return
     if query["state"] not in ("resolved", "closed"):
         await reply(update, context, t(context, who, "hd.promote_not_resolved", n=query["id"]))
         return

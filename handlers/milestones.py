@@ -75,13 +75,6 @@ def _date(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-async def _private_or_refuse(update: Update, context: Context, who: Person) -> bool:
-    if is_private(update):
-        return True
-    await reply(update, context, t(context, who, "ms.private_only"))
-    return False
-
-
 # -- rendering -------------------------------------------------------------------------
 
 def _step_line(context: Context, who: Person, s: ms.StepState) -> str:
@@ -214,8 +207,8 @@ async def show_step(update: Update, context: Context, who: Person, iso3: str, st
 # -- /checklist -----------------------------------------------------------------------
 
 async def checklist_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    if not await _private_or_refuse(update, context, who):
+    who = await authorised(update, context, private=True, private_only_key="ms.private_only")
+    if who is None:
         return
     services = svc(context)
     if context.args:
@@ -474,10 +467,8 @@ async def due_input(update: Update, context: Context, who: Person, data: dict) -
 
 async def due_command(update: Update, context: Context) -> None:
     """``/due ISO3 STEP YYYY-MM-DD|default`` (secretariat): a country-specific due date."""
-    who = await authorised(update, context, secretariat=True)
+    who = await authorised(update, context, secretariat=True, private=True, private_only_key="ms.private_only")
     if who is None:
-        return
-    if not await _private_or_refuse(update, context, who):
         return
     template = _template(context)
     steps = ", ".join(f"{s.order} {s.id}" for s in template)
@@ -603,10 +594,8 @@ async def send_chart(update: Update, context: Context, who: Person) -> None:
 
 
 async def progress_command(update: Update, context: Context) -> None:
-    who = await authorised(update, context, secretariat=True)
+    who = await authorised(update, context, secretariat=True, private=True, private_only_key="ms.private_only")
     if who is None:
-        return
-    if not await _private_or_refuse(update, context, who):
         return
     arg = " ".join(context.args or []).strip()
     if arg.lower() == "chart":
@@ -616,10 +605,8 @@ async def progress_command(update: Update, context: Context) -> None:
 
 
 async def overdue_command(update: Update, context: Context) -> None:
-    who = await authorised(update, context, secretariat=True)
+    who = await authorised(update, context, secretariat=True, private=True, private_only_key="ms.private_only")
     if who is None:
-        return
-    if not await _private_or_refuse(update, context, who):
         return
     services = svc(context)
     template = _template(context)
@@ -665,10 +652,8 @@ async def overdue_command(update: Update, context: Context) -> None:
 
 async def export_milestones_command(update: Update, context: Context) -> None:
     """Send the secretariat every country's milestones as a CSV document (``/export milestones``)."""
-    who = await authorised(update, context, secretariat=True)
+    who = await authorised(update, context, secretariat=True, private=True, private_only_key="ms.private_only")
     if who is None:
-        return
-    if not await _private_or_refuse(update, context, who):
         return
     services = svc(context)
     template = _template(context)

@@ -31,7 +31,7 @@ from knowledge.events import Event, parse_audience_text, parse_event, parse_loca
 from knowledge.yamlfile import DataError
 from storage import reminders as store
 from storage import users
-from handlers.common import (GROUP_COMMANDS, Context, answer_button, cb, edit_or_reply, expect_input, forget_cached_person,
+from handlers.common import (GROUP_COMMANDS, Context, authorised, answer_button, cb, edit_or_reply, expect_input, forget_cached_person,
                              input_handler, is_private, keyboard, parse_cb, person, reply, svc, t)
 
 log = logging.getLogger("ldn.handlers.reminders")
@@ -341,11 +341,10 @@ def _remember(context: Context, op: dict) -> str:
 
 
 async def event_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
     if not is_private(update):
-        return
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+        return  # secretariat tools stay silent in groups
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
         return
     services = svc(context)
     rem = service(context)
@@ -477,11 +476,10 @@ async def _ask_text(update: Update, context: Context, who, broadcast_id: int, se
 
 
 async def broadcast_command(update: Update, context: Context) -> None:
-    who = await person(update, context)
     if not is_private(update):
-        return
-    if not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+        return  # secretariat tools stay silent in groups
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
         return
     services = svc(context)
     args = context.args or []
