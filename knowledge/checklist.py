@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from knowledge.yamlfile import DataError, Node, Problem, load_file
+from knowledge.yamlfile import DataError, Node, Problem, top_level_list
 
 LANGS = ("en", "fr", "es", "ru", "ar", "zh")
 DEFAULT_PATH = Path(__file__).resolve().parent / "checklist.yaml"
@@ -119,11 +119,9 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Template:
     """Load and validate the checklist template; raise DataError listing every problem."""
     path = Path(path)
     f = str(path)
-    data = load_file(path)
-    items = data.get("steps") if isinstance(data, dict) else None
-    if not isinstance(items, list) or not items:
-        line = data.line_of("steps") if isinstance(data, Node) else 1
-        raise DataError([Problem(f, line, "expected a top-level 'steps:' list with at least one step")])
+    items = top_level_list(path, "steps")
+    if not items:
+        raise DataError([Problem(f, 1, "the 'steps:' list needs at least one step")])
     problems: list[Problem] = []
     steps: list[Step] = []
     seen_ids: dict[str, int] = {}

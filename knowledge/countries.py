@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from knowledge.yamlfile import DataError, Node, Problem, load_file
+from knowledge.yamlfile import DataError, Node, Problem, top_level_list
 
 LANGS = ("en", "fr", "es", "ru", "ar", "zh")
 LIST_GROUPS = {"africa": 35, "asia": 17, "lac": 17, "nmed_cee": 12, "pilot": 14}
@@ -103,12 +103,9 @@ class CountryRegistry:
 def load_countries(path: Path | str = DEFAULT_PATH) -> CountryRegistry:
     """Load and validate the registry; every problem is reported with its line."""
     path = Path(path)
-    data = load_file(path)
+    items = top_level_list(path, "countries")
     problems: list[Problem] = []
     f = str(path)
-    items = data.get("countries") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise DataError([Problem(f, 1, "expected a top-level 'countries:' list")])
     countries: list[Country] = []
     seen: set[str] = set()
     for item in items:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from knowledge.faq import LANGS
-from knowledge.yamlfile import DataError, Problem, line_of, load_file
+from knowledge.yamlfile import DataError, Problem, line_of, top_level_list
 
 NONE_LABELS = (None, "none", "None", "NONE", "")
 
@@ -57,13 +57,9 @@ def load_cases(paths: str | Path | Iterable[str | Path]) -> list[Case]:
     for file in case_files(paths):
         name = str(file)
         try:
-            data = load_file(file)
+            raw_cases = top_level_list(file, "cases")
         except DataError as exc:
             problems.extend(exc.problems)
-            continue
-        raw_cases = data.get("cases") if isinstance(data, dict) else None
-        if not isinstance(raw_cases, list):
-            problems.append(Problem(name, line_of(data), "expected a mapping with a 'cases:' list"))
             continue
         for raw in raw_cases:
             line = line_of(raw)

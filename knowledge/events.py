@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from knowledge.yamlfile import DataError, Node, Problem, load_file
+from knowledge.yamlfile import DataError, Node, Problem, top_level_list
 
 LANGS = ("en", "fr", "es", "ru", "ar", "zh")
 KINDS = ("workshop", "milestone", "meeting", "deadline")
@@ -448,10 +448,7 @@ def load_events(path: Path | str = DEFAULT_PATH, *, known_countries: set[str] | 
     """Load and validate the calendar; every problem is reported with its line."""
     path = Path(path)
     f = str(path)
-    data = load_file(path)
-    items = data.get("events") if isinstance(data, Mapping) else None
-    if not isinstance(items, list):
-        raise DataError([Problem(f, 1, "expected a top-level 'events:' list")])
+    items = top_level_list(path, "events")
     if known_countries is None:
         known_countries = _known_countries(path)
     problems: list[Problem] = []

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from knowledge.yamlfile import DataError, Node, Problem, load_file, line_of
+from knowledge.yamlfile import DataError, Problem, line_of, top_level_list
 
 LANGS: tuple[str, ...] = ("en", "fr", "es", "ru", "ar", "zh")
 """The six UN languages, English first: the fallback for anything missing."""
@@ -95,13 +95,10 @@ def load_topics(path: str | Path | None = None) -> dict[str, dict[str, str]]:
     path = Path(path) if path is not None else DEFAULT_TOPICS_FILE
     if not path.exists():
         return {}
-    data = load_file(path)
+    items = top_level_list(path, "topics")
     name = str(path)
     problems: list[Problem] = []
     topics: dict[str, dict[str, str]] = {}
-    items = data.get("topics") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise DataError([Problem(name, line_of(data), "expected a mapping with a 'topics:' list")])
     for item in items:
         line = line_of(item)
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
@@ -255,13 +252,9 @@ def load_faq_dir(
     for file in files:
         name = str(file)
         try:
-            data = load_file(file)
+            raw_entries = top_level_list(file, "entries")
         except DataError as exc:
             problems.extend(exc.problems)
-            continue
-        raw_entries = data.get("entries") if isinstance(data, Node) or isinstance(data, dict) else None
-        if not isinstance(raw_entries, list):
-            problems.append(Problem(name, line_of(data), "expected a mapping with an 'entries:' list"))
             continue
         for raw in raw_entries:
             entry = parse_entry(raw, name, problems, topics)

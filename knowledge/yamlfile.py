@@ -114,6 +114,17 @@ def load_file(path: str | Path) -> Any:
     return data
 
 
+def top_level_list(path: str | Path, key: str) -> list:
+    """The list under the top-level ``key:`` of a YAML file (every data file is one).
+    Raises DataError if the file cannot be read or holds no such list."""
+    data = load_file(path)
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        article = "an" if key[:1] in "aeiou" else "a"
+        raise DataError([Problem(str(path), line_of(data), f"expected a mapping with {article} '{key}:' list")])
+    return items
+
+
 def _load_file_uncached(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
