@@ -169,10 +169,15 @@ async def _guard(update: Update, context: Context, action: Awaitable[Any], row: 
     except (Forbidden, BadRequest, ChatMigrated) as exc:
         await _on_send_error(context, chat_id, exc)
         return False
+    await _unmute(context, chat_id, row)
+    return True
+
+
+async def _unmute(context: Context, chat_id: int, row: dict | None) -> None:
+    """A post went through: a group marked muted (the bot could not write) is no longer."""
     if row and row.get("muted"):
         services = svc(context)
         await services.store.run(store.set_muted, chat_id, False, services.clock.now())
-    return True
 
 
 async def say(update: Update, context: Context, text: str, *, markup=None, row: dict | None = None,
@@ -206,9 +211,7 @@ async def say(update: Update, context: Context, text: str, *, markup=None, row: 
             raise
         await _on_send_error(context, chat_id, exc)
         return False
-    if row and row.get("muted"):
-        services = svc(context)
-        await services.store.run(store.set_muted, chat_id, False, services.clock.now())
+    await _unmute(context, chat_id, row)
     return True
 
 

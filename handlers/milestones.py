@@ -346,20 +346,26 @@ async def _send_evidence(update: Update, context: Context, who: Person, iso3: st
 
 # -- awaited input: note, evidence, due date -------------------------------------------------
 
-def _input_target(context: Context, data: dict) -> tuple[str, str] | None:
+async def _input_target(update: Update, context: Context, who: Person, data: dict, *,
+                        secretariat: bool = False) -> tuple[str, str] | None:
+    """``(iso3, step)`` the awaited input is for, if it still exists and ``who`` may change it
+    (its country's focal point or the secretariat; only the secretariat with ``secretariat``);
+    otherwise answer "not allowed" and return None."""
     services = svc(context)
     country = services.countries.get(data.get("iso3"))
     step = _template(context).get(data.get("step"))
-    if country is None or step is None:
+    allowed = country is not None and step is not None and (
+        who.is_secretariat if secretariat else who.may_edit_country(country.iso3))
+    if not allowed:
+        await reply(update, context, t(context, who, "error.not_allowed"))
         return None
     return country.iso3, step.id
 
 
 @input_handler("ms_note")
 async def note_input(update: Update, context: Context, who: Person, data: dict) -> None:
-    target = _input_target(context, data)
-    if target is None or not who.may_edit_country(target[0]):
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    target = await _input_target(update, context, who, data)
+    if target is None:
         return
     iso3, step_id = target
     text = (update.effective_message.text or "").strip()
@@ -377,9 +383,8 @@ async def note_input(update: Update, context: Context, who: Person, data: dict) 
 @input_handler(EVIDENCE_INPUT)
 async def evidence_input(update: Update, context: Context, who: Person, data: dict) -> None:
     AWAITING_EVIDENCE.users.discard(who.user_id)
-    target = _input_target(context, data)
-    if target is None or not who.may_edit_country(target[0]):
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    target = await _input_target(update, context, who, data)
+    if target is None:
         return
     iso3, step_id = target
     text = (update.effective_message.text or "").strip()
@@ -409,9 +414,8 @@ async def evidence_file(update: Update, context: Context) -> None:
     message = update.effective_message
     who = await person(update, context)
     clear_input(context)
-    target = _input_target(context, awaiting.get("data") or {})
-    if target is None or not who.may_edit_country(target[0]):
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    target = await _input_target(update, context, who, awaiting.get("data") or {})
+    if target is None:
         raise ApplicationHandlerStop
     iso3, step_id = target
     if message.document is not None:
@@ -452,9 +456,8 @@ async def _apply_due(update: Update, context: Context, who: Person, iso3: str, s
 
 @input_handler("ms_due")
 async def due_input(update: Update, context: Context, who: Person, data: dict) -> None:
-    target = _input_target(context, data)
-    if target is None or not who.is_secretariat:
-        await reply(update, context, t(context, who, "error.not_allowed"))
+    target = await _input_target(update, context, who, data, secretariat=True)
+    if target is None:
         return
     text = (update.effective_message.text or "").strip()
     due = _parse_due(text)
