@@ -27,7 +27,6 @@ log = logging.getLogger("ldn.handlers.operations")
 GROUP_OPS_TRACK = GROUP_TRACK - 1
 LAST_UPDATE_EVERY = dt.timedelta(seconds=5)   # at most one write of last_update_at per 5 s
 FORGET_BUTTON_TTL = dt.timedelta(minutes=10)
-_LAST_WRITE = "ops.last_update_written"
 
 
 # -- bookkeeping ----------------------------------------------------------------------------------
@@ -36,10 +35,10 @@ async def track_update(update: object, context: Context) -> None:
     """Remember when the last update arrived (cheap: at most one write every few seconds)."""
     services = svc(context)
     now = services.clock.now()
-    last = services.extras.get(_LAST_WRITE)
+    last = services.last_update_written
     if last is not None and abs(now - last) < LAST_UPDATE_EVERY:
         return
-    services.extras[_LAST_WRITE] = now
+    services.last_update_written = now
     await services.store.run(users.set_state, "last_update_at", utcnow_iso(now), now)
 
 
@@ -101,7 +100,7 @@ async def status_command(update: Update, context: Context) -> None:
     services = svc(context)
     data = await services.store.run(status_mod.gather, services.config, services.clock.now(), running=True)
     fields = status_mod.render_fields(data)
-    fields["mode"] = services.extras.get("ops.mode", "-")
+    fields["mode"] = services.mode or "-"
     fields["retryable"] = str(data["deliveries"]["retryable"])
     fields["backup_daily"] = t(context, who, "common.on" if data["backup"]["daily"] else "common.off")
     await reply(update, context, t(context, who, "status.text", **fields))
