@@ -118,7 +118,7 @@ async def test_only_the_secretariat_broadcasts(env):
 
 
 async def test_linked_groups_segment(env, monkeypatch):
-    import bot.reminders as reminders
+    import bot.reminders.service as reminders
 
     monkeypatch.setattr(reminders, "groups_for_countries",
                         lambda db, countries, kind: [{"chat_id": -100200, "lang": "ru"}] if "THA" in countries else [])

@@ -153,7 +153,7 @@ async def test_403_marks_blocked_and_inactive_and_stops_reminders(env):
 
 
 async def test_linked_groups_get_their_circles_reminders(env, monkeypatch):
-    import bot.reminders as reminders
+    import bot.reminders.service as reminders
 
     seen = []
 

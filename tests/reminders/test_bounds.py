@@ -1,0 +1,78 @@
+"""Dates, durations and numbers are bounded at the edge: /event add and /event move with a date far
+outside the programme (year 1, year 9999) or an offset that is not a duration in range get a
+translated answer naming the accepted range, and nothing is saved; never an OverflowError."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from knowledge.events import load_events, parse_event
+from knowledge.yamlfile import DataError
+from storage import reminders as store
+from tests.conftest import SECRETARIAT, one_text
+from tests.reminders.conftest import person
+
+ADD = "/event add id=far kind=workshop start={start} tz=Africa/Nairobi audience=KEN title=Far"
+
+
+def no_traceback(caplog) -> None:
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00", "9999-12-31T23:59", "1989-12-31T09:00", "2101-01-01T09:00"])
+async def test_event_add_outside_the_range_names_it(env, caplog, start):
+    text = one_text(await env.send(ADD.format(start=start), user_id=SECRETARIAT))
+    assert "between 1990-01-01 and 2100-12-31" in text
+    assert store.get_event(env.db, "far") is None
+    no_traceback(caplog)
+
+
+async def test_event_add_end_outside_the_range_and_in_french(env, caplog):
+    await person(env, SECRETARIAT, None, role="secretariat", lang="fr")
+    text = one_text(await env.send(ADD.format(start="2016-06-01T09:00") + " end=9999-01-01T09:00", user_id=SECRETARIAT))
+    assert "entre le 1990-01-01 et le 2100-12-31" in text
+    no_traceback(caplog)
+
+
+async def test_event_add_on_the_edges_of_the_range_is_previewed(env):
+    for start, event_id in (("1990-01-01T09:00", "edge-low"), ("2100-12-31T09:00", "edge-high")):
+        calls = await env.send(ADD.format(start=start).replace("id=far", f"id={event_id}"), user_id=SECRETARIAT)
+        assert calls[-1].buttons, calls[-1].text       # a preview with Confirm / Cancel
+        await env.press(calls[-1].buttons[0]["callback_data"], user_id=SECRETARIAT)
+        assert store.get_event(env.db, event_id) is not None
+
+
+@pytest.mark.parametrize("offsets", ["99999d", "0d", "abc", "3661d"])
+async def test_event_add_with_offsets_out_of_range_names_the_limit(env, caplog, offsets):
+    text = one_text(await env.send(ADD.format(start="2016-06-01T09:00") + f" offsets={offsets}", user_id=SECRETARIAT))
+    assert "at most 3660d" in text
+    assert store.get_event(env.db, "far") is None
+    no_traceback(caplog)
+
+
+@pytest.mark.parametrize("args", ["0001-01-01T00:00", "9999-12-31T23:00", "2016-06-04T09:00 9999-12-31T23:00"])
+async def test_event_move_outside_the_range_names_it(env, caplog, args):
+    before = store.get_event(env.db, "ws-konya")
+    text = one_text(await env.send(f"/event move ws-konya {args}", user_id=SECRETARIAT))
+    assert "between 1990-01-01 and 2100-12-31" in text
+    after = store.get_event(env.db, "ws-konya")
+    assert (after.start, after.version) == (before.start, before.version)
+    no_traceback(caplog)
+
+
+async def test_events_yaml_with_a_date_out_of_range_is_refused_with_its_line(tmp_path):
+    path = tmp_path / "events.yaml"
+    path.write_text("events:\n  - id: far\n    kind: workshop\n    start: 9999-12-31T09:00\n    timezone: UTC\n"
+                    "    title: {en: a, fr: a, es: a, ru: a, ar: a, zh: a}\n    audience: {all: true}\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        load_events(path)
+    assert f"{path}:4: far: start 9999-12-31 is outside 1990-01-01..2100-12-31" in [str(p) for p in caught.value.problems]
+
+
+def test_parse_event_accepts_the_edges():
+    titles = {lang: "t" for lang in ("en", "fr", "es", "ru", "ar", "zh")}
+    for start in ("1990-01-01T00:00", "2100-12-31T23:59"):
+        event = parse_event({"id": "e", "kind": "deadline", "start": start, "timezone": "Pacific/Kiritimati", "title": titles,
+                             "audience": {"all": True}})
+        assert event.start_utc.year in (1989, 1990, 2100)
