@@ -21,7 +21,7 @@ from typing import Awaitable, Callable
 
 from bot.reminders import service as reminder_service
 from bot.reminders.planner import Recipient
-from bot.reminders.render import HTML
+from bot.reminders.render import text_payload
 from bot.reminders.service import get_reminders
 from knowledge.events import ROLES
 from knowledge.vocabulary import LANGS, DeliveryKind
@@ -98,7 +98,7 @@ def recipients(db, services, segment: Segment) -> list[Recipient]:
             chat_id = int(group["chat_id"])
             if chat_id not in seen:
                 seen.add(chat_id)
-                lang = group.get("lang") if group.get("lang") in LANGS else services.config.default_language
+                lang = str(group["lang"]) if group.get("lang") in LANGS else services.config.default_language
                 out.append(Recipient(chat_id, lang, group.get("timezone") or "UTC", None, None, True))
         return out
     rows = users.users_where(db, countries=list(segment.countries) if segment.kind == "countries" else None)
@@ -132,7 +132,7 @@ def start(db, services, broadcast_id: int, now: dt.datetime) -> int | None:
     for who in found:
         text = services.i18n.t(who.lang, "bc.header") + "\n\n" + row["text"]
         store.add_delivery(db, kind=DeliveryKind.BROADCAST, ref=f"bc:{broadcast_id}", chat_id=who.chat_id, due_at=now, now=now,
-                           payload=lambda _id, t=text: {"text": t, **HTML})
+                           payload=text_payload(text))
     return len(found)
 
 

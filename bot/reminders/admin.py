@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.reminders.planner import is_muted
-from bot.reminders.render import HTML, render_cancel_notice
+from bot.reminders.render import render_cancel_notice, text_payload
 from knowledge.durations import MAX_DURATION, DurationError, format_duration, parse_duration
 from knowledge.events import Event, EventSet, parse_event, parse_local
 from knowledge.isotime import MIN_DATE, MAX_DATE, DateRangeError, check_range
@@ -150,7 +150,7 @@ def notify_cancelled(db, service, event: Event, now: dt.datetime) -> int:
             continue
         text = render_cancel_notice(service.i18n, event, who.lang, who.tz)
         _, created = store.add_delivery(db, kind=DeliveryKind.EVENT_NOTICE, ref=f"ev:{event.id}:v{event.version}:cancelled",
-                                        chat_id=who.chat_id, due_at=now, now=now, payload=lambda _id, t=text: {"text": t, **HTML})
+                                        chat_id=who.chat_id, due_at=now, now=now, payload=text_payload(text))
         count += created
     return count
 
@@ -182,23 +182,23 @@ def preview(db, service, event: Event, now: dt.datetime, outcome: Outcome = Outc
     return Preview(outcome, event, old, len(service.audience_of(db, event)), times)
 
 
-def check_new(data: dict, known_countries: set[str]) -> tuple[Event | None, Preview | None]:
+def check_new(data: dict, known_countries: set[str]) -> Event | Preview:
     """A typed event, or the Preview that says why not (dates and offsets checked at the edge)."""
     if not in_range(parse_local(data.get("start")), parse_local(data.get("end"))):
-        return None, Preview(Outcome.DATE_RANGE)
+        return Preview(Outcome.DATE_RANGE)
     if not offsets_ok(data.get("offsets")):
-        return None, Preview(Outcome.BAD_OFFSET)
+        return Preview(Outcome.BAD_OFFSET)
     problems: list[Problem] = []
     event = parse_event(data, "chat", known_countries=known_countries, problems=problems)
     if event is None:
-        return None, Preview(Outcome.INVALID, problems="\n".join(p.message for p in problems))
-    return event, None
+        return Preview(Outcome.INVALID, problems="\n".join(p.message for p in problems))
+    return event
 
 
 def prepare_add(db, service, data: dict, now: dt.datetime) -> Preview:
-    event, refused = check_new(data, {c.iso3 for c in service.countries})
-    if refused is not None:
-        return refused
+    event = check_new(data, {c.iso3 for c in service.countries})
+    if isinstance(event, Preview):
+        return event
     if store.get_event(db, event.id) is not None:
         return Preview(Outcome.EXISTS, event)
     return preview(db, service, event, now)
@@ -216,7 +216,7 @@ def inspect(db, service, event_id: str, now: dt.datetime, *, live: bool) -> Prev
 
 def prepare_move(db, service, event_id: str, start: dt.datetime, end: dt.datetime | None, now: dt.datetime) -> Preview:
     found = inspect(db, service, event_id, now, live=True)
-    if found.outcome is not Outcome.OK:
+    if found.outcome is not Outcome.OK or found.event is None:
         return found
     if not in_range(start, end):
         return Preview(Outcome.DATE_RANGE, found.event)
@@ -224,9 +224,9 @@ def prepare_move(db, service, event_id: str, start: dt.datetime, end: dt.datetim
 
 
 def confirm_add(db, service, data: dict, now: dt.datetime, by: int | None) -> Preview:
-    event, refused = check_new(data, {c.iso3 for c in service.countries})
-    if refused is not None:
-        return refused
+    event = check_new(data, {c.iso3 for c in service.countries})
+    if isinstance(event, Preview):
+        return event
     return Preview(Outcome.OK if add_event(db, event, now, by) else Outcome.EXISTS, event)
 
 

@@ -163,7 +163,7 @@ def audience(event: Event, people: list[Recipient], groups: list[dict], registry
             if chat_id in seen:
                 continue
             seen.add(chat_id)
-            lang = group.get("lang") if group.get("lang") in LANGS else default_lang
+            lang = str(group["lang"]) if group.get("lang") in LANGS else default_lang
             out.append(Recipient(chat_id, lang, group.get("timezone") or event.timezone, None, None, True))
     return out
 

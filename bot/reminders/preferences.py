@@ -79,7 +79,7 @@ def rerender(db, service, row: dict, who: Recipient, at: dt.datetime) -> str | N
             return None
         return snoozed_text(i18n, who.lang, render_event_reminder(i18n, event, who.lang, who.tz, at))
     template = service.template() if parsed and parsed["type"] == "step" else None
-    if template is not None:
+    if parsed and template is not None:
         due = dt.datetime.strptime(parsed["due"], "%Y%m%d").date()
         text = render_step_reminder(i18n, who.lang, service.countries.name(parsed["iso3"], who.lang),
                                     service.step_title(template, parsed["step_id"], who.lang), due, at,
@@ -142,7 +142,9 @@ def upcoming(db, service, who: Recipient, mutes: set[str], now: dt.datetime, lim
                                 None, is_muted(mutes, ReminderCategory.MILESTONES)))
     for row in store.pending_for_chat(db, who.chat_id, (DeliveryKind.SNOOZE,)):
         title = title_of_ref(db, service, row["ref"], who.lang) or first_bold(json.loads(row["payload"]).get("text", ""))
-        out.append(Upcoming(parse_instant(row["due_at"]), title, category_of_ref(db, row["ref"]), "snooze"))
+        due = parse_instant(row["due_at"])
+        if due is not None:
+            out.append(Upcoming(due, title, category_of_ref(db, row["ref"]), "snooze"))
     out.sort(key=lambda u: u.due_at)
     return out[:limit]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+from typing import Callable
 
 from bot.i18n import Raw
 from bot.reminders.zones import tz_label, zone
@@ -13,6 +14,14 @@ from knowledge.vocabulary import Feature, ReminderAction, callback_data
 HTML = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
 #: The snooze buttons under a delivered reminder (durations in knowledge.durations' grammar).
 SNOOZE_CHOICES = ("1h", "1d")
+
+
+def text_payload(text: str) -> Callable[[int], dict]:
+    """A ledger row's payload builder for a plain HTML message (no buttons)."""
+    def build(_delivery_id: int) -> dict:
+        return {"text": text, **HTML}
+
+    return build
 
 
 def callback(action: str, *args: object) -> str:

@@ -225,7 +225,7 @@ class Reminders:
             _, created = self._write(db, p, now, "skipped", f"missed by more than the grace window ({format_duration(self.settings.grace)})")
             result.missed += created
         if result.missed:
-            log.warning("reminders.missed_skipped", extra={"count": result.missed, "since": format_instant(last_tick),
+            log.warning("reminders.missed_skipped", extra={"count": result.missed, "since": last_tick and format_instant(last_tick),
                                                             "until": format_instant(lo)})
         return result
 

@@ -5,6 +5,7 @@ import pytest
 
 from bot import broadcast as bc
 from knowledge.countries import load_countries
+from storage import groups
 from storage import reminders as store
 from storage import users
 from tests.conftest import FOCAL_KEN, SECRETARIAT, one_text
@@ -117,11 +118,10 @@ async def test_only_the_secretariat_broadcasts(env):
     assert any("out of date" in c.params.get("text", "") for c in calls if c.method == "answerCallbackQuery")
 
 
-async def test_linked_groups_segment(env, monkeypatch):
-    import bot.reminders.service as reminders
-
-    monkeypatch.setattr(reminders, "groups_for_countries",
-                        lambda db, countries, kind: [{"chat_id": -100200, "lang": "ru"}] if "THA" in countries else [])
+async def test_linked_groups_segment(env):
+    now = env.clock.now()
+    groups.record_group(env.db, -100200, title="Peers", chat_type="supergroup", lang="ru", added_by=900, now=now)
+    groups.set_circle(env.db, -100200, "annex:II", ["THA"], 900, now)
     await _setup(env)
     calls = await env.press("v1:bc:seg:groups", user_id=SECRETARIAT)
     assert "0 people and 1 groups" in one_text(calls)

@@ -17,7 +17,10 @@ SEN = Recipient(502, "fr", "Africa/Dakar", "SEN", "focal_point")
 GROUP = {"chat_id": -100500, "lang": "fr"}
 
 
-def plan(env, snapshot, lo, hi, settings=Settings()):
+DEFAULT = Settings()
+
+
+def plan(env, snapshot, lo, hi, settings=DEFAULT):
     return planner.plan(snapshot, env.services.i18n, settings, env.services.countries, "en", lambda step, lang: f"step {step}",
                         lo, hi, lo)
 
