@@ -14,7 +14,7 @@ from bot import broadcast as bc
 from bot.reminders.service import get_reminders
 from handlers.common import (GROUP_COMMANDS, Context, answer_button, authorised, cb, edit_or_reply, expect_input, input_handler,
                              is_private, keyboard, parse_cb, person, reply, svc, t)
-from knowledge.vocabulary import BroadcastAction, Feature
+from knowledge.vocabulary import BroadcastAction, Feature, parse_row_id
 
 log = logging.getLogger("ldn.handlers.broadcast")
 
@@ -70,7 +70,7 @@ async def broadcast_command(update: Update, context: Context) -> None:
     services = svc(context)
     args = context.args or []
     if args and args[0].lower() == "status":
-        await broadcast_status(update, context, who, int(args[1]) if len(args) > 1 and args[1].isdigit() else None)
+        await broadcast_status(update, context, who, parse_row_id(args[1]) if len(args) > 1 else None)
         return
     if args:
         segment = bc.parse_segment(" ".join(args), services.countries)
@@ -141,14 +141,14 @@ async def broadcast_button(update: Update, context: Context) -> None:
     match parts:
         case [BroadcastAction.SEGMENT, code]:
             await _segment_button(update, context, who, code)
-        case [BroadcastAction.CANCEL, number] if number.isdigit():
+        case [BroadcastAction.CANCEL, number] if parse_row_id(number) is not None:
             services = svc(context)
             if await services.store.run(bc.discard, int(number), who.user_id) != "ok":
                 await answer_button(update, t(context, who, "error.not_allowed"), alert=True)
                 return
             await answer_button(update)
             await edit_or_reply(update, context, t(context, who, "common.cancelled"))
-        case [BroadcastAction.SEND, number] if number.isdigit():
+        case [BroadcastAction.SEND, number] if parse_row_id(number) is not None:
             await _send_button(update, context, who, int(number))
         case _:
             await answer_button(update, t(context, who, "error.stale_button"))

@@ -24,7 +24,7 @@ from bot.reminders.service import Reminders, get_reminders
 from bot.reminders.zones import resolve_timezone, tz_label
 from handlers.common import (GROUP_COMMANDS, Context, answer_button, cb, edit_or_reply, forget_cached_person, is_private,
                              keyboard, parse_cb, person, reply, svc, t)
-from knowledge.vocabulary import REMINDER_CATEGORIES, Feature, ReminderAction
+from knowledge.vocabulary import REMINDER_CATEGORIES, Feature, ReminderAction, parse_row_id
 
 log = logging.getLogger("ldn.handlers.reminders")
 
@@ -145,7 +145,7 @@ async def reminders_button(update: Update, context: Context) -> None:
     match parts:
         case [ReminderAction.SET | ReminderAction.MUTE as action, category, flag] if category in MUTE_CHOICES and flag in ("0", "1"):
             await _mute(update, context, who, action, category, flag == "1")
-        case [ReminderAction.SNOOZE, delivery_id, choice] if delivery_id.isdigit():
+        case [ReminderAction.SNOOZE, delivery_id, choice] if parse_row_id(delivery_id) is not None:
             await _snooze(update, context, who, int(delivery_id), choice)
         case _:
             await answer_button(update, t(context, who, "error.stale_button"))

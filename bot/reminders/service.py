@@ -33,7 +33,7 @@ from bot.roles import effective_role
 from knowledge.durations import format_duration
 from knowledge.events import Event, EventSet, apply_reporting_deadline, load_events
 from knowledge.isotime import format_instant, parse_instant
-from knowledge.vocabulary import REMINDER_DELIVERY_KINDS, DeliveryKind, category_of
+from knowledge.vocabulary import DeliveryKind, category_of
 from knowledge.yamlfile import DataError
 from storage import deliveries, groups, users
 from storage import reminders as store
@@ -50,10 +50,6 @@ class TickResult:
     missed: int = 0
     outcomes: list = field(default_factory=list)
     busy: bool = False
-
-    @property
-    def sent(self) -> int:
-        return sum(1 for o in self.outcomes if o.status == "sent")
 
     def as_dict(self) -> dict:
         statuses: dict[str, int] = {}
@@ -103,9 +99,6 @@ class Reminders:
 
     def person(self, db, user_id: int) -> Recipient:
         return self.recipient(users.get_user(db, user_id) or {"user_id": user_id})
-
-    def offsets_of(self, event: Event) -> tuple[str, ...]:
-        return event.offsets if event.offsets is not None else self.settings.offsets
 
     def event_times(self, event: Event) -> list[tuple[str, dt.datetime]]:
         return planner.event_times(event, self.settings.offsets)
@@ -275,6 +268,3 @@ def get_reminders(services) -> Reminders:
     if services.reminders is None:
         services.reminders = Reminders(services)
     return services.reminders
-
-
-__all__ = ["REMINDER_DELIVERY_KINDS", "Reminders", "TickResult", "get_reminders", "groups_for_countries"]

@@ -76,3 +76,24 @@ def test_parse_event_accepts_the_edges():
         event = parse_event({"id": "e", "kind": "deadline", "start": start, "timezone": "Pacific/Kiritimati", "title": titles,
                              "audience": {"all": True}})
         assert event.start_utc.year in (1989, 1990, 2100)
+
+
+HUGE = "9" * 30
+
+
+@pytest.mark.parametrize("data", [f"v1:rem:snz:{HUGE}:1h", "v1:rem:snz:²:1h", f"v1:rem:snz:{2**63}:1d", "v1:rem:snz:1:99999d",
+                                  f"v1:bc:go:{HUGE}", "v1:bc:no:²", f"v1:bc:go:{2**63}"])
+async def test_forged_buttons_with_numbers_out_of_range_are_answered(env, caplog, data):
+    await person(env, 501, "KEN")
+    user = SECRETARIAT if ":bc:" in data else 501
+    calls = await env.press(data, user_id=user)
+    [answer] = [c.params.get("text", "") for c in calls if c.method == "answerCallbackQuery"]
+    assert "out of date" in answer or "not allowed" in answer
+    no_traceback(caplog)
+
+
+@pytest.mark.parametrize("arg", [HUGE, "²", str(2**63)])
+async def test_broadcast_status_with_an_id_out_of_range(env, caplog, arg):
+    text = one_text(await env.send(f"/broadcast status {arg}", user_id=SECRETARIAT))
+    assert "broadcast" in text.lower()
+    no_traceback(caplog)
