@@ -179,7 +179,7 @@ async def forget_button(update: Update, context: Context) -> None:
         context.chat_data.clear()
     log.info("privacy.forgotten", extra={"how": "chat", "rows": result.total, "unregistered": len(result.unregistered)})
     await answer_button(update)
-    await edit_or_reply(update, context, t(context, lang, "forget.done", rows=result.total))
+    await edit_or_reply(update, context, t(context, lang, "forget.done", count=result.total))
     raise ApplicationHandlerStop  # nothing else may touch (and so re-create) the user row for this update
 
 
