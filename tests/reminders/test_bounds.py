@@ -3,10 +3,13 @@ outside the programme (year 1, year 9999) or an offset that is not a duration in
 translated answer naming the accepted range, and nothing is saved; never an OverflowError."""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import random
 
 import pytest
 
+from knowledge.durations import DurationError, parse_duration
 from knowledge.events import load_events, parse_event
 from knowledge.yamlfile import DataError
 from storage import reminders as store
@@ -96,4 +99,32 @@ async def test_forged_buttons_with_numbers_out_of_range_are_answered(env, caplog
 async def test_broadcast_status_with_an_id_out_of_range(env, caplog, arg):
     text = one_text(await env.send(f"/broadcast status {arg}", user_id=SECRETARIAT))
     assert "broadcast" in text.lower()
+    no_traceback(caplog)
+
+
+async def test_generated_dates_and_offsets_always_get_an_answer_and_no_traceback(env, caplog):
+    """Dates from year 1 to 9999 and around the accepted range (and offsets from 0 minutes to 10^7 days), drawn with a fixed seed:
+    every /event add and /event move gets one answer, a preview or a refusal, and the log stays clean."""
+    rng = random.Random(15)
+    for n in range(25):
+        low, high = (dt.date(1, 1, 1), dt.date(9999, 12, 31)) if n % 2 else (dt.date(1985, 1, 1), dt.date(2105, 12, 31))
+        day = low + dt.timedelta(days=rng.randrange((high - low).days + 1))
+        start = f"{day.isoformat()}T{rng.randrange(24):02d}:{rng.randrange(60):02d}"
+        offset = f"{rng.randrange(10 ** rng.randrange(1, 8))}{rng.choice('mhdw')}"
+        add = await env.send(ADD.format(start=start).replace("id=far", f"id=gen-{n}") + f" offsets={offset}", user_id=SECRETARIAT)
+        move = await env.send(f"/event move ws-konya {start}", user_id=SECRETARIAT)
+        in_range = dt.date(1990, 1, 1) <= day <= dt.date(2100, 12, 31)
+        try:
+            offset_ok = parse_duration(offset) > dt.timedelta(0)
+        except DurationError:
+            offset_ok = False
+        [add_answer] = [c for c in add if c.method == "sendMessage"]
+        [move_answer] = [c for c in move if c.method == "sendMessage"]
+        for answer, previewed in ((add_answer, in_range and offset_ok), (move_answer, in_range)):
+            if previewed:
+                assert answer.buttons, (start, offset, answer.text)
+            elif not in_range:
+                assert "between 1990-01-01 and 2100-12-31" in answer.text
+            else:
+                assert "at most 3660d" in answer.text
     no_traceback(caplog)
