@@ -7,6 +7,7 @@ from typing import Callable, Iterable
 
 from knowledge.events import LOCAL_FORMAT, Audience, Event
 from storage import deliveries
+from storage.deliveries import AT_MOST_ONCE
 from knowledge.vocabulary import REMINDER_DELIVERY_KINDS
 from storage.db import parse_iso, transaction, utcnow_iso
 
@@ -109,14 +110,14 @@ def all_mutes(db) -> dict[int, set[str]]:
 
 def add_delivery(db, *, kind: str, ref: str, chat_id: int, due_at: dt.datetime, now: dt.datetime,
                  payload: Callable[[int], dict], method: str = "sendMessage", status: str = "pending",
-                 error: str | None = None) -> tuple[int, bool]:
+                 error: str | None = None, promise: str = AT_MOST_ONCE) -> tuple[int, bool]:
     """Insert a ledger row unless (kind, ref, chat_id) exists; the payload is built from the new row's id
-    (its buttons name it). Returns (id, created)."""
+    (its buttons name it). ``promise``: see bot/delivery.py. Returns (id, created)."""
     with transaction(db):
         cur = db.execute(
-            """INSERT INTO deliveries (kind, ref, chat_id, method, payload, status, due_at, created_at, error)
-               VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?) ON CONFLICT(kind, ref, chat_id) DO NOTHING""",
-            [kind, ref, chat_id, method, status, utcnow_iso(due_at), utcnow_iso(now), error],
+            """INSERT INTO deliveries (kind, ref, chat_id, method, payload, status, due_at, created_at, error, promise)
+               VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?, ?) ON CONFLICT(kind, ref, chat_id) DO NOTHING""",
+            [kind, ref, chat_id, method, status, utcnow_iso(due_at), utcnow_iso(now), error, promise],
         )
         if cur.rowcount == 1:
             new_id = cur.lastrowid

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.reminders import planner
 from bot.reminders.planner import MUTE_ALL, Recipient, Upcoming, is_muted, parse_ref
+from bot.reminders.service import promise_of_category
 from bot.reminders.render import HTML, SNOOZE_CHOICES, first_bold, reminder_markup, render_event_reminder, render_step_reminder, \
     snoozed_text
 from bot.reminders.zones import timezone_source, user_timezone
@@ -109,7 +110,8 @@ def snooze(db, service, delivery_id: int, user_id: int, choice: str, now: dt.dat
     def payload(new_id: int) -> dict:
         return {"text": text, **HTML, "reply_markup": reminder_markup(service.i18n, who.lang, new_id, category)}
 
-    store.add_delivery(db, kind=DeliveryKind.SNOOZE, ref=ref, chat_id=user_id, due_at=due, now=now, payload=payload)
+    store.add_delivery(db, kind=DeliveryKind.SNOOZE, ref=ref, chat_id=user_id, due_at=due, now=now, payload=payload,
+                       promise=promise_of_category(category))
     return Snoozed("ok", due, who.tz)
 
 

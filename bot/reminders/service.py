@@ -33,10 +33,11 @@ from bot.roles import effective_role
 from knowledge.durations import format_duration
 from knowledge.events import Event, EventSet, apply_reporting_deadline, load_events
 from knowledge.isotime import format_instant, parse_instant
-from knowledge.vocabulary import DeliveryKind, category_of
+from knowledge.vocabulary import DeliveryKind, ReminderCategory, category_of
 from knowledge.yamlfile import DataError
 from storage import deliveries, groups, users
 from storage import reminders as store
+from storage.deliveries import AT_LEAST_ONCE, AT_MOST_ONCE
 
 log = logging.getLogger("ldn.reminders")
 
@@ -56,6 +57,12 @@ class TickResult:
         for outcome in self.outcomes:
             statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
         return {"planned": self.created, "muted": self.muted, "missed": self.missed, "busy": self.busy, **statuses}
+
+
+def promise_of_category(category: str) -> str:
+    """Deadline reminders are promised at least once (a duplicate is better than a missed deadline);
+    the others at most once (see bot/delivery.py)."""
+    return AT_LEAST_ONCE if category == ReminderCategory.DEADLINES else AT_MOST_ONCE
 
 
 def groups_for_countries(db, iso3s: list[str], kind: str) -> list[dict]:
@@ -230,7 +237,7 @@ class Reminders:
             return body
 
         return store.add_delivery(db, kind=p.kind, ref=p.ref, chat_id=p.chat_id, due_at=p.due_at, now=now, payload=payload,
-                                  status=status, error=error)
+                                  status=status, error=error, promise=promise_of_category(p.category))
 
     def plan_tick(self, db, now: dt.datetime) -> TickResult:
         """One transaction: what fell due since the last tick is written, and the tick recorded."""

@@ -218,3 +218,23 @@ async def test_the_repeating_job_runs_the_tick(env):
     env.clock.set(KONYA_3D)
     await _tick_job(SimpleNamespace(application=env.app))
     assert len(messages(env, FOCAL_KEN)) == 1
+
+
+async def test_a_deadline_reminder_whose_outcome_is_unknown_is_sent_again_a_workshop_one_is_not(env):
+    """The delivery promise (bot/delivery.py): deadline reminders at least once, others at most once."""
+    await person(env, FOCAL_KEN, "KEN")
+    env.clock.set(KONYA_3D)                            # ws-konya, 3 days before: a workshop reminder
+    env.api.fail_next("sendMessage", "timeout")        # the Bot API carried it out, the answer was lost
+    await tick(env)
+    assert len(messages(env, FOCAL_KEN)) == 1
+    [row] = [r for r in ledger(env, kind="reminder", chat_id=FOCAL_KEN) if r["status"] != "skipped"]
+    assert (row["ref"], row["promise"], row["status"]) == ("ev:ws-konya:v1:3d", "at_most_once", "uncertain")
+    env.api.clear()
+    env.clock.set("2018-03-17T23:59:00Z")             # 14 days before the 2018 reporting deadline
+    env.api.fail_next("sendMessage", "timeout")
+    await tick(env)
+    texts = [c.text for c in messages(env, FOCAL_KEN)]
+    assert len(texts) == 2 and "Deadline" in texts[0] and "Sent again" in texts[1]
+    [row] = [r for r in ledger(env, kind="reminder", chat_id=FOCAL_KEN) if r["ref"].startswith("ev:reporting-2018")
+             and r["status"] != "skipped"]
+    assert (row["promise"], row["status"], row["resends"]) == ("at_least_once", "sent", 1)
