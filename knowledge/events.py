@@ -40,21 +40,16 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 # -- offsets ----------------------------------------------------------------------
 
-def parse_offset(text: Any) -> dt.timedelta:
-    """``14d``, ``2h``, ``1d12h``, ``30m``, ``2w`` to a positive timedelta; ValueError otherwise."""
-    try:
-        return parse_duration(text)
-    except DurationError as exc:
-        raise ValueError(f"offset {text!r} is not like 14d, 3d, 2h or 30m ({exc})") from None
-
-
-format_offset = format_duration
-
-
 def canonical_offsets(values) -> tuple[str, ...]:
-    """Parsed, canonical, de-duplicated, longest first."""
-    deltas = sorted({parse_offset(v) for v in values}, reverse=True)
-    return tuple(format_offset(d) for d in deltas)
+    """Reminder offsets (``14d``, ``2h``: knowledge.durations' grammar) parsed, canonical,
+    de-duplicated, longest first; DurationError (a ValueError) names the bad one."""
+    deltas: set[dt.timedelta] = set()
+    for value in values:
+        try:
+            deltas.add(parse_duration(value))
+        except DurationError as exc:
+            raise DurationError(f"offset {value!r} is not like 14d, 3d, 2h or 30m ({exc})") from None
+    return tuple(format_duration(d) for d in sorted(deltas, reverse=True))
 
 
 # -- audience ---------------------------------------------------------------------
