@@ -5,6 +5,7 @@
 ``ldn-bot deliveries retry [--dry-run]``        resend the retryable ones, once
 ``ldn-bot deliveries resend --uncertain [--kind K]``  resend sends whose outcome is unknown, on purpose
 ``ldn-bot backup PATH``                         consistent copy of the live database (file or directory)
+``ldn-bot backup [DIR] --prune-forgotten``      rewrite older backups that still hold forgotten people
 ``ldn-bot restore PATH [--force]``              replace the database with a backup (never under a running bot)
 ``ldn-bot export queries --csv [--since D]``    helpdesk queries as CSV
 ``ldn-bot export milestones --csv``             every country's checklist as CSV
@@ -47,6 +48,8 @@ def add_commands(subparsers, loader, with_config) -> None:
     p = with_config(subparsers.add_parser("backup", help="consistent copy of the database, safe while the bot runs"))
     p.add_argument("path", nargs="?", help="backup file, or a directory for a dated file (default: operations.backup_dir)")
     p.add_argument("--keep", type=int, help="with a directory: keep only the newest N dated backups")
+    p.add_argument("--prune-forgotten", action="store_true",
+                   help="rewrite the backups in the directory that still hold people forgotten since they were made")
     p.set_defaults(func=cmd_backup)
 
     p = with_config(subparsers.add_parser("restore", help="replace the database with a backup (the bot must be stopped)"))
@@ -253,6 +256,13 @@ def cmd_backup(args) -> int:
     from bot import backup
 
     config = _config(args)
+    if args.prune_forgotten:
+        folder = Path(args.path) if args.path else backup.ops_settings(config).backup_dir
+        rewritten = backup.prune_forgotten(folder, config.db_path)
+        for path, people in rewritten:
+            print(f"{path}: {people} forgotten person(s) removed")
+        print(f"{len(rewritten)} backup(s) rewritten")
+        return 0
     try:
         settings = backup.ops_settings(config)
         dest = Path(args.path) if args.path else settings.backup_dir
@@ -397,7 +407,8 @@ def cmd_user_show(args) -> int:
 
 
 def cmd_user_forget(args) -> int:
-    from storage.privacy import forget_and_log
+    from bot import backup
+    from storage.privacy import compact, forget_and_log
 
     config = _config(args)
     db = _open(config)
@@ -405,8 +416,14 @@ def cmd_user_forget(args) -> int:
         return 1
     try:
         result = forget_and_log(db, args.user_id, _now(config), "cli")
+        if result.total:
+            compact(db)
     finally:
         db.conn.close()
+    stale = backup.backups_holding_forgotten(backup.ops_settings(config).backup_dir, config.db_path)
+    if stale:
+        print(f"warning: {len(stale)} backup(s) made before still hold forgotten people: "
+              "`ldn-bot backup --prune-forgotten` rewrites them", file=sys.stderr)
     if args.json:
         print(json.dumps({"changed": result.changed, "unregistered": result.unregistered}, indent=1))
         return 0
