@@ -762,7 +762,7 @@ def _first_bold(text: str) -> str:
 def groups_for_countries(db, iso3s: list[str], kind: str) -> list[dict]:
     """Linked peer-exchange groups of these countries (empty while the groups feature is absent)."""
     try:
-        from storage import groups
+        from bot import groups
     except ImportError:
         return []
     fn = getattr(groups, "groups_for_countries", None)
