@@ -269,18 +269,18 @@ def settings_of(section: dict | None) -> dict:
 
 # -- services: a group's row -------------------------------------------------------------
 
-def _normalised(row: dict | None) -> dict | None:
+def _normalised(row: dict) -> dict:
     """A stored row with its settings merged over the defaults (what every caller reads)."""
-    if row is None:
-        return None
-    row = dict(row)
-    row["settings"] = normalise_settings(row.get("settings"))
-    return row
+    return dict(row, settings=normalise_settings(row.get("settings")))
+
+
+def _maybe(row: dict | None) -> dict | None:
+    return None if row is None else _normalised(row)
 
 
 def group(db, chat_id: int) -> dict | None:
     """The group's row (settings with defaults filled), or None for a group the bot never saw."""
-    return _normalised(store.get_group(db, chat_id))
+    return _maybe(store.get_group(db, chat_id))
 
 
 def active_groups(db) -> list[dict]:
@@ -296,7 +296,7 @@ def heard_from(db, chat_id: int, *, title: str | None, chat_type: str | None, no
 
 def migrate(db, old_id: int, new_id: int, now: dt.datetime) -> dict | None:
     """A group became a supergroup: its row (settings, language, circle) moves to the new id."""
-    return _normalised(store.migrate_group(db, old_id, new_id, now))
+    return _maybe(store.migrate_group(db, old_id, new_id, now))
 
 
 def note_send_error(db, chat_id: int, kind: SendError, now: dt.datetime) -> bool:

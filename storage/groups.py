@@ -17,9 +17,7 @@ def _now(now: dt.datetime | None) -> str:
     return utcnow_iso(now or dt.datetime.now(dt.timezone.utc))
 
 
-def _decode(row: dict | None) -> dict | None:
-    if row is None:
-        return None
+def _decode(row: dict) -> dict:
     row = dict(row)
     try:
         row["countries"] = json.loads(row.get("countries") or "[]")
@@ -51,7 +49,7 @@ def record_group(db, chat_id: int, *, title: str | None, chat_type: str | None, 
              muted = excluded.muted, added_by = excluded.added_by, updated_at = excluded.updated_at""",
         [int(chat_id), title, chat_type, lang, json.dumps(settings or {}, sort_keys=True), int(muted), added_by, stamp, stamp],
     )
-    return get_group(db, chat_id)
+    return _decode(next(iter(db.query("SELECT * FROM group_chats WHERE chat_id = ?", [int(chat_id)]))))
 
 
 def touch_group(db, chat_id: int, *, title: str | None, chat_type: str | None, lang: str | None,
@@ -156,7 +154,7 @@ def linked_groups(db, countries: list[str]) -> list[dict]:
     if not wanted:
         return []
     rows = db.query("SELECT * FROM group_chats WHERE active = 1 AND muted = 0 AND circle IS NOT NULL ORDER BY chat_id")
-    return [row for row in map(_decode, rows) if row is not None and wanted.intersection(row["countries"])]
+    return [row for row in map(_decode, rows) if wanted.intersection(row["countries"])]
 
 
 # -- the peer directory -----------------------------------------------------------------

@@ -50,8 +50,8 @@ def _check(template: Template, registry, iso3: str, step_id: str) -> tuple[str |
 def _change(db, template, registry, iso3, step_id, now, by, via, action, make_values) -> Outcome:
     """Validate country and step, compute the new values from the current row, write them with history."""
     iso3, step, problem = _check(template, registry, iso3, step_id)
-    if problem:
-        return Outcome(problem)
+    if problem or step is None:
+        return Outcome(problem or "unknown_step")
     with transaction(db):
         raw = store.get_state(db, iso3, step.id) or store.EMPTY_STATE
         values = make_values(raw, iso3)
@@ -86,6 +86,7 @@ def set_note(db, template: Template, registry, iso3: str, step_id: str, note: st
 def set_evidence(db, template: Template, registry, iso3: str, step_id: str, kind: str | None, value: str | None,
                  now: dt.datetime, by: int | None, name: str | None = None, via: str = "chat") -> Outcome:
     """Attach evidence: ``kind`` link (``value`` a URL), document or photo (``value`` a file_id); None clears."""
+    values: dict[str, str | None]
     if kind is None:
         values = {"evidence_kind": None, "evidence": None, "evidence_name": None}
     elif kind == "link":
