@@ -3,6 +3,7 @@
 ``ldn-bot status [--json|--check]``             the bot's health (works while it runs)
 ``ldn-bot deliveries [--json]``                 failed deliveries with the reason of each
 ``ldn-bot deliveries retry [--dry-run]``        resend the retryable ones, once
+``ldn-bot deliveries resend --uncertain [--kind K]``  resend sends whose outcome is unknown, on purpose
 ``ldn-bot backup PATH``                         consistent copy of the live database (file or directory)
 ``ldn-bot restore PATH [--force]``              replace the database with a backup (never under a running bot)
 ``ldn-bot export queries --csv [--since D]``    helpdesk queries as CSV
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from bot.config import load_config
 from knowledge.isotime import parse_instant
+from storage import deliveries
+from storage.db import transaction
 
 
 def add_commands(subparsers, loader, with_config) -> None:
@@ -33,10 +36,12 @@ def add_commands(subparsers, loader, with_config) -> None:
     p.set_defaults(func=cmd_status)
 
     p = with_config(subparsers.add_parser("deliveries", help="failed deliveries and their reasons; `retry` resends"))
-    p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    p.add_argument("action", nargs="?", choices=["list", "retry", "resend"], default="list")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--dry-run", action="store_true", help="retry: only show what would be resent")
+    p.add_argument("--dry-run", action="store_true", help="retry, resend: only show what would be resent")
+    p.add_argument("--uncertain", action="store_true", help="resend: the sends whose outcome is unknown")
+    p.add_argument("--kind", help="resend: only this ledger kind (answer, reminder, broadcast ...)")
     p.set_defaults(func=cmd_deliveries)
 
     p = with_config(subparsers.add_parser("backup", help="consistent copy of the database, safe while the bot runs"))
@@ -160,13 +165,19 @@ def cmd_deliveries(args) -> int:
     try:
         if args.action == "retry":
             return _retry(args, config, db)
+        if args.action == "resend":
+            return _resend(args, config, db)
         rows = ops.failed_deliveries(db, args.limit)
+        uncertain = deliveries.uncertain_by_kind(db)
     finally:
-        if args.action != "retry":
+        if args.action == "list":
             db.conn.close()
     if args.json:
         print(json.dumps(rows, indent=1, ensure_ascii=False))
         return 0
+    if uncertain:
+        print("uncertain (sent or not, unknown): " + ", ".join(f"{kind} {n}" for kind, n in uncertain.items())
+              + "; `ldn-bot deliveries resend --uncertain [--kind K]` resends them")
     if not rows:
         print("no failed deliveries")
         return 0
@@ -176,6 +187,24 @@ def cmd_deliveries(args) -> int:
               f"attempts {row['attempts']}  {row['reason']}")
     retryable = sum(r["retryable"] for r in rows)
     print(f"{len(rows)} listed, {retryable} retryable: `ldn-bot deliveries retry` resends those once", file=sys.stderr)
+    return 0
+
+
+def _resend(args, config, db) -> int:
+    """Queue the uncertain rows again on purpose; the running bot's next delivery run sends them
+    (with a note saying they were sent again)."""
+    if not args.uncertain:
+        db.conn.close()
+        raise SystemExit("deliveries resend: say --uncertain (the only rows it resends)")
+    ids = deliveries.uncertain_ids(db, args.kind)
+    if args.dry_run or not ids:
+        print(f"{len(ids)} uncertain deliver{'y' if len(ids) == 1 else 'ies'}" + (": " + " ".join(f"#{i}" for i in ids) if ids else ""))
+        db.conn.close()
+        return 0
+    with transaction(db):
+        queued = deliveries.resend_uncertain(db, ids, _now(config))
+    db.conn.close()
+    print(f"{len(queued)} queued again; the running bot sends them on its next delivery run, marked as sent again")
     return 0
 
 
