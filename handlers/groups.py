@@ -1,7 +1,8 @@
 """The bot in group chats: introduction, /settings, /link, "Ask privately", answers to /faq,
 mentions and replies (privacy mode on), optional auto-answers (privacy mode off);
-membership, migration and mute bookkeeping. (The private peer directory, /directory and
-/peers, is :mod:`handlers.directory`.)
+membership, migration and mute bookkeeping. A group admin's /settings, /link and /unlink are
+:mod:`handlers.group_settings`; the private peer directory (/directory, /peers) is
+:mod:`handlers.directory`.
 
 Nothing private is ever posted in a group: /ask in a group only offers a deep link to a
 private chat, and the question typed after it is neither echoed nor stored. Ordinary
@@ -15,26 +16,25 @@ from typing import Any, Awaitable
 from telegram import ReplyParameters, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
-from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import ChatMemberHandler, CommandHandler, MessageHandler, filters
 
 from bot import groups as rules
 from bot.i18n import normalise_lang
 from bot.telegram_errors import SendError, classify
 from handlers import faq as faq_handlers
-from handlers.common import (GROUP_COMMANDS, GROUP_TEXT, GROUP_TEXT_MESSAGE, GROUP_TRACK, MAX_QUESTION, Context, answer_button, cb,
-                             edit_or_reply, group_lang, keyboard, parse_cb, person, reply, svc, t)
-from knowledge.vocabulary import GROUP_POSTS, LANG_NAMES, LANGS, Feature, GroupAction, GroupFeature
+from handlers.common import (GROUP_COMMANDS, GROUP_TEXT, GROUP_TEXT_MESSAGE, GROUP_TRACK, MAX_QUESTION, Context, group_lang,
+                             keyboard, reply, svc)
+from knowledge.vocabulary import GroupFeature
 
 log = logging.getLogger("ldn.handlers.groups")
 
 GROUP_CHAT_TYPES = ("group", "supergroup")
 IN_CHAT = ("member", "administrator", "creator")
-_ANONYMOUS_ADMIN_BOT = 1087968824  # "GroupAnonymousBot": messages of anonymous admins come from it
 
 
 # -- small helpers --------------------------------------------------------------------------
 
-def _is_group(update: Update) -> bool:
+def is_group(update: Update) -> bool:
     chat = update.effective_chat
     return chat is not None and chat.type in GROUP_CHAT_TYPES
 
@@ -57,7 +57,7 @@ def _can_send(member) -> bool:
     return bool(getattr(member, "can_send_messages", False))
 
 
-def _cache(application, row: dict | None) -> None:
+def cache_lang(application, row: dict | None) -> None:
     """Keep the group's language in chat_data, where ``handlers.common.group_lang`` reads it."""
     if not row:
         return
@@ -75,7 +75,7 @@ async def load_group(update: Update, context: Context) -> dict | None:
         return None
     services = svc(context)
     row = await services.store.run(rules.heard_from, chat.id, title=chat.title, chat_type=chat.type, now=services.clock.now())
-    _cache(context.application, row)
+    cache_lang(context.application, row)
     return row
 
 
@@ -108,7 +108,7 @@ async def migrate(application, old_id: int, new_id: int) -> dict | None:
     row = await services.store.run(rules.migrate, old_id, new_id, services.clock.now())
     if old_id in application.chat_data and old_id != new_id:
         application.migrate_chat_data(old_chat_id=old_id, new_chat_id=new_id)
-    _cache(application, row)
+    cache_lang(application, row)
     log.info("group.migrated", extra={"old": old_id, "new": new_id})
     return row
 
@@ -128,7 +128,7 @@ async def _on_send_error(context: Context, chat_id: int, exc: TelegramError) -> 
     return None
 
 
-async def _guard(update: Update, context: Context, action: Awaitable[Any], row: dict | None = None) -> bool:
+async def guard(update: Update, context: Context, action: Awaitable[Any], row: dict | None = None) -> bool:
     """Run ``action`` (which posts in the group); on 403/400/migration, note it and carry on."""
     chat_id = update.effective_chat.id
     try:
@@ -176,31 +176,12 @@ async def say(update: Update, context: Context, text: str, *, markup=None, row: 
             return False
         return True
     except (Forbidden, BadRequest) as exc:
-        if not _is_group(update):
+        if not is_group(update):
             raise
         await _on_send_error(context, chat_id, exc)
         return False
     await _unmute(context, chat_id, row)
     return True
-
-
-# -- who may change a group's settings ----------------------------------------------------------
-
-async def may_change(update: Update, context: Context, who, chat_id: int) -> bool:
-    """The secretariat, or an admin of THAT group (asked from Telegram, never from the update)."""
-    if who is not None and who.is_secretariat:
-        return True
-    message = update.effective_message
-    anonymous = (update.callback_query is None and message is not None and message.sender_chat is not None
-                 and message.sender_chat.id == chat_id)
-    status = None
-    if who is not None and not anonymous and who.user_id != _ANONYMOUS_ADMIN_BOT:
-        try:
-            member = await context.bot.get_chat_member(chat_id, who.user_id)
-            status = member.status
-        except TelegramError:
-            status = None
-    return rules.may_change_settings(is_secretariat=False, member_status=status, anonymous_admin=anonymous)
 
 
 # -- membership and migration (GROUP_TRACK: bookkeeping only) ------------------------------------
@@ -240,7 +221,7 @@ async def track_membership(update: Update, context: Context) -> None:
         return
     if not membership.was_in:
         log.info("group.added", extra={"chat": chat.id, "muted": not membership.can_send})
-    _cache(context.application, row)
+    cache_lang(context.application, row)
 
 
 async def introduce(update: Update, context: Context) -> None:
@@ -286,133 +267,7 @@ async def faq_in_group(update: Update, context: Context) -> None:
     row = await load_group(update, context)
     if row is None or not rules.feature_on(row["settings"], GroupFeature.FAQ):
         return
-    await _guard(update, context, faq_handlers.faq_command(update, context), row)
-
-
-def settings_text(services, lang: str, row: dict, privacy_on: bool) -> str:
-    text = services.t(lang, "groups.settings", title=row.get("title") or str(row["chat_id"]),
-                      lang=LANG_NAMES.get(row.get("lang") or "", "—"),
-                      circle=circle_label(services, row.get("circle"), lang))
-    if privacy_on:
-        text += "\n\n" + services.t(lang, "groups.settings_privacy_note")
-    return text
-
-
-def settings_markup(services, lang: str, row: dict):
-    chat_id = row["chat_id"]
-    settings = row["settings"]
-    names = [(("✓ " if row.get("lang") == code else "") + LANG_NAMES[code], cb(Feature.GROUPS, GroupAction.LANGUAGE, chat_id, code))
-             for code in LANGS]
-    rows = [names[:3], names[3:]]
-    for feature in rules.FEATURES:
-        on = settings["features"][feature]
-        rows.append([(f"{'✅' if on else '⬜'} {services.t(lang, f'groups.feature.{feature}')}",
-                      cb(Feature.GROUPS, GroupAction.FEATURE, chat_id, feature, 0 if on else 1))])
-    for kind in GROUP_POSTS:
-        on = settings["reminders"][kind]
-        rows.append([(f"{'✅' if on else '⬜'} {services.t(lang, f'groups.reminder.{kind}')}",
-                      cb(Feature.GROUPS, GroupAction.POSTS, chat_id, kind, 0 if on else 1))])
-    return keyboard(rows)
-
-
-async def settings_command(update: Update, context: Context) -> None:
-    row = await load_group(update, context)
-    if row is None:
-        return
-    services = svc(context)
-    who = await person(update, context)
-    lang = lang_of(update, context, row)
-    if not await may_change(update, context, who, row["chat_id"]):
-        await say(update, context, services.t(lang, "groups.not_admin"), row=row)
-        return
-    privacy_on = not context.bot.can_read_all_group_messages
-    await say(update, context, settings_text(services, lang, row, privacy_on), markup=settings_markup(services, lang, row),
-              row=row)
-
-
-async def settings_button(update: Update, context: Context) -> None:
-    """``v1:grp:lang:<chat>:<code>``, ``v1:grp:feat:<chat>:<feature>:<0|1>``, ``v1:grp:rem:<chat>:<kind>:<0|1>``.
-
-    Re-validated on every press: the button must sit in that very group, the presser must
-    be its admin (asked from Telegram) or the secretariat, and the change must be a known one.
-    """
-    services = svc(context)
-    who = await person(update, context)
-    parts = parse_cb(update.callback_query.data, Feature.GROUPS) or []
-    chat = update.effective_chat
-    fallback = who.lang if who else "en"
-    if len(parts) < 3 or chat is None or chat.type not in GROUP_CHAT_TYPES:
-        await answer_button(update, services.t(fallback, "error.stale_button"), alert=True)
-        return
-    try:
-        target = int(parts[1])
-    except ValueError:
-        target = None
-    if target != chat.id or not await may_change(update, context, who, chat.id):
-        log.info("group.settings_refused", extra={"chat": chat.id, "user": who.user_id if who else None})
-        await answer_button(update, services.t(fallback, "groups.not_admin"), alert=True)
-        return
-    action = parts[0]
-    row = await services.store.run(rules.apply_setting, chat.id, action, parts[2:], services.clock.now(),
-                                   title=chat.title, chat_type=chat.type)
-    if row is None:
-        await answer_button(update, services.t(fallback, "error.stale_button"), alert=True)
-        return
-    _cache(context.application, row)
-    lang = lang_of(update, context, row)
-    log.info("group.settings_changed", extra={"chat": chat.id, "action": action})
-    await answer_button(update, services.t(lang, "groups.settings_saved"))
-    privacy_on = not context.bot.can_read_all_group_messages
-    await _guard(update, context, edit_or_reply(update, context, settings_text(services, lang, row, privacy_on),
-                                                markup=settings_markup(services, lang, row)))
-
-
-async def _admin_in_group(update: Update, context: Context):
-    """(who, group row, group language) when the sender may change this group's settings;
-    otherwise answer why not (private chat, not an admin) and return None."""
-    who = await person(update, context)
-    if not _is_group(update):
-        await reply(update, context, t(context, who, "groups.groups_only"))
-        return None
-    row = await load_group(update, context)
-    lang = lang_of(update, context, row)
-    if not await may_change(update, context, who, row["chat_id"]):
-        await say(update, context, svc(context).t(lang, "groups.not_admin"), row=row)
-        return None
-    return who, row, lang
-
-
-async def link_command(update: Update, context: Context) -> None:
-    admin = await _admin_in_group(update, context)
-    if admin is None:
-        return
-    who, row, lang = admin
-    services = svc(context)
-    text = " ".join(context.args or []).strip()
-    if not text:
-        await say(update, context, services.t(lang, "groups.link_usage", current=circle_label(services, row.get("circle"), lang)),
-                  row=row)
-        return
-    resolved = await services.store.run(rules.link_circle, services.countries, row["chat_id"], text, who.user_id,
-                                        services.clock.now())
-    if resolved is None:
-        await say(update, context, services.t(lang, "groups.link_unknown", circle=text[:40]), row=row)
-        return
-    circle, countries = resolved
-    log.info("group.linked", extra={"chat": row["chat_id"], "circle": circle, "by": who.user_id})
-    await say(update, context, services.t(lang, "groups.linked", circle=circle_label(services, circle, lang),
-                                          count=len(countries)), row=row)
-
-
-async def unlink_command(update: Update, context: Context) -> None:
-    admin = await _admin_in_group(update, context)
-    if admin is None:
-        return
-    who, row, lang = admin
-    services = svc(context)
-    await services.store.run(rules.unlink_circle, row["chat_id"], who.user_id, services.clock.now())
-    log.info("group.unlinked", extra={"chat": row["chat_id"], "by": who.user_id})
-    await say(update, context, services.t(lang, "groups.unlinked"), row=row)
+    await guard(update, context, faq_handlers.faq_command(update, context), row)
 
 
 # -- text in groups: mentions, replies to the bot, auto-answers -----------------------------------
@@ -443,7 +298,7 @@ async def group_text(update: Update, context: Context) -> None:
             lang = lang_of(update, context, row)
             await say(update, context, svc(context).t(lang, "faq.usage_group"), row=row)
             return
-        await _guard(update, context, faq_handlers.answer_question(update, context, question), row)
+        await guard(update, context, faq_handlers.answer_question(update, context, question), row)
         return
     await maybe_auto_answer(update, context, text)
 
@@ -488,7 +343,7 @@ async def on_startup(application) -> None:
         services.deliverer.on_migrate = on_migrate
     for row in await services.store.run(rules.active_groups):
         if row.get("lang"):
-            _cache(application, row)
+            cache_lang(application, row)
 
 
 def handlers():
@@ -500,17 +355,9 @@ def handlers():
         (GROUP_COMMANDS, GroupMembershipHandler(introduce, added_only=True)),
         (GROUP_COMMANDS, CommandHandler("ask", ask_in_group, filters=groups)),
         (GROUP_COMMANDS, CommandHandler("faq", faq_in_group, filters=groups)),
-        (GROUP_COMMANDS, CommandHandler("settings", settings_command, filters=groups)),
-        (GROUP_COMMANDS, CommandHandler("link", link_command)),
-        (GROUP_COMMANDS, CommandHandler("unlink", unlink_command)),
-        (GROUP_COMMANDS, CallbackQueryHandler(settings_button, pattern=r"^v1:grp:")),
         (GROUP_TEXT, MessageHandler(group_text_filter, group_text)),
     ]
 
 
-def commands() -> dict[str, list[str]]:
-    """Menu entries of this feature (labels are ``menu.<command>`` in groups.yaml)."""
-    return {"group": ["settings", "link"]}
-
-
-__all__ = ["handlers", "on_startup", "migrate", "load_group", "say", "circle_label"]
+__all__ = ["handlers", "on_startup", "migrate", "load_group", "lang_of", "say", "guard", "cache_lang", "circle_label",
+           "is_group", "GROUP_CHAT_TYPES"]
