@@ -9,7 +9,8 @@ from typing import Any
 from telegram import LinkPreviewOptions, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.request import HTTPXRequest
 
 import handlers
 from bot.clock import Clock, clock_from_env
@@ -18,6 +19,7 @@ from bot.delivery import Deliverer, RetryPolicy
 from bot.faqstats import FaqStats
 from bot.i18n import LANGS, load_translator
 from bot.services import Services
+from bot.updates import ChatOrderedProcessor, OneByOneUpdates, QuietRateLimiter
 from knowledge.countries import load_countries
 from storage import deliveries, users
 from storage.db import Store, migrate, open_db
@@ -104,10 +106,14 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
+    # getUpdates through OneByOneUpdates: an update PTB cannot parse is skipped, not the batch with it
+    updates_request = request if request is not None else HTTPXRequest(connection_pool_size=1)
+    builder = builder.get_updates_request(OneByOneUpdates(updates_request))
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    builder = builder.concurrent_updates(ChatOrderedProcessor())  # chats in parallel, each chat in order
     if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=0))
+        builder = builder.rate_limiter(QuietRateLimiter())
     application = builder.build()
     application.bot_data["services"] = services
     handlers.register(application)
