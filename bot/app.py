@@ -19,7 +19,7 @@ from bot.delivery import Deliverer, RetryPolicy
 from bot.faqstats import FaqStats
 from bot.i18n import LANGS, load_translator
 from bot.services import Services
-from bot.updates import ChatOrderedProcessor, OneByOneUpdates, QuietRateLimiter
+from bot.updates import DEFAULT_CONCURRENT_UPDATES, ChatOrderedProcessor, OneByOneUpdates, QuietRateLimiter
 from knowledge.countries import load_countries
 from storage import deliveries, users
 from storage.db import Store, migrate, open_db
@@ -90,10 +90,12 @@ def _attach_search(services: Services, warm: bool = True) -> None:
 
 
 def build_application(config: Config, *, request: Any = None, clock: Clock | None = None, store: Store | None = None,
-                      rate_limit: bool = True, services: Services | None = None, sleep=None) -> Application:
+                      rate_limit: bool = True, services: Services | None = None, sleep=None,
+                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES) -> Application:
     """Wire an Application: Bot API endpoint, rate limiter, services, every feature's handlers.
 
     ``request`` replaces the HTTP transport (the offline Bot API in tests and the console).
+    ``concurrent_updates`` bounds the updates processed at once (different chats; one chat's in order).
     """
     services = services or build_services(config, clock=clock, store=store, sleep=sleep)
     token = config.token or OFFLINE_TOKEN
@@ -111,7 +113,7 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
     builder = builder.get_updates_request(OneByOneUpdates(updates_request))
     if request is not None:
         builder = builder.request(request)
-    builder = builder.concurrent_updates(ChatOrderedProcessor())  # chats in parallel, each chat in order
+    builder = builder.concurrent_updates(ChatOrderedProcessor(concurrent_updates))  # chats in parallel, each chat in order
     if rate_limit:
         builder = builder.rate_limiter(QuietRateLimiter())
     application = builder.build()
