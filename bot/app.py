@@ -109,7 +109,8 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
         .post_shutdown(_post_shutdown)
     )
     # getUpdates through OneByOneUpdates: an update PTB cannot parse is skipped, not the batch with it
-    updates_request = request if request is not None else HTTPXRequest(connection_pool_size=1)
+    # two connections: the confirming getUpdates at stop must not wait for the cancelled long poll
+    updates_request = request if request is not None else HTTPXRequest(connection_pool_size=2)
     builder = builder.get_updates_request(OneByOneUpdates(updates_request))
     if request is not None:
         builder = builder.request(request)

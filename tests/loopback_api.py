@@ -21,6 +21,10 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # a burst of new connections (a bot with a pool of 256) is accepted, not reset
+
+
 @dataclass(frozen=True)
 class TelegramLimits:
     overall_per_second: float = 30.0
@@ -83,7 +87,7 @@ class LoopbackBotAPI:
                 self.end_headers()
                 self.wfile.write(raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -144,7 +148,8 @@ class LoopbackBotAPI:
             limit = max(1, min(100, int(params.get("limit") or 100)))
             with self.lock:
                 self.offsets.append(offset)
-            deadline = time.monotonic() + min(self.poll_seconds, float(params.get("timeout") or 0) or self.poll_seconds)
+            timeout = float(params.get("timeout") or 0)  # 0: short polling, answered at once
+            deadline = time.monotonic() + min(self.poll_seconds, timeout)
             while True:
                 with self.lock:
                     ready = [u for u in self.updates if u["update_id"] >= offset][:limit]

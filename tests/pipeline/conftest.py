@@ -31,17 +31,17 @@ async def polling_bot(config, api, **kwargs):
         app.bot_data["services"].store.close()
 
 
-async def wait_until(predicate, what: str, seconds: float = 60.0) -> None:
+async def wait_until(predicate, what: str, seconds: float = 120.0, detail=None) -> None:
     """Wait for ``predicate()``; fail naming ``what`` if it never holds (a bound, not a timing assertion)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while not predicate():
         if loop.time() > deadline:
-            raise AssertionError(f"never happened: {what}")
+            raise AssertionError(f"never happened: {what}" + (f" ({detail()})" if detail else ""))
         await asyncio.sleep(0.05)
 
 
 def problems(caplog) -> list[str]:
     """Log records an operator would have to look at: ERROR and above, or any traceback."""
-    return [f"{r.levelname} {r.name} {r.getMessage()}" for r in caplog.records
-            if r.levelno >= logging.ERROR or r.exc_info]
+    return [f"{r.levelname} {r.name} {r.getMessage()}" + (f" {r.exc_info[1]!r}" if r.exc_info else "")
+            for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]

@@ -100,7 +100,8 @@ async def test_unusual_updates_after_a_malformed_one_each_get_their_answer_or_si
         last = api.push({"message": message("/help", 6207)})
         async with polling_bot(config, api):
             await wait_until(lambda: replies_to(api, 6207) and len(api.sent("answerInlineQuery")) == len(UNUSUAL_INLINE),
-                             "every update handled")
+                             "every update handled", detail=lambda: (replies_to(api, 6207), len(api.sent("answerInlineQuery")),
+                                                                     api.confirmed_offset, problems(caplog)))
             await wait_until(lambda: api.confirmed_offset > last, "every update confirmed")
     assert replies_to(api, 6201) and "/ask" in replies_to(api, 6201)[0]  # an edited /help is answered
     assert replies_to(api, 6202) == []  # an edited question is not answered twice
