@@ -46,8 +46,8 @@ class FakeClock(Clock):
     def now(self) -> dt.datetime:
         return self._now
 
-    def advance(self, **kwargs: float) -> dt.datetime:
-        self._now = self._now + dt.timedelta(**kwargs)
+    def advance(self, delta: dt.timedelta | None = None, **kwargs: float) -> dt.datetime:
+        self._now = self._now + (delta or dt.timedelta()) + dt.timedelta(**kwargs)
         return self._now
 
     def set(self, when: dt.datetime | str) -> None:

@@ -20,13 +20,14 @@ import html
 import re
 import shlex
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 from bot import l10n, people
 from bot.app import build_application
-from bot.clock import ShiftedClock, clock_from_env
+from bot.clock import FakeClock, ShiftedClock
 from bot.config import Config
 from bot.offline import OfflineBotAPI, UpdateFactory
 from knowledge.durations import parse_duration
@@ -53,11 +54,11 @@ def _upload(upload) -> tuple[str, bytes]:
     return getattr(upload, "filename", None) or "file", b""
 
 
-def console_clock(config: Config):
-    """LDN_NOW if set; otherwise ``console.now`` (a date inside the programme), running forward."""
-    if config.now_override:
-        return clock_from_env(config.now_override)
-    return ShiftedClock(parse_instant(str(config.section("console").get("now") or DEFAULT_NOW)))
+def console_clock(config: Config, *, running: bool = True):
+    """LDN_NOW if set; otherwise ``console.now`` (a date inside the programme), running forward
+    (or standing still for a script, so that its transcript is the same at every run)."""
+    start = parse_instant(config.now_override or str(config.section("console").get("now") or DEFAULT_NOW))
+    return ShiftedClock(start) if running else FakeClock(start)
 
 
 @dataclass
@@ -69,12 +70,12 @@ class Person:
 
 class Console:
     def __init__(self, config: Config, user_id: int = 1001, lang: str = "en", out: TextIO | None = None,
-                 name: str | None = None, files_dir: Path | None = None):
+                 name: str | None = None, files_dir: Path | None = None, running_clock: bool = True):
         if config.expert_chat_id is None:
             config = config.with_overrides(helpdesk={"expert_chat_id": CONSOLE_EXPERT_CHAT})
         self.config = config
         self.api = OfflineBotAPI(bot_username=config.bot_username)
-        self.clock = console_clock(config)
+        self.clock = console_clock(config, running=running_clock)
         self.app = build_application(config, request=self.api, rate_limit=False, clock=self.clock)
         self.out = out or sys.stdout
         self.files_dir = files_dir or Path(config.db_path).parent / "console-files"
@@ -165,7 +166,7 @@ class Console:
         self.files_dir.mkdir(parents=True, exist_ok=True)
         path = self.files_dir / Path(name).name
         path.write_bytes(content)
-        return path
+        return Path(self.files_dir.name) / path.name
 
     def _print(self, calls, who: Person) -> None:
         for call in calls:
@@ -263,8 +264,21 @@ class Script:
 
 async def run_console(config: Config, user_id: int, lang: str, stream_in: TextIO | None = None, out: TextIO | None = None,
                       name: str | None = None, script: Path | None = None, files_dir: Path | None = None) -> int:
+    """The interactive console, or with ``script`` a scripted conversation on a fresh database in
+    a temporary folder, on a clock that stands still (the same transcript at every run)."""
+    if script is not None:
+        with tempfile.TemporaryDirectory(prefix="ldn-tour-") as folder:
+            config = config.with_overrides(storage={"path": str(Path(folder) / "tour.db")})
+            return await _run(config, user_id, lang, stream_in, out, name, script,
+                              files_dir or Path(folder) / "console-files")
+    return await _run(config, user_id, lang, stream_in, out, name, None, files_dir)
+
+
+async def _run(config: Config, user_id: int, lang: str, stream_in: TextIO | None, out: TextIO | None,
+               name: str | None, script: Path | None, files_dir: Path | None) -> int:
     stream_in, out = stream_in or sys.stdin, out or sys.stdout
-    console = Console(config, user_id=user_id, lang=lang, out=out, name=name, files_dir=files_dir)
+    console = Console(config, user_id=user_id, lang=lang, out=out, name=name, files_dir=files_dir,
+                      running_clock=script is None)
     await console.start()
     out.write(console.banner() + "\n")
     try:

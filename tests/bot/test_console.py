@@ -66,7 +66,7 @@ async def test_a_scripted_tour_shows_people_by_name_and_messages_with_their_reci
     history = text[text.index("» Sec: /query 1"):]
     assert "Expert" in history and "9001" not in history and "(800)" not in history
     saved = list((tmp_path / "files").iterdir())
-    assert saved and "file saved: " + str(saved[0]) in text
+    assert saved and "file saved: files/" + saved[0].name in text
     assert "application.octet-stream" not in text
 
 
