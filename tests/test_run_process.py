@@ -10,7 +10,11 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.loopback_api import LoopbackBotAPI
+
+pytestmark = pytest.mark.process
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken"

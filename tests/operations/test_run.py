@@ -16,6 +16,7 @@ from tests.operations.conftest import free_port
 from tests.test_run_process import ROOT, TOKEN, ldn_bot_command, start_update, stop
 
 pytest.importorskip("tornado")
+pytestmark = pytest.mark.process
 
 SECRET = "webhook-SECRET_0123456789"
 
