@@ -5,8 +5,8 @@ import json
 
 from storage import faq as faq_store
 from storage import users
-from tests.conftest import EXPERT, FOCAL_KEN, GUEST, SECRETARIAT, one_text, texts
 from tests.groups.util import AFRICA_GROUP, group_say
+from tests.util import EXPERT, FOCAL_KEN, GUEST, SECRETARIAT, one_text, texts
 
 ETH, CHN, SEN = 611, 612, 613
 

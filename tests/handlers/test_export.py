@@ -1,7 +1,7 @@
 """/export is shared: queries by default, milestones with an argument; secretariat and experts only."""
 from __future__ import annotations
 
-from tests.conftest import GUEST, SECRETARIAT, one_text
+from tests.util import GUEST, SECRETARIAT, one_text
 
 
 async def test_export_milestones_sends_the_checklist_csv(env):

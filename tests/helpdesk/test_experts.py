@@ -5,8 +5,8 @@ import json
 
 from handlers.helpdesk import helpdesk_tick
 from storage import helpdesk as store
-from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_KEN, GUEST, SECRETARIAT, one_text, texts
-from tests.helpdesk.conftest import bot_message
+from tests.helpdesk.util import bot_message
+from tests.util import EXPERT, EXPERT_CHAT, FOCAL_KEN, GUEST, SECRETARIAT, one_text, texts
 
 
 def copies_to(calls, chat_id):

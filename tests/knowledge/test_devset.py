@@ -11,8 +11,7 @@ from knowledge.evaluate import engine_fn, evaluate, format_report, load_cases
 from knowledge.faq import LANGS, load_faq_dir, load_knowledge
 from knowledge.search import FaqSearch
 from storage.db import migrate, open_db
-
-from .conftest import DATA
+from tests.knowledge.util import DATA
 
 DEVSET = DATA / "devset"
 

@@ -11,8 +11,7 @@ import pytest
 
 from knowledge.cli import add_faq_commands
 from storage import faq as store
-
-from .conftest import FIXTURE_DEVSET, FIXTURE_FAQ
+from tests.knowledge.util import FIXTURE_DEVSET, FIXTURE_FAQ
 
 
 class Ctx:

@@ -11,8 +11,7 @@ from knowledge.search import MAX_QUERY_CHARS, FaqSearch, content_tokens, fold
 from knowledge.yamlfile import DataError
 from storage import faq as store
 from storage.db import migrate, open_db
-
-from .conftest import FIXTURE_DEVSET, FIXTURE_FAQ
+from tests.knowledge.util import FIXTURE_DEVSET, FIXTURE_FAQ
 
 NOW = dt.datetime(2016, 5, 20, 8, 0, tzinfo=dt.timezone.utc)
 

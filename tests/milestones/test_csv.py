@@ -8,7 +8,7 @@ import json
 from bot import milestones as ms
 from bot.cli import main
 from storage import milestones as store
-from tests.milestones.conftest import at, png_size, state
+from tests.milestones.util import at, png_size, state
 
 NOW = at("2017-04-01T10:00:00Z")
 

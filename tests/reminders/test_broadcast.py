@@ -7,8 +7,8 @@ from bot import broadcast as bc
 from knowledge.countries import load_countries
 from storage import reminders as store
 from storage import users
-from tests.conftest import FOCAL_KEN, SECRETARIAT, one_text
-from tests.reminders.conftest import drain, ledger, messages, person, stop_app
+from tests.reminders.util import drain, ledger, messages, person, stop_app
+from tests.util import FOCAL_KEN, SECRETARIAT, one_text
 
 
 @pytest.fixture(scope="module")

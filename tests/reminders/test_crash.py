@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.reminders import get_reminders
-from tests.reminders.conftest import ledger, messages, person, stop_app
+from tests.reminders.util import ledger, messages, person, stop_app
 
 CHILD = Path(__file__).with_name("crash_child.py")
 ROOT = Path(__file__).resolve().parents[2]

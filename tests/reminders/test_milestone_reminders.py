@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import FOCAL_KEN
-from tests.reminders.conftest import ledger, messages, person, tick
+from tests.reminders.util import ledger, messages, person, tick
+from tests.util import FOCAL_KEN
 
 milestones = pytest.importorskip("bot.milestones")
 

@@ -5,8 +5,8 @@ import logging
 
 from bot.reminders import get_reminders
 from storage import deliveries, users
-from tests.conftest import FOCAL_KEN
-from tests.reminders.conftest import at, ledger, messages, person, stop_app, tick
+from tests.reminders.util import at, ledger, messages, person, stop_app, tick
+from tests.util import FOCAL_KEN
 
 KONYA_3D = "2016-05-25T06:00:00Z"   # ws-konya starts 2016-05-28 09:00 Europe/Istanbul = 06:00 UTC
 KONYA_1D = "2016-05-27T06:00:00Z"
