@@ -1,12 +1,9 @@
 """Checklist steps not done: reminders before their due date, then a weekly nudge while overdue, until done."""
 from __future__ import annotations
 
-import pytest
-
+from bot import milestones
 from tests.reminders.util import ledger, messages, person, tick
 from tests.util import FOCAL_KEN
-
-milestones = pytest.importorskip("bot.milestones")
 
 # working_group is due 2016-10-31; Kenya's reminders are timed from 09:00 Nairobi (06:00 UTC)
 BEFORE_7D = "2016-10-24T06:00:00Z"
