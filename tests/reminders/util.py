@@ -64,7 +64,7 @@ async def stop_app(env: BotEnv) -> None:
     if getattr(env, "stopped", False):
         return
     env.stopped = True
-    rem = env.services.extras.get("reminders")
+    rem = env.services.reminders
     if rem is not None:
         await rem.drain()
     await env.app.shutdown()
@@ -72,4 +72,4 @@ async def stop_app(env: BotEnv) -> None:
 
 
 async def drain(env) -> None:
-    await env.services.extras["reminders"].drain()
+    await env.services.reminders.drain()
