@@ -150,7 +150,7 @@ async def register_commands(application: Application) -> None:
     for lang in LANGS:
         code = None if lang == "en" else lang
 
-        def menu(names):
+        def menu(names, lang=lang):
             return [BotCommand(name, services.t(lang, f"menu.{name}")) for name in names if f"menu.{name}" in services.i18n]
 
         await bot.set_my_commands(menu(COMMANDS_PRIVATE), scope=BotCommandScopeAllPrivateChats(), language_code=code)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import l10n
-from knowledge.vocabulary import LANG_NAMES, LANGS
+from knowledge.vocabulary import LANG_NAMES, LANGS  # noqa: F401 - LANG_NAMES is re-exported to handlers
 from knowledge.yamlfile import DataError, Node, Problem, load_file
 
 STRINGS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "strings"

@@ -132,7 +132,7 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Template:
             problems.append(Problem(f, line, "each step must be a mapping (id, order, phase, due, title, help)"))
             continue
 
-        def at(key: str) -> int:
+        def at(key: str, item=item, line=line) -> int:
             return item.line_of(key) if isinstance(item, Node) else line
 
         before = len(problems)

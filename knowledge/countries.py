@@ -145,7 +145,7 @@ def load_countries(path: Path | str = DEFAULT_PATH) -> CountryRegistry:
             problems.append(Problem(f, item.line_of("timezone") if isinstance(item, Node) else line, f"{iso3}: unknown time zone {tz!r}"))
             bad = True
         if not bad:
-            countries.append(Country(iso3, {k: str(v) for k, v in names.items()}, item["un_language"], item["list_group"],
+            countries.append(Country(iso3, {k: str(v) for k, v in (names or {}).items()}, item["un_language"], item["list_group"],
                                      item["annex"], item["pilot"], item["workshop"], str(tz)))
     if not problems:
         counts = {g: sum(1 for c in countries if c.list_group == g) for g in LIST_GROUPS}

@@ -12,7 +12,7 @@ import json
 from typing import Any, Iterable
 
 from storage.db import utcnow_iso
-from knowledge.vocabulary import ACTIVE_STATES, FOLLOWABLE_STATES
+from knowledge.vocabulary import FOLLOWABLE_STATES
 
 
 QUERY_FIELDS = {

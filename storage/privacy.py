@@ -242,7 +242,7 @@ def summary(db, user_id: int) -> dict[str, Any]:
         if n:
             counts[entry.category] = counts.get(entry.category, 0) + n
     keys = ("first_name", "username", "lang", "role", "country", "timezone", "active", "created_at")
-    return {"profile": dict(zip(keys, profile)) if profile else None, "counts": counts}
+    return {"profile": dict(zip(keys, profile, strict=True)) if profile else None, "counts": counts}
 
 
 # -- forgetting -------------------------------------------------------------------------------------

@@ -78,4 +78,12 @@ x.records:
 
 
 def test_the_real_strings_load_with_their_plural_forms():
-    load_strings()
+    strings = load_strings()
+    plural = {key for key, entry in strings.items() if isinstance(entry["ru"], dict)}
+    assert "forget.done" in plural
+    for key in plural:  # every language has its CLDR forms: "other" always, Russian "few" and "many"
+        assert all("other" in strings[key][lang] for lang in LANGS), key
+        assert {"one", "few", "many"} <= set(strings[key]["ru"]), key
+    i18n = Translator(strings)
+    assert "изменены 3 записи" in i18n.t("ru", "forget.done", count=3)
+    assert "изменено 5 записей" in i18n.t("ru", "forget.done", count=5)

@@ -11,7 +11,7 @@ import pytest
 from bot import backup as bk
 from bot.cli import main
 from storage.db import latest_version, migrate, open_db, schema_version, transaction, utcnow_iso
-from tests.conftest import CONFIG_TEXT
+from tests.util import CONFIG_TEXT
 
 NOW = dt.datetime(2016, 5, 20, 8, 0, tzinfo=dt.timezone.utc)
 

@@ -10,9 +10,9 @@ from bot import backup
 from bot.cli import main
 from storage import faq as faq_store
 from storage import helpdesk as hd_store
-from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_KEN, one_text
-from tests.helpdesk.conftest import bot_message
+from tests.helpdesk.util import bot_message
 from tests.operations.test_privacy import ME, NAME, UID, USERNAME, live_a_little
+from tests.util import EXPERT, EXPERT_CHAT, FOCAL_KEN, one_text
 
 FORMS = [NAME, NAME.lower(), NAME.upper(), USERNAME, "@" + USERNAME]
 

@@ -16,8 +16,8 @@ from storage import faq as faq_store
 from storage import groups as groups_store
 from storage import helpdesk as hd_store
 from storage import reminders as rem_store
-from tests.conftest import EXPERT, EXPERT_CHAT, GUEST, SECRETARIAT, one_text
-from tests.helpdesk.conftest import bot_message
+from tests.helpdesk.util import bot_message
+from tests.util import EXPERT, EXPERT_CHAT, GUEST, SECRETARIAT, one_text
 
 UID = 987654321
 NAME = "Zebulonia"

@@ -11,9 +11,8 @@ from bot.cli import main
 from storage import deliveries, ops
 from storage import helpdesk as hd_store
 from storage.db import utcnow_iso
-from tests.conftest import GUEST, SECRETARIAT, one_text
 from tests.loopback_api import LoopbackBotAPI
-from tests.test_run_process import TOKEN
+from tests.util import GUEST, SECRETARIAT, TOKEN, one_text
 
 
 def add_delivery(db, now, *, kind="broadcast", ref, chat_id, status, error=None, payload=None):
