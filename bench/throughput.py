@@ -237,7 +237,7 @@ def print_crowd(ldn: dict, bare: dict) -> None:
         print(f"  {name}: {row['replies_per_s']:5.1f} replies/s · p50 {row['p50_s']:5.1f} s · p90 {row['p90_s']:5.1f} s"
               f" · 429s seen {row['429s_seen']} · unanswered {row['unanswered']}"
               f" · order kept {row['order_kept']}/{row['order_checked']}")
-    print(f"  targets: >= 28 replies/s, >= 1.30x the bare bot, p50 <= 18 s, nobody unanswered")
+    print("  targets: >= 28 replies/s, >= 1.30x the bare bot, p50 <= 18 s, nobody unanswered")
     print(f"  ratio (LDN / bare sequential): {ldn['replies_per_s'] / bare['replies_per_s']:.2f}")
 
 

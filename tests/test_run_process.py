@@ -3,8 +3,10 @@ SIGTERM stops it cleanly, the token never appears in its output."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 

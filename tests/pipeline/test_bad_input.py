@@ -10,8 +10,8 @@ import logging
 import pytest
 from telegram import Update
 
-from tests.conftest import texts
-from tests.pipeline.conftest import problems
+from tests.util import texts
+from tests.pipeline.util import problems
 
 INLINE = {
     "sql comment": "LDN'; -- DROP TABLE faq", "percent": "%", "percent like": "%target%", "backslash": "\\",

@@ -8,7 +8,7 @@ import asyncio
 
 from bot.app import build_application
 from bot.offline import OfflineBotAPI, UpdateFactory
-from tests.pipeline.conftest import wait_until
+from tests.pipeline.util import wait_until
 
 A, B, C = 7101, 7102, 7103
 QUESTIONS = ["What is LDN?", "What does SDG target 15.3 say?", "What period is used for the LDN baseline?"]
@@ -70,7 +70,7 @@ async def test_two_interleaved_chats_each_keep_their_order_and_one_does_not_wait
         await _stopped(app)
     for chat in (A, B):
         lines = _first_lines(api, chat)
-        assert all(title in line for title, line in zip(TITLES, lines)), lines
+        assert all(title in line for title, line in zip(TITLES, lines, strict=True)), lines
     assert api.asked.count(A) == 3
 
 

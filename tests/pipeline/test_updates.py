@@ -6,10 +6,9 @@ from __future__ import annotations
 import logging
 import time
 
-import pytest
 
 from tests.loopback_api import LoopbackBotAPI
-from tests.pipeline.conftest import TOKEN, polling_bot, problems, wait_until
+from tests.pipeline.util import TOKEN, polling_bot, problems, wait_until
 
 
 def message(text, user_id, *, chat_id=None, chat_type="private", first_name="Nadia", lang="en", sender=True, **extra):

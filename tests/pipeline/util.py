@@ -1,4 +1,4 @@
-"""An Application that polls a loopback Bot API over HTTP, as ``ldn-bot run`` does."""
+"""Helpers of the pipeline tests: an Application that polls a loopback Bot API over HTTP, as ``ldn-bot run`` does."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +6,6 @@ import contextlib
 import dataclasses
 import logging
 
-import pytest
 
 from bot.app import build_application
 from bot.clock import FakeClock
