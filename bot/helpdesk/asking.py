@@ -16,8 +16,6 @@ MAX_CANDIDATES = 5
 
 def suggest(db, search, text: str) -> list[str]:
     """The FAQ entries closest to the question (they are shown on the card)."""
-    if search is None:
-        return []
     try:
         return [hit.id for hit in search.search(text, 3)]
     except Exception:  # noqa: BLE001 - suggestions are optional: the query is stored without them

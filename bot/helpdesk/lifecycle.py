@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Iterable
 
 from bot.helpdesk.rules import FOLLOWABLE, MAX_TAGS, PRIORITIES, TRANSITIONS
@@ -14,10 +15,30 @@ from knowledge.vocabulary import QueryState
 from storage import helpdesk as store
 
 
+class Refusal(StrEnum):
+    """Why a change was not made."""
+
+    NONE = ""
+    NOT_FOUND = "not_found"    # no such query (or not the asker's)
+    STALE = "stale"            # the state is not the one the button was drawn for
+    SAME = "same"              # nothing to change
+    INVALID = "invalid"        # not a transition of the lifecycle
+    CLOSED = "closed"          # a closed query takes no more changes or messages
+    DUPLICATE = "duplicate"    # that message was recorded already (Telegram sent the update twice)
+
+
+class Rating(StrEnum):
+    OK = "ok"
+    ALREADY = "already"        # a second press changes nothing
+    NOT_ASKED = "not_asked"
+    NOT_YOURS = "not_yours"
+    INVALID = "invalid"
+
+
 @dataclass
 class Change:
     ok: bool
-    reason: str = ""            # stale | not_found | not_allowed | same | closed | invalid
+    reason: Refusal = Refusal.NONE
     query: dict | None = None
     before: Any = None
     after: Any = None
@@ -84,17 +105,17 @@ def change_state(db, qid: int, to: str, actor_id: int | None, now: dt.datetime, 
     """Move a query to state ``to``; ``expect`` is the state the caller saw (a stale button otherwise)."""
     query = store.get_query(db, qid)
     if query is None:
-        return Change(False, "not_found")
+        return Change(False, Refusal.NOT_FOUND)
     frm = query["state"]
     if expect is not None and frm != expect:
-        return Change(False, "stale", query, frm)
+        return Change(False, Refusal.STALE, query, frm)
     if frm == to:
-        return Change(False, "same", query, frm, to)
+        return Change(False, Refusal.SAME, query, frm, to)
     if (frm, to) not in TRANSITIONS:
-        return Change(False, "invalid", query, frm, to)
+        return Change(False, Refusal.INVALID, query, frm, to)
     store.update_query(db, qid, now, expect_state=frm, **_state_fields(query, to, now))
     store.add_event(db, qid, now, actor_id, "state", frm, to, detail=detail)
-    return Change(True, "", store.get_query(db, qid), frm, to)
+    return Change(True, Refusal.NONE, store.get_query(db, qid), frm, to)
 
 
 def _set_field(db, qid: int, column: str, event: str, value, actor_id: int | None, now: dt.datetime,
@@ -102,21 +123,21 @@ def _set_field(db, qid: int, column: str, event: str, value, actor_id: int | Non
     """Change one triage field of an open query and record the event (who, when, from → to)."""
     query = store.get_query(db, qid)
     if query is None:
-        return Change(False, "not_found")
+        return Change(False, Refusal.NOT_FOUND)
     if expect is not None and query["state"] != expect:
-        return Change(False, "stale", query)
+        return Change(False, Refusal.STALE, query)
     if query["state"] == QueryState.CLOSED:
-        return Change(False, "closed", query)
+        return Change(False, Refusal.CLOSED, query)
     if query[column] == value:
-        return Change(False, "same", query, value, value)
+        return Change(False, Refusal.SAME, query, value, value)
     store.update_query(db, qid, now, **{column: value})
     store.add_event(db, qid, now, actor_id, event, query[column], value)
-    return Change(True, "", store.get_query(db, qid), query[column], value)
+    return Change(True, Refusal.NONE, store.get_query(db, qid), query[column], value)
 
 
 def set_priority(db, qid: int, level: str, actor_id: int | None, now: dt.datetime, *, expect: str | None = None) -> Change:
     if level not in PRIORITIES:
-        return Change(False, "invalid")
+        return Change(False, Refusal.INVALID)
     return _set_field(db, qid, "priority", "priority", level, actor_id, now, expect)
 
 
@@ -127,7 +148,7 @@ def assign(db, qid: int, assignee_id: int | None, actor_id: int | None, now: dt.
 def retag(db, qid: int, add: Iterable[str], remove: Iterable[str], actor_id: int | None, now: dt.datetime) -> Change:
     query = store.get_query(db, qid)
     if query is None:
-        return Change(False, "not_found")
+        return Change(False, Refusal.NOT_FOUND)
     before = list(query["tags"])
     for tag in remove:
         if store.remove_tag(db, qid, tag):
@@ -140,7 +161,7 @@ def retag(db, qid: int, add: Iterable[str], remove: Iterable[str], actor_id: int
     after = store.tags_of(db, qid)
     if after != before:
         store.update_query(db, qid, now)
-    return Change(after != before, "" if after != before else "same", store.get_query(db, qid), before, after)
+    return Change(after != before, Refusal.NONE if after != before else Refusal.SAME, store.get_query(db, qid), before, after)
 
 
 @dataclass
@@ -148,7 +169,7 @@ class Followup:
     added: bool
     query: dict | None
     reopened_from: str | None = None
-    reason: str = ""
+    reason: Refusal = Refusal.NONE
     #: the message's row in the routing table (to relay it)
     message: dict | None = None
 
@@ -158,12 +179,12 @@ def add_followup(db, qid: int, asker_id: int, *, chat_id: int, message_id: int, 
     """The asker's message continues query ``qid``; a pending or resolved query reopens."""
     query = store.get_query(db, qid)
     if query is None or query["asker_id"] != asker_id:
-        return Followup(False, None, reason="not_found")
+        return Followup(False, None, reason=Refusal.NOT_FOUND)
     if query["state"] not in FOLLOWABLE:
-        return Followup(False, query, reason="closed")
+        return Followup(False, query, reason=Refusal.CLOSED)
     if not store.add_message(db, qid, chat_id=chat_id, message_id=message_id, role="asker", author_id=asker_id,
                              kind=kind, text=text, delivery_status="pending", now=now):
-        return Followup(False, query, reason="duplicate")
+        return Followup(False, query, reason=Refusal.DUPLICATE)
     if attachment:
         _attach(db, qid, attachment, asker_id, now)
     store.add_event(db, qid, now, asker_id, "followup", None, None, detail=kind)
@@ -183,7 +204,7 @@ class Reply:
     recorded: bool
     query: dict | None
     opened: bool = False
-    reason: str = ""
+    reason: Refusal = Refusal.NONE
 
 
 def record_expert_reply(db, qid: int, expert_id: int, *, chat_id: int, message_id: int, kind: str, text: str | None,
@@ -191,12 +212,12 @@ def record_expert_reply(db, qid: int, expert_id: int, *, chat_id: int, message_i
     """Store an expert's reply (before it is relayed); the first one opens the query."""
     query = store.get_query(db, qid)
     if query is None:
-        return Reply(False, None, reason="not_found")
+        return Reply(False, None, reason=Refusal.NOT_FOUND)
     if query["state"] == QueryState.CLOSED:
-        return Reply(False, query, reason="closed")
+        return Reply(False, query, reason=Refusal.CLOSED)
     if not store.add_message(db, qid, chat_id=chat_id, message_id=message_id, role="expert", author_id=expert_id,
                              kind=kind, text=text, delivery_status="pending", now=now):
-        return Reply(False, query, reason="duplicate")
+        return Reply(False, query, reason=Refusal.DUPLICATE)
     if attachment:
         _attach(db, qid, attachment, expert_id, now)
     store.add_event(db, qid, now, expert_id, "reply", None, None, detail=kind)
@@ -225,26 +246,26 @@ def mark_flag(db, qid: int, flag: str, now: dt.datetime, event: str, detail: str
 # -- ratings -----------------------------------------------------------------------------------
 
 
-def rate(db, qid: int, user_id: int, score: int, now: dt.datetime) -> str:
-    """``ok``, ``already`` (a second press changes nothing), ``not_asked``, ``not_yours`` or ``invalid``."""
+def rate(db, qid: int, user_id: int, score: int, now: dt.datetime) -> Rating:
+    """The asker's score (1-5), once."""
     if not 1 <= score <= 5:
-        return "invalid"
+        return Rating.INVALID
     query = store.get_query(db, qid)
     rating = store.get_rating(db, qid)
     if query is None or rating is None:
-        return "not_asked"
+        return Rating.NOT_ASKED
     if query["asker_id"] != user_id:
-        return "not_yours"
+        return Rating.NOT_YOURS
     if not store.set_score(db, qid, score, now):
-        return "already"
+        return Rating.ALREADY
     store.add_event(db, qid, now, user_id, "rating", None, score)
-    return "ok"
+    return Rating.OK
 
 
-def rate_and_close(db, qid: int, user_id: int, score: int, now: dt.datetime) -> tuple[str, Change | None]:
+def rate_and_close(db, qid: int, user_id: int, score: int, now: dt.datetime) -> tuple[Rating, Change | None]:
     """The asker's rating (see :func:`rate`); a rated resolved query is closed with it."""
     outcome = rate(db, qid, user_id, score, now)
-    if outcome != "ok":
+    if outcome is not Rating.OK:
         return outcome, None
     return outcome, change_state(db, qid, QueryState.CLOSED, user_id, now, expect=QueryState.RESOLVED, detail="rated")
 

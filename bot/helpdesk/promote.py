@@ -93,7 +93,7 @@ def _query_of(draft: dict) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def decide_draft(db, draft_id: int, approve: bool, actor_id: int, now: dt.datetime, search=None) -> tuple[bool, str | None]:
+def decide_draft(db, draft_id: int, approve: bool, actor_id: int, now: dt.datetime, search) -> tuple[bool, str | None]:
     """Approve (the entry joins the FAQ, and ``search`` finds it at once) or reject a pending
     draft, with the query's event.
     ``(False, None)`` when it was decided already; ``(True, entry id or None)`` otherwise.
@@ -109,6 +109,6 @@ def decide_draft(db, draft_id: int, approve: bool, actor_id: int, now: dt.dateti
     qid = _query_of(draft)
     if qid is not None and store.get_query(db, qid) is not None:
         store.add_event(db, qid, now, actor_id, "faq_approved" if approve else "faq_rejected", draft_id, entry_id)
-    if approve and search is not None:
+    if approve:
         search.refresh_if_changed()
     return True, entry_id

@@ -44,8 +44,7 @@ core.START_HOOKS[DEEP_LINK] = start_ask
 async def on_startup(application) -> None:
     core.START_HOOKS[DEEP_LINK] = start_ask
     s = settings(application.bot_data["services"])
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(tick_job, interval=s.tick_interval.total_seconds(), first=60, name="helpdesk.tick")
+    application.job_queue.run_repeating(tick_job, interval=s.tick_interval.total_seconds(), first=60, name="helpdesk.tick")
     if s.expert_chat_id is None:
         log.warning("helpdesk.no_expert_chat", extra={"hint": "set helpdesk.expert_chat_id or LDN_EXPERT_CHAT_ID"})
 

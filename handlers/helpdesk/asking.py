@@ -17,6 +17,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.helpdesk import asking, lifecycle, relay
 from bot.helpdesk.asking import MAX_CANDIDATES
+from bot.helpdesk.lifecycle import Rating, Refusal
 from bot.helpdesk.rules import FOLLOWABLE, snippet
 from bot.roles import Person
 from handlers.common import (Context, answer_button, clear_input, edit_or_reply, expect_input, input_handler, is_private, keyboard,
@@ -175,9 +176,9 @@ async def add_followup(update: Update, context: Context, who: Person, qid: int, 
                                       message_id=pending["message_id"], kind=pending["kind"], text=pending["text"] or None,
                                       attachment=pending["attachment"], now=now(services))
     if not result.added:
-        if result.reason == "closed":
+        if result.reason is Refusal.CLOSED:
             await reply(update, context, t(context, who, "hd.followup_closed", n=qid))
-        elif result.reason == "not_found":
+        elif result.reason is Refusal.NOT_FOUND:
             await reply(update, context, t(context, who, "error.stale_button"))
         return
     key = "hd.followup_reopened" if result.reopened_from else "hd.followup_added"
@@ -313,13 +314,13 @@ async def button_rate(update: Update, context: Context, who: Person, args: list[
         await _stale(update, context, who)
         return
     outcome, change = await services.store.run(lifecycle.rate_and_close, qid, who.user_id, score, now(services))
-    if outcome == "already":
+    if outcome is Rating.ALREADY:
         await answer_button(update, t(context, who, "hd.already_rated"), alert=True)
         return
-    if outcome == "not_yours":
+    if outcome is Rating.NOT_YOURS:
         await _not_allowed(update, context, who)
         return
-    if outcome != "ok":
+    if outcome is not Rating.OK:
         await _stale(update, context, who)
         return
     await answer_button(update)

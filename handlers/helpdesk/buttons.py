@@ -12,7 +12,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.helpdesk import lifecycle, relay
-from bot.helpdesk.lifecycle import Change
+from bot.helpdesk.lifecycle import Change, Refusal
 from bot.helpdesk.rules import CODE_STATES, PRIORITIES, QueueFilter
 from bot.roles import Person
 from handlers.common import Context, answer_button, edit_or_reply, parse_cb, person, t
@@ -27,6 +27,8 @@ log = logging.getLogger("ldn.handlers.helpdesk")
 
 #: The state a card button moves its query to.
 _STATE_OF = {HelpdeskAction.PENDING: QueryState.PENDING, HelpdeskAction.RESOLVE: QueryState.RESOLVED}
+#: Refusals that mean "this button is out of date": the pressed message is redrawn.
+_STALE_REASONS = (Refusal.STALE, Refusal.INVALID, Refusal.CLOSED, Refusal.NOT_FOUND)
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -121,9 +123,9 @@ async def _after_change(update: Update, context: Context, who: Person, query: di
 
 
 async def _change_refused(update: Update, context: Context, who: Person, change: Change) -> None:
-    if change.reason == "same":
+    if change.reason is Refusal.SAME:
         await answer_button(update, t(context, who, "hd.unchanged"))
-    elif change.reason in ("stale", "invalid", "closed", "not_found"):
+    elif change.reason in _STALE_REASONS:
         await _stale(update, context, who)
         if change.query:
             await _redraw_pressed(update, context, change.query["id"])

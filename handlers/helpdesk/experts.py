@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
 from bot.helpdesk import lifecycle, relay
+from bot.helpdesk.lifecycle import Refusal
 from handlers.common import Context, person, reply
 from handlers.helpdesk.outbox import deliver_answer, refresh_card, try_api
 from handlers.helpdesk.settings import attachment_of, is_expert_chat, kind_of, message_text, now, xt
@@ -53,7 +54,7 @@ async def expert_message(update: Update, context: Context) -> None:
                                       kind=kind_of(message), text=message_text(message) or None,
                                       attachment=attachment_of(message), now=now(services))
     if not result.recorded:
-        if result.reason == "closed":
+        if result.reason is Refusal.CLOSED:
             await reply(update, context, xt(services, "hd.reply_closed", n=qid))
         raise ApplicationHandlerStop
     log.info("helpdesk.expert_reply", extra={"query": qid, "expert": who.user_id})

@@ -74,7 +74,8 @@ async def _is_forum(bot, services: Services) -> bool:
     try:
         chat = await call_api(bot, services, "getChat", {"chat_id": settings(services).expert_chat_id})
     except TelegramError as exc:
-        log.warning("helpdesk.get_chat_failed", extra={"kind": classify(exc).kind, "error": classify(exc).reason})
+        error = classify(exc)
+        log.warning("helpdesk.get_chat_failed", extra={"kind": error.kind, "error": error.reason})
         return False
     services.expert_chat_is_forum = bool(isinstance(chat, dict) and chat.get("is_forum"))
     return services.expert_chat_is_forum

@@ -57,13 +57,11 @@ def _candidates_html(services: Services, lang: str, ids: list[str]) -> str:
         return ""
     lines = []
     for entry_id in ids[:5]:
-        question = None
-        if services.search is not None:
-            try:
-                entry = services.search.get(entry_id)
-                question = entry.text(lang).q if entry else None
-            except Exception:  # noqa: BLE001 - the card must not fail on the FAQ engine
-                question = None
+        try:
+            entry = services.search.get(entry_id)
+            question = entry.text(lang).q if entry else None
+        except Exception:  # noqa: BLE001 - the card must not fail on the FAQ engine
+            question = None
         label = html.escape(snippet(question, 90)) + " " if question else ""
         lines.append(f"• {label}<code>{html.escape(entry_id)}</code>")
     return services.t(lang, "hd.card_candidates", items=Raw("\n".join(lines)))

@@ -9,7 +9,7 @@ import io
 from telegram import InputFile, Update
 
 from bot.helpdesk import lifecycle, relay, reports, triage
-from bot.helpdesk.lifecycle import Change
+from bot.helpdesk.lifecycle import Change, Refusal
 from bot.helpdesk.rules import MAX_TAGS, PRIORITIES, QueueFilter, normalise_tag, parse_queue_args, snippet
 from bot.roles import Person
 from bot.services import Services
@@ -198,9 +198,9 @@ async def queue_command(update: Update, context: Context) -> None:
 
 async def _command_result(update: Update, context: Context, who: Person, change: Change, key: str, **kwargs) -> None:
     if not change.ok:
-        if change.reason == "same":
+        if change.reason is Refusal.SAME:
             await reply(update, context, t(context, who, "hd.unchanged"))
-        elif change.reason == "closed":
+        elif change.reason is Refusal.CLOSED:
             await reply(update, context, t(context, who, "hd.is_closed", n=change.query["id"]))
         else:
             await reply(update, context, t(context, who, "error.stale_button"))
