@@ -26,11 +26,11 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot, filters
 from telegram.warnings import PTBUserWarning
 
+from bot import people
 from bot.i18n import normalise_lang
 from bot.roles import Person, effective_role
 from bot.services import Services
 from knowledge.vocabulary import callback_data, parse_callback
-from storage import users
 
 GROUP_TRACK = -10
 GROUP_COMMANDS = 0
@@ -101,7 +101,7 @@ async def person(update: Update, context: Context) -> Person | None:
              or cached.get("first_name") != tg_user.first_name or cached.get("username") != tg_user.username
              or not cached.get("active", 1))
     if stale:
-        cached = await services.store.run(users.touch_user, tg_user.id, tg_user.first_name, tg_user.username, services.clock.now())
+        cached = await services.store.run(people.meet, tg_user.id, tg_user.first_name, tg_user.username, services.clock.now())
         cache["_row"], cache["_row_at"] = cached, now
     memo = cache.get("_person")  # Person is frozen and follows from the row: build it once per row
     if memo is not None and memo[0] is cached and memo[1] == tg_user.language_code:

@@ -77,8 +77,9 @@ def latest_version() -> int:
     return modules[-1][0] if modules else 0
 
 
-def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None) -> list[str]:
-    """Apply every migration not yet applied, each in its own transaction. Idempotent.
+def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None, *, upto: int | None = None) -> list[str]:
+    """Apply every migration not yet applied (up to number ``upto`` if given), each in its own
+    transaction. Idempotent.
 
     A migration module ``storage/migrations/mNNNN_name.py`` defines ``apply(db)``.
     Returns the names applied now.
@@ -91,7 +92,7 @@ def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None) -> list[s
     done = {row[0] for row in db.execute("SELECT version FROM _migrations").fetchall()}
     applied = []
     for number, name, module in _migration_modules():
-        if number in done:
+        if number in done or (upto is not None and number > upto):
             continue
         with transaction(db):
             module.apply(db)
