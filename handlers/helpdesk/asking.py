@@ -65,7 +65,7 @@ async def create_query(update: Update, context: Context, who: Person, text: str,
         await reply(update, context, t(context, who, "hd.too_long", length=len(text), limit=limit))
         return None
     if candidates is None:
-        candidates = await services.store.run(asking.suggest, services.search, text)
+        candidates = await services.store.read(asking.suggest, services.search, text)
     qid = await services.store.run(lifecycle.create_query, asker_id=who.user_id, country=who.country,
                                    lang=lang if lang in LANGS else who.lang, text=text, source=source,
                                    candidates=[str(c) for c in candidates if c][:MAX_CANDIDATES], attachments=attachments or [],
@@ -147,7 +147,7 @@ async def private_message(update: Update, context: Context) -> None:
             await reply(update, context, t(context, who, "hd.file_received"))
         raise ApplicationHandlerStop
     reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
-    found = await context.services.store.run(asking.continuation, who.user_id, who.country, message.chat_id, reply_to)
+    found = await context.services.store.read(asking.continuation, who.user_id, who.country, message.chat_id, reply_to)
     if found.routed and found.routed["role"] == "comment_prompt" and message.text:
         await comment_reply(update, context, who, found.routed["query_id"])
         raise ApplicationHandlerStop
@@ -206,7 +206,7 @@ async def myqueries(update: Update, context: Context) -> None:
     if not who.is_focal_point:
         await reply(update, context, t(context, who, "hd.staff_use_queue" if who.is_expert else "error.need_registration"))
         return
-    rows = await services.store.run(asking.asker_queries, who.user_id, who.country)
+    rows = await services.store.read(asking.asker_queries, who.user_id, who.country)
     if not rows:
         await reply(update, context, t(context, who, "hd.myqueries_empty"))
         return
@@ -265,7 +265,7 @@ async def button_follow_up(update: Update, context: Context, who: Person, args: 
     if qid is None or pending is None or pending.get("message_id") != mid:
         await _stale(update, context, who)
         return
-    query = await context.services.store.run(relay.get_query, qid)
+    query = await context.services.store.read(relay.get_query, qid)
     if query is None or query["asker_id"] != who.user_id or query.get("country") != who.country:
         await _not_allowed(update, context, who)
         return
@@ -335,7 +335,7 @@ async def button_rate(update: Update, context: Context, who: Person, args: list[
     if prompt.status == "sent" and prompt.message_id:
         await services.store.run(relay.record_relay, qid, chat_id=update.effective_chat.id, message_id=prompt.message_id,
                                  role="comment_prompt", now=now(services))
-    query = await services.store.run(relay.get_query, qid)
+    query = await services.store.read(relay.get_query, qid)
     await notify_experts(context.bot, services, query, xt(services, "hd.notice_rated", n=qid, score=score), f"rated:{qid}")
 
 

@@ -79,7 +79,7 @@ async def _checked_query(update: Update, context: Context, who: Person, args: li
         return None, None
     qid = number(args[0]) if args else None
     expect = CODE_STATES.get(args[1]) if len(args) > 1 else None
-    query = await services.store.run(relay.get_query, qid) if qid is not None else None
+    query = await services.store.read(relay.get_query, qid) if qid is not None else None
     if query is None or expect is None:
         await _stale(update, context, who)
         return None, None
@@ -102,7 +102,7 @@ async def _redraw_pressed(update: Update, context: Context, qid: int, menu: str 
     if cq is None or cq.message is None:
         return
     lang = settings(services).expert_language if is_expert_chat(update, services) else (await person(update, context)).lang
-    card = await services.store.run(relay.card, qid)
+    card = await services.store.read(relay.card, qid)
     if card is None:
         return
     markup = card_markup(services, lang, card.query, menu).to_dict()
@@ -178,7 +178,7 @@ async def button_open(update: Update, context: Context, who: Person, args: list[
     if not content_allowed(update, services):
         await _not_allowed(update, context, who)
         return
-    query = await services.store.run(relay.get_query, qid)
+    query = await services.store.read(relay.get_query, qid)
     if query is None or not may_view(who, query):
         await _not_allowed(update, context, who)
         return

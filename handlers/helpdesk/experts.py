@@ -24,11 +24,11 @@ async def _route(context: Context, message) -> dict | None:
     """The routing row a message in the experts' chat belongs to (its topic first, then what it replies to)."""
     services = context.services
     if message.is_topic_message and message.message_thread_id:
-        found = await services.store.run(relay.route, message.chat_id, message.message_thread_id)
+        found = await services.store.read(relay.route, message.chat_id, message.message_thread_id)
         if found and found["role"] == "topic":
             return found
     if message.reply_to_message is not None:
-        return await services.store.run(relay.route, message.chat_id, message.reply_to_message.message_id)
+        return await services.store.read(relay.route, message.chat_id, message.reply_to_message.message_id)
     return None
 
 

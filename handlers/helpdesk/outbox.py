@@ -97,7 +97,7 @@ async def post_query(bot, services: Services, qid: int) -> bool:
     """Post a query to the experts' chat (topic + card + files, then waiting follow-ups); True once posted."""
     if settings(services).expert_chat_id is None:
         return False
-    query = await services.store.run(relay.get_query, qid)
+    query = await services.store.read(relay.get_query, qid)
     if query is None:
         return False
     if not query.get("posted_at") and not await _post_card(bot, services, qid):
@@ -126,7 +126,7 @@ async def _post_card(bot, services: Services, qid: int) -> bool:
     chat_id, lang = settings(services).expert_chat_id, settings(services).expert_language
     if query.get("expert_thread_id") is None and await _is_forum(bot, services):
         await _open_topic(bot, services, query)
-    card = await services.store.run(relay.card, qid)
+    card = await services.store.read(relay.card, qid)
     query = card.query
     payload = {"text": render_card(services, card, lang), "parse_mode": ParseMode.HTML.value, "link_preview_options": _NO_PREVIEW,
                "reply_markup": card_markup(services, lang, query).to_dict()}
@@ -145,7 +145,7 @@ async def _post_card(bot, services: Services, qid: int) -> bool:
 async def _post_files(bot, services: Services, query: dict) -> None:
     """The files that came with the question, by file_id, next to the card."""
     qid = query["id"]
-    for item in await services.store.run(relay.files_to_post, qid, settings(services).expert_chat_id):
+    for item in await services.store.read(relay.files_to_post, qid, settings(services).expert_chat_id):
         label = item.get("file_name") or item["kind"]
         payload = {"caption": xt(services, "hd.attachment_caption", n=qid, name=label), "parse_mode": ParseMode.HTML.value,
                    **placement(query)}
@@ -160,7 +160,7 @@ async def _post_files(bot, services: Services, query: dict) -> None:
 
 
 async def relay_pending_followups(bot, services: Services, qid: int) -> None:
-    query, rows = await services.store.run(relay.pending_followups, qid)
+    query, rows = await services.store.read(relay.pending_followups, qid)
     for row in rows:
         await relay_followup(bot, services, query, row)
 
@@ -193,7 +193,7 @@ async def notify_experts(bot, services: Services, query: dict, text: str, ref: s
 
 async def refresh_card(bot, services: Services, qid: int) -> None:
     """Redraw the card in the experts' chat (state, priority, assignee, buttons)."""
-    card = await services.store.run(relay.card, qid)
+    card = await services.store.read(relay.card, qid)
     if card is None or not card.query.get("expert_message_id"):
         return
     lang = settings(services).expert_language
@@ -209,7 +209,7 @@ async def refresh_card(bot, services: Services, qid: int) -> None:
 async def send_to_asker(bot, services: Services, query: dict, *, kind: DeliveryKind, ref: str, key: str, markup=None,
                         **kwargs) -> str:
     """A message to the asker in their language, exactly once per (kind, ref); tells the experts if blocked."""
-    lang = await services.store.run(relay.asker_language, query)
+    lang = await services.store.read(relay.asker_language, query)
     payload: dict[str, Any] = {"text": services.t(lang, key, **kwargs), "parse_mode": ParseMode.HTML.value,
                                "link_preview_options": _NO_PREVIEW}
     if markup is not None:

@@ -29,7 +29,7 @@ async def helpdesk_tick(application) -> dict[str, int]:
     services: Services = application.bot_data["services"]
     bot = application.bot
     done = {"posted": 0, **{kind.value: 0 for kind in TickAction}, "retried": 0}
-    for qid in await services.store.run(periodic.unposted):
+    for qid in await services.store.read(periodic.unposted):
         try:
             if await post_query(bot, services, qid):
                 done["posted"] += 1
@@ -37,7 +37,7 @@ async def helpdesk_tick(application) -> dict[str, int]:
             log.exception("helpdesk.tick_post_failed", extra={"query": qid})
     done["retried"] += await _retry_relays(bot, services)
     now = now_of(services)
-    for action in await services.store.run(periodic.due_actions, now, settings(services)):
+    for action in await services.store.read(periodic.due_actions, now, settings(services)):
         try:
             if await _do_action(bot, services, action, now):
                 done[action.kind] += 1

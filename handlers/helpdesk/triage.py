@@ -54,7 +54,7 @@ async def _query_arg(update: Update, context: Context, who: Person, usage_key: s
     if qid is None:
         await reply(update, context, t(context, who, usage_key))
         return None
-    query = await context.services.store.run(relay.get_query, qid)
+    query = await context.services.store.read(relay.get_query, qid)
     if query is None or not may_view(who, query):
         await reply(update, context, t(context, who, "hd.not_found", n=qid))
         return None
@@ -88,7 +88,7 @@ async def show_query(update: Update, context: Context, who: Person, query: dict)
     """The thread (and, for experts, the audit trail) of one query."""
     services = context.services
     lang, qid = who.lang, query["id"]
-    view = await services.store.run(triage.thread, query, who.is_expert)
+    view = await services.store.read(triage.thread, query, who.is_expert)
     by_message = {(f["chat_id"], f["message_id"]): f for f in view.files}
     if who.is_expert:
         head = render_card(services, relay.Card(query, view.names, len(view.files)), lang, text_limit=1500)
@@ -147,7 +147,7 @@ async def render_queue(services: Services, who: Person, flt: QueueFilter, page: 
     lang = who.lang
     size = settings(services).queue_page_size
     page = max(1, page)
-    found = await services.store.run(triage.queue_page, flt, who.user_id, size, page)
+    found = await services.store.read(triage.queue_page, flt, who.user_id, size, page)
     pages = max(1, -(-found.total // size))
     label = " · ".join(x for x in (_view_name(services, lang, flt.view), flt.country, f"#{flt.tag}" if flt.tag else None) if x)
     lines = [services.t(lang, "hd.queue_title", filter=label, total=found.total)]
@@ -221,7 +221,7 @@ async def assign_command(update: Update, context: Context) -> None:
     elif target_text.lower() in NOBODY:
         target_id, target_name = None, t(context, who, "common.none")
     else:
-        row = await services.store.run(triage.find_user, target_text, services.config.expert_ids)
+        row = await services.store.read(triage.find_user, target_text, services.config.expert_ids)
         if row is None:
             await reply(update, context, t(context, who, "hd.unknown_user", who=target_text[:40]))
             return
@@ -282,7 +282,7 @@ async def stats_command(update: Update, context: Context) -> None:
         country = services.countries.get(iso3)
         return country.annex if country else "-"
 
-    st = await services.store.run(reports.load_stats, region)
+    st = await services.store.read(reports.load_stats, region)
     none = services.t(lang, "common.none")
     states = " · ".join(f"{services.t(lang, f'hd.state.{s}')} {st.by_state.get(s, 0)}" for s in QUERY_STATES)
     lines = [services.t(lang, "hd.stats_head", total=st.total, states=states, overdue=st.overdue,
@@ -323,7 +323,7 @@ async def export_command(update: Update, context: Context) -> None:
         except ValueError:
             await reply(update, context, t(context, who, "hd.export_usage"))
             return
-    text, rows = await services.store.run(reports.export_queries, since)
+    text, rows = await services.store.read(reports.export_queries, since)
     stamp = now(services).strftime("%Y%m%d")
     document = InputFile(io.BytesIO(text.encode("utf-8-sig")), filename=f"ldn-helpdesk-queries-{stamp}.csv")
     kwargs = {}
