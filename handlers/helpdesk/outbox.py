@@ -2,8 +2,8 @@
 follow-ups copied next to it, notices, card redraws, messages to the asker and the experts'
 answers relayed to them.
 
-Messages go through the delivery ledger (``services.deliverer.send_now``: exactly once per
-kind and ref, retried, classified); the few direct calls (getChat, createForumTopic, edits,
+Messages go through the delivery ledger (``services.deliverer.send_now``: once per kind and
+ref under the kind's promise, retried, classified); the few direct calls (getChat, createForumTopic, edits,
 reactions) go through :func:`call_api`, which asks the same classifier. Each send is
 followed by one service call recording what came back.
 """
@@ -208,7 +208,7 @@ async def refresh_card(bot, services: Services, qid: int) -> None:
 
 async def send_to_asker(bot, services: Services, query: dict, *, kind: DeliveryKind, ref: str, key: str, markup=None,
                         **kwargs) -> str:
-    """A message to the asker in their language, exactly once per (kind, ref); tells the experts if blocked."""
+    """A message to the asker in their language, once per (kind, ref); tells the experts if blocked."""
     lang = await services.store.read(relay.asker_language, query)
     payload: dict[str, Any] = {"text": services.t(lang, key, **kwargs), "parse_mode": ParseMode.HTML.value,
                                "link_preview_options": _NO_PREVIEW}
@@ -230,7 +230,7 @@ def _relay_status(outcome_status: str, late: bool) -> str:
 
 async def deliver_answer(bot, services: Services, query: dict, chat_id: int, message_id: int, *,
                          delivery_id: int | None = None) -> str:
-    """Relay an expert's (already recorded) message to the asker exactly once, record how it
+    """Relay an expert's (already recorded) message to the asker (at least once), record how it
     went and tell the experts when it did not go (or went late). ``delivery_id``: the ledger
     row to send again (the periodic job's retry of a transient failure)."""
     late = delivery_id is not None
