@@ -33,6 +33,11 @@ class ShiftedClock(Clock):
     def now(self) -> dt.datetime:
         return self._start + dt.timedelta(seconds=time.monotonic() - self._t0)
 
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        """Move the clock forward by ``delta`` (the console's ``clock +3d``)."""
+        self._start += delta
+        return self.now()
+
 
 class FakeClock(Clock):
     def __init__(self, start: dt.datetime | str = "2016-05-20T08:00:00Z"):

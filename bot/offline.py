@@ -29,6 +29,13 @@ class Call:
     method: str
     params: dict
     files: dict = field(default_factory=dict)
+    #: what the API answered (a sent message's dict, True, ...), None until answered
+    result: Any = None
+
+    @property
+    def message_id(self) -> int | None:
+        """The id of the message this call sent, if it sent one."""
+        return self.result.get("message_id") if isinstance(self.result, dict) else None
 
     @property
     def chat_id(self) -> int | None:
@@ -98,6 +105,7 @@ class OfflineBotAPI(BaseRequest):
                 body["parameters"] = {"migrate_to_chat_id": failure["migrate_to_chat_id"]}
             return failure["code"], json.dumps(body).encode()
         result = self.answer(api_method, params)
+        self.calls[-1].result = result
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # -- failure injection ---------------------------------------------------
@@ -253,14 +261,15 @@ class UpdateFactory:
         return self._wrap({"edited_message": msg})
 
     def callback(self, data: str, *, user_id: int, chat_id: int | None = None, message_id: int = 1,
-                 chat_type: str = "private", language_code: str | None = "en", message_text: str = "…") -> Update:
+                 chat_type: str = "private", language_code: str | None = "en", message_text: str = "…",
+                 first_name: str = "Amina") -> Update:
         chat_id = user_id if chat_id is None else chat_id
         chat = {"id": chat_id, "type": chat_type}
         if chat_type != "private":
             chat["title"] = "Group"
         message = {"message_id": message_id, "date": int(dt.datetime.now(dt.timezone.utc).timestamp()), "chat": chat,
                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "LDN TSP", "username": BOT_USERNAME}, "text": message_text}
-        return self._wrap({"callback_query": {"id": str(next(self._message_ids)), "from": self.user(user_id, language_code=language_code),
+        return self._wrap({"callback_query": {"id": str(next(self._message_ids)), "from": self.user(user_id, first_name, language_code=language_code),
                                               "chat_instance": "ci", "data": data, "message": message}})
 
     def inline(self, query: str, *, user_id: int, language_code: str | None = "en", offset: str = "") -> Update:

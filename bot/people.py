@@ -35,3 +35,8 @@ def mark_heartbeat(db, now: dt.datetime) -> None:
 def sync_country_registry(db, registry, now: dt.datetime) -> int:
     """Copy the country registry into ``ref_countries`` (for the dashboard's joins)."""
     return ops.sync_countries(db, registry, now)
+
+
+def grant_role(db, user_id: int, role: str | None, country: str | None, now: dt.datetime, how: str) -> None:
+    """Give (or with ``role=None`` take away) a role, recorded in ``role_events``."""
+    users.set_role(db, user_id, role, country, now, None, how)
