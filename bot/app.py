@@ -1,7 +1,6 @@
 """The one factory that builds the Application, used by ``run``, ``console``, tests and benchmarks."""
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from bot.config import Config
 from bot.delivery import Deliverer, RetryPolicy
 from bot.faqstats import FaqStats
 from bot.i18n import LANGS, load_translator
+from bot.search import FaqSearch, sync_knowledge
 from bot.services import Services
 from knowledge.countries import load_countries
 from storage import deliveries, users
@@ -31,8 +31,8 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
                    warm_search: bool = True) -> Services:
     """Load data files, open and migrate the database; raises DataError on invalid data.
 
-    ``warm_search``: fetch every FTS5 term of the FAQ up front (0.7 s), as a bot that
-    answers for days should; one-off CLI commands skip it and fetch what they use.
+    ``warm_search``: load the FAQ search index now (milliseconds once stored, see
+    :mod:`bot.search`), as the bot does; one-off CLI commands leave it to their first search.
     """
     clock = clock or clock_from_env(config.now_override)
     if store is None:
@@ -51,40 +51,14 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
     return services
 
 
-_PARSED_FAQ: dict[str, list] = {}
-
-
-def faq_fingerprint(knowledge_dir: Path) -> str:
-    """A digest of the FAQ files and topics: unchanged files need no reload at start."""
-    digest = hashlib.sha256()
-    for path in sorted((knowledge_dir / "faq").glob("*.yaml")) + [knowledge_dir / "topics.yaml"]:
-        if path.exists():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _attach_search(services: Services, warm: bool = True) -> None:
     """Load the FAQ files into the database (only if they changed) and open the search engine.
 
-    Invalid files raise DataError, so ``run`` refuses to start on them.
+    Invalid files raise DataError, so ``run`` refuses to start on them. ``warm`` loads
+    the index now (the bot, before it polls); otherwise the first search does.
     """
-    from knowledge.faq import load_faq_dir
-    from knowledge.search import FaqSearch
-    from storage import faq as faq_storage
-
-    db = services.store.db
-    kdir = Path(services.config.knowledge_dir)
-    fingerprint = faq_fingerprint(kdir)
-    if users.get_state(db, "faq_fingerprint") != fingerprint:
-        entries = _PARSED_FAQ.get(fingerprint)
-        if entries is None:
-            entries = load_faq_dir(kdir / "faq", topics_path=kdir / "topics.yaml")
-            _PARSED_FAQ.clear()
-            _PARSED_FAQ[fingerprint] = entries
-        faq_storage.load_entries(db, entries, services.clock.now())
-        users.set_state(db, "faq_fingerprint", fingerprint, services.clock.now())
-    services.search = FaqSearch(db, warm=warm)
+    sync_knowledge(services.store.db, Path(services.config.knowledge_dir), services.clock.now())
+    services.search = FaqSearch(services.store.db, warm=warm)
 
 
 def build_application(config: Config, *, request: Any = None, clock: Clock | None = None, store: Store | None = None,

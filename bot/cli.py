@@ -20,7 +20,7 @@ from knowledge.yamlfile import DataError
 log = logging.getLogger("ldn.cli")
 
 # Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
-FEATURE_CLIS = ["knowledge.cli", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
+FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
 
 NO_TOKEN_HELP = """No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram.
 To run it for real: open Telegram, talk to @BotFather, send /newbot, and copy the token it gives you:

@@ -6,8 +6,8 @@ raises :class:`~knowledge.yamlfile.DataError` listing *all* problems as
 ``file:line: message``, so the secretariat fixes a batch of mistakes in one go and a
 broken file can never replace the knowledge the bot is serving.
 
-:func:`load_knowledge` is the one way YAML reaches the database (bot start, ``/reload``
-and ``ldn-bot faq reload``).
+Putting the entries in the database is :func:`bot.search.load_knowledge`'s job (this
+module is a leaf: it imports nothing of ``storage``, ``bot`` or ``handlers``).
 """
 from __future__ import annotations
 
@@ -272,18 +272,6 @@ def load_faq_dir(
     if problems:
         raise DataError(problems)
     return entries
-
-
-def load_knowledge(db, path: str | Path | None = None, topics_path: str | Path | None = None) -> int:
-    """Validate the FAQ files and load them into the database; return the new knowledge version.
-
-    On any problem :class:`DataError` is raised *before* the database is touched, so
-    the knowledge already loaded keeps being served. Promoted (helpdesk) entries are kept.
-    """
-    from storage import faq as faq_store
-
-    entries = load_faq_dir(path, topics_path=topics_path)
-    return faq_store.load_entries(db, entries)
 
 
 def entries_by_id(entries: Iterable[FaqEntry]) -> dict[str, FaqEntry]:

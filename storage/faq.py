@@ -1,8 +1,10 @@
 """All SQL of the FAQ: entries and their index, knowledge version, misses, feedback, drafts.
 
-Tables are created by ``storage/migrations/m0002_knowledge.py``. The search engine
-(:mod:`knowledge.search`) reads entries from here and queries the FTS5 index through
-:func:`fts_term_ranks`; nothing else in the project writes these tables directly.
+Tables are created by ``storage/migrations/m0002_knowledge.py``. The search
+(:mod:`bot.search`) reads the entries from here and builds its own index from them
+(stored by :mod:`storage.search_index`); the FTS5 index over ``faq_strings`` is kept
+for SQL users (Datasette, the bench's FTS5 baseline and the test that checks the
+engine's bm25 against FTS5's). Nothing else in the project writes these tables directly.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any, Iterable, Mapping
 import sqlite_utils
 
 from knowledge.faq import LANGS, MAX_ANSWER_CHARS, FaqEntry, FaqText
+from knowledge.text import fold
 from storage.db import transaction, utcnow_iso
 
 MISS_KINDS = ("abstain", "not_helpful")
@@ -84,8 +87,6 @@ def _rebuild_index(db: sqlite_utils.Database) -> None:
     Derived data: rebuilding everything keeps promoted entries normalised the same
     way as fresh YAML ones, even after the normalisation code changes.
     """
-    from knowledge.search import fold  # the one normalisation shared by index and queries
-
     db.execute("DELETE FROM faq_strings")
     rows = []
     for entry_id, lang, q, alts, a in db.execute(
@@ -153,6 +154,11 @@ def read_entries(db: sqlite_utils.Database) -> list[FaqEntry]:
     return entries
 
 
+def fts_quote(term: str) -> str:
+    """``term`` as one FTS5 string (user text never reaches FTS5 as syntax)."""
+    return '"' + term.replace('"', '""') + '"'
+
+
 _FTS_SQL = """
 SELECT faq_strings.entry_id,
        min(faq_strings_fts.rank * CASE faq_strings.kind WHEN 'a' THEN :answer_weight ELSE 1.0 END) AS best
@@ -171,42 +177,11 @@ def fts_candidates(
 
     ``bm25`` is SQLite's (``rank``: negative, lower is better) of the entry's best
     string; a match in an answer is multiplied by ``answer_weight``. ``match`` must
-    already be safe FTS5 syntax: :mod:`knowledge.search` builds it from quoted
-    trigrams only. (The index itself is created by sqlite-utils ``enable_fts``.)
-
-    This is the one-query form. The engine gets the same figures from
-    :func:`fts_term_ranks` (cached per term and summed); the tests check both agree.
+    already be safe FTS5 syntax: quoted terms (see :func:`fts_quote`). (The index
+    itself is created by sqlite-utils ``enable_fts``.) The search engine computes the
+    same bm25 from its own postings; the tests check both agree.
     """
     return db.execute(_FTS_SQL, {"match": match, "limit": limit, "answer_weight": answer_weight}).fetchall()
-
-
-_TERMS_PER_QUERY = 100  # well below SQLite's limit of 500 terms in a compound SELECT
-
-
-def fts_term_ranks(db: sqlite_utils.Database, terms: list[str]) -> dict[str, list[tuple[int, float]]]:
-    """For each FTS5 term (a quoted trigram), the ``faq_strings`` rows holding it and
-    FTS5's bm25 (``rank``) of a query made of that term alone.
-
-    FTS5's bm25 of ``"a" OR "b" OR ...`` is the sum over the terms of idf(term) times
-    the term's saturated frequency in the row, each part independent of the other
-    terms; so per-term results can be cached and added up per query (see
-    :class:`knowledge.search.TermRanks`). Terms are fetched in batches of
-    ``UNION ALL`` queries.
-    """
-    out: dict[str, list[tuple[int, float]]] = {term: [] for term in terms}
-    for start in range(0, len(terms), _TERMS_PER_QUERY):
-        batch = terms[start:start + _TERMS_PER_QUERY]
-        sql = " UNION ALL ".join(
-            f"SELECT {i}, rowid, rank FROM faq_strings_fts WHERE faq_strings_fts MATCH ?" for i in range(len(batch)))
-        for i, rowid, rank in db.execute(sql, batch).fetchall():
-            out[batch[i]].append((rowid, rank))
-    return out
-
-
-def fts_strings(db: sqlite_utils.Database) -> list[tuple[int, str, str, str]]:
-    """Every indexed string: ``(rowid, entry_id, kind, norm)`` in rowid order (``kind``:
-    ``q``, ``alt`` or ``a``)."""
-    return db.execute("SELECT rowid, entry_id, kind, norm FROM faq_strings ORDER BY rowid").fetchall()
 
 
 # -- misses (the secretariat's "gaps") -------------------------------------------------

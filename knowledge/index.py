@@ -1,0 +1,381 @@
+"""The FAQ search index: inverted lists as flat arrays, built once per FAQ content.
+
+Every structure the ranking (:mod:`knowledge.search`) reads per query, precomputed
+from the entries alone (no SQL: the caller hands the entries in):
+
+* **words** - every content word and Chinese bigram of every question, phrasing and
+  answer (:func:`knowledge.text.terms`), with its weight (idf, question words and
+  Chinese glue discounted) and two inverted lists in CSR form: the
+  ``(entry, language)`` pairs holding it (1.0 in a question or phrasing,
+  :data:`ANSWER_WEIGHT` in an answer only), and the phrasings holding it;
+* **trigrams** - per trigram inside a word, the strings holding it and how often
+  (the FTS5 ``trigram`` tokenizer's view of the ``norm`` column), and per string its
+  length term, so that bm25 is computed exactly as SQLite FTS5 computes it, on the
+  rows of the query's trigrams only;
+* **spelling** - per script the vocabulary's letter sets (64-bit) and lengths, for the
+  spelling-correction prefilter, and the vocabulary in sorted order for the
+  shared-prefix look-up;
+* **fuzzy choices** - per ``(entry, language)`` the processed questions and phrasings.
+
+:meth:`SearchIndex.to_bytes` lays it all out as one blob (a JSON header and raw
+arrays) and :meth:`SearchIndex.from_bytes` maps it back without parsing arrays, so a
+process loads a stored index in milliseconds instead of rebuilding it.
+"""
+from __future__ import annotations
+
+import bisect
+import hashlib
+import json
+import math
+from array import array
+from collections import Counter
+from typing import Iterable
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from knowledge.faq import LANGS, FaqEntry
+from knowledge.text import (
+    CJK_STOP_CHARS,
+    CJK_STOP_WEIGHT,
+    FUZZY_CUTOFF,
+    INTENT_WORDS,
+    MIN_FUZZY_LEN,
+    PREFIX,
+    QUESTION_WORD_WEIGHT,
+    QUESTION_WORDS,
+    content_tokens,
+    dominant_script,
+    fold,
+    letter_bits,
+    prefix_sim,
+    trigrams,
+)
+
+FORMAT = 1
+"""Version of the layout and of the text processing it was built with: part of the
+digest, so a stored index built by other code is never loaded."""
+ANSWER_WEIGHT = 0.6
+"""A word found only in an answer counts this much of one found in a question or phrasing."""
+K1, B = 1.2, 0.75
+"""FTS5's bm25 parameters."""
+LANG_INDEX = {lang: i for i, lang in enumerate(LANGS)}
+NL = len(LANGS)
+"""A ``(entry, language)`` pair is the key ``entry * NL + language index``."""
+
+_ARRAYS = ("hit_ptr", "hit_key", "hit_base", "phr_ptr", "phr_pid", "phrase_entry", "phrase_weight", "weight",
+           "tri_ptr", "tri_row", "tri_tf", "str_entry", "str_answer", "str_norm", "q_ptr", "prefix_order",
+           "spell_ids", "spell_bits", "spell_lens", "spell_ptr")
+_TEXTS = ("words", "tri", "q_text")
+SPELL_SCRIPTS = ("latin", "cyrillic", "arabic", "other")
+
+
+def entries_digest(entries: Iterable[FaqEntry]) -> str:
+    """A digest of what the index is built from (and of :data:`FORMAT`)."""
+    content = repr([FORMAT] + [(e.id, e.topic, e.source, e.origin, sorted(e.texts.items())) for e in entries])
+    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _ptr(lists: list[list]) -> np.ndarray:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    return ptr
+
+
+def _csr(lists: list[list], dtype) -> tuple[np.ndarray, np.ndarray]:
+    ptr = _ptr(lists)
+    flat = np.fromiter((v for x in lists for v in x), dtype=dtype, count=int(ptr[-1]))
+    return ptr, flat
+
+
+class SearchIndex:
+    """The arrays described in the module docstring, and the entries they describe."""
+
+    def __init__(self, entries: list[FaqEntry], digest: str, arrays: dict[str, np.ndarray],
+                 texts: dict[str, list[str]], scalars: dict[str, float]):
+        self.entries = entries
+        self.digest = digest
+        self.by_id = {entry.id: i for i, entry in enumerate(entries)}
+        for name, value in arrays.items():
+            setattr(self, name, value)
+        self.words: list[str] = texts["words"]
+        self.tri: list[str] = texts["tri"]
+        self.q_text: list[str] = texts["q_text"]
+        self.max_idf = float(scalars["max_idf"])
+        self.strings = int(scalars["strings"])
+        self.word_id = {w: i for i, w in enumerate(self.words)}
+        self.tri_id = {t: i for i, t in enumerate(self.tri)}
+        self.prefix_words = [self.words[i] for i in self.prefix_order.tolist()]
+        self.tri_df = np.diff(self.tri_ptr)
+        self.phrasings = len(self.phrase_entry)
+        self._spell: dict[str, tuple[list[str], np.ndarray, np.ndarray, np.ndarray]] = {}
+        for i, script in enumerate(SPELL_SCRIPTS):
+            lo, hi = int(self.spell_ptr[i]), int(self.spell_ptr[i + 1])
+            if hi > lo:
+                ids = self.spell_ids[lo:hi]
+                self._spell[script] = ([self.words[j] for j in ids.tolist()], ids,
+                                       self.spell_bits[lo:hi], self.spell_lens[lo:hi])
+        self._similar: dict[str, tuple[tuple[int, float], ...]] = {}
+
+    # -- building ---------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, entries: list[FaqEntry]) -> "SearchIndex":
+        """Index ``entries`` (in memory; nothing is read or written elsewhere)."""
+        entries = list(entries)
+        word_id: dict[str, int] = {}
+        hits: list[dict[int, float]] = []  # word -> {(entry, language) key: base}
+        phrase_lists: list[list[int]] = []  # word -> phrasing ids
+        doc_freq: Counter = Counter()  # word id -> entries holding it
+        phrase_entry: list[int] = []
+        phrase_words: list[list[int]] = []
+        str_entry: list[int] = []
+        str_answer: list[bool] = []
+        str_tokens: list[int] = []
+        tri_id: dict[str, int] = {}
+        tri_of = array("i")  # (trigram id, string) pairs, one per occurrence
+        row_of = array("i")
+        q_lists: list[list[str]] = [[] for _ in range(len(entries) * NL)]
+        for e, entry in enumerate(entries):
+            in_entry: set[int] = set()
+            for lang, text in entry.texts.items():
+                if lang not in LANG_INDEX:
+                    continue
+                key = e * NL + LANG_INDEX[lang]
+                for field, s in [(0, q) for q in text.questions()] + [(1, text.a)]:
+                    folded = fold(s)
+                    row = len(str_entry)
+                    str_entry.append(e)
+                    str_answer.append(bool(field))
+                    str_tokens.append(max(0, len(folded) - 2))  # the trigram tokenizer's token count
+                    tris = [tri_id.setdefault(t, len(tri_id)) for w in folded.split() for t in trigrams(w)]
+                    tri_of.extend(tris)
+                    row_of.extend([row] * len(tris))
+                    tokens = content_tokens(folded)
+                    ids = []
+                    for word in _terms_of(tokens):
+                        i = word_id.get(word)
+                        if i is None:
+                            i = word_id[word] = len(hits)
+                            hits.append({})
+                            phrase_lists.append([])
+                        ids.append(i)
+                        base = ANSWER_WEIGHT if field else 1.0
+                        if base > hits[i].get(key, 0.0):
+                            hits[i][key] = base
+                    in_entry.update(ids)
+                    if field == 0:
+                        if ids:
+                            pid = len(phrase_entry)
+                            phrase_entry.append(e)
+                            phrase_words.append(ids)
+                            for i in ids:
+                                phrase_lists[i].append(pid)
+                        joined = " ".join(tok for tok, _ in tokens)
+                        if joined and joined not in q_lists[key]:
+                            q_lists[key].append(joined)
+            doc_freq.update(in_entry)
+        words = list(word_id)
+        n = max(len(entries), 1)
+        max_idf = math.log(1 + n)
+        weight = np.array([_word_weight(w, math.log(1 + n / doc_freq[i])) for i, w in enumerate(words)],
+                          dtype=np.float64)
+        phrase_weight = np.array([float(sum(weight[i] for i in ids)) or 1.0 for ids in phrase_words],
+                                 dtype=np.float64)
+        hit_ptr, hit_key = _csr([list(h) for h in hits], np.int32)
+        hit_base = np.fromiter((v for h in hits for v in h.values()), dtype=np.float32, count=len(hit_key))
+        phr_ptr, phr_pid = _csr(phrase_lists, np.int32)
+        # Trigram postings: one (trigram, string) pair with its count, in trigram order.
+        strings = len(str_entry)
+        pairs = np.frombuffer(tri_of, dtype=np.int32).astype(np.int64) * max(strings, 1) + np.frombuffer(row_of, dtype=np.int32)
+        unique, counts = np.unique(pairs, return_counts=True)
+        tri_ids = unique // max(strings, 1)
+        tri_ptr = np.zeros(len(tri_id) + 1, dtype=np.int64)
+        tri_ptr[1:] = np.cumsum(np.bincount(tri_ids, minlength=len(tri_id)))
+        tokens = np.array(str_tokens, dtype=np.float64)
+        avgdl = float(tokens.sum()) / strings if strings else 1.0
+        str_norm = K1 * (1 - B + B * tokens / (avgdl or 1.0))
+        q_ptr = _ptr(q_lists)
+        q_text = [q for qs in q_lists for q in qs]
+        prefix_order = np.array(sorted((i for i, w in enumerate(words) if len(w) >= PREFIX and not w.isdigit()),
+                                       key=words.__getitem__), dtype=np.int32)
+        spell: dict[str, list[int]] = {script: [] for script in SPELL_SCRIPTS}
+        for i, w in enumerate(words):
+            if len(w) >= MIN_FUZZY_LEN and not w.isdigit():
+                script = dominant_script(w)
+                if script in spell:
+                    spell[script].append(i)
+        spell_ids = [i for script in SPELL_SCRIPTS for i in spell[script]]
+        arrays = {
+            "hit_ptr": hit_ptr, "hit_key": hit_key, "hit_base": hit_base,
+            "phr_ptr": phr_ptr, "phr_pid": phr_pid,
+            "phrase_entry": np.array(phrase_entry, dtype=np.int32), "phrase_weight": phrase_weight,
+            "weight": weight,
+            "tri_ptr": tri_ptr, "tri_row": (unique % max(strings, 1)).astype(np.int32),
+            "tri_tf": counts.astype(np.uint16),
+            "str_entry": np.array(str_entry, dtype=np.int32), "str_answer": np.array(str_answer, dtype=bool),
+            "str_norm": str_norm,
+            "q_ptr": q_ptr, "prefix_order": prefix_order,
+            "spell_ids": np.array(spell_ids, dtype=np.int32),
+            "spell_bits": np.array([letter_bits(words[i]) for i in spell_ids], dtype=np.uint64),
+            "spell_lens": np.array([len(words[i]) for i in spell_ids], dtype=np.int64),
+            "spell_ptr": np.cumsum([0] + [len(spell[s]) for s in SPELL_SCRIPTS]).astype(np.int64),
+        }
+        texts = {"words": words, "tri": list(tri_id), "q_text": q_text}
+        return cls(entries, entries_digest(entries), arrays, texts, {"max_idf": max_idf, "strings": max(strings, 1)})
+
+    # -- storing ------------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        """The index as one blob: 8-byte header length, JSON header, then the raw arrays."""
+        parts: list[bytes] = []
+        layout: dict[str, list] = {}
+        offset = 0
+        for name in _ARRAYS:
+            value = np.ascontiguousarray(getattr(self, name))
+            layout[name] = [value.dtype.str, len(value), offset]
+            parts.append(value.tobytes())
+            offset += value.nbytes
+        for name in _TEXTS:
+            data = "\n".join(getattr(self, name)).encode()
+            layout[name] = ["text", len(getattr(self, name)), offset, len(data)]
+            parts.append(data)
+            offset += len(data)
+        header = json.dumps({"format": FORMAT, "digest": self.digest, "layout": layout,
+                             "max_idf": self.max_idf, "strings": self.strings}).encode()
+        return len(header).to_bytes(8, "little") + header + b"".join(parts)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, entries: list[FaqEntry]) -> "SearchIndex | None":
+        """The index stored by :meth:`to_bytes`, or None if it was not built from ``entries``
+        by this code (another :data:`FORMAT` or other content)."""
+        size = int.from_bytes(blob[:8], "little")
+        header = json.loads(blob[8:8 + size])
+        if header.get("format") != FORMAT or header.get("digest") != entries_digest(entries):
+            return None
+        body = memoryview(blob)[8 + size:]
+        arrays, texts = {}, {}
+        for name, spec in header["layout"].items():
+            if spec[0] == "text":
+                count, offset, length = spec[1], spec[2], spec[3]
+                texts[name] = bytes(body[offset:offset + length]).decode().split("\n") if count else []
+            else:
+                dtype, count, offset = np.dtype(spec[0]), spec[1], spec[2]
+                arrays[name] = np.frombuffer(body, dtype=dtype, count=count, offset=offset)
+        return cls(list(entries), header["digest"], arrays, texts,
+                   {"max_idf": header["max_idf"], "strings": header["strings"]})
+
+    # -- look-ups ---------------------------------------------------------------------------------
+
+    def postings(self, word: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, bases)`` of the ``(entry, language)`` pairs holding word ``word``."""
+        lo, hi = self.hit_ptr[word], self.hit_ptr[word + 1]
+        return self.hit_key[lo:hi], self.hit_base[lo:hi]
+
+    def phrase_postings(self, word: int) -> np.ndarray:
+        """The phrasings (ids) holding word ``word``."""
+        return self.phr_pid[self.phr_ptr[word]:self.phr_ptr[word + 1]]
+
+    def trigram_rows(self, tri: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(strings, counts)`` of trigram ``tri``."""
+        lo, hi = self.tri_ptr[tri], self.tri_ptr[tri + 1]
+        return self.tri_row[lo:hi], self.tri_tf[lo:hi]
+
+    def trigram_df(self, term: str) -> int:
+        """Strings holding the trigram ``term`` (0 if none)."""
+        i = self.tri_id.get(term)
+        return 0 if i is None else int(self.tri_df[i])
+
+    def trigram_idf(self, term: str) -> float:
+        """FTS5's idf of a trigram (at least 1e-6, as FTS5 clamps it)."""
+        n = self.trigram_df(term)
+        return max(1e-6, math.log((self.strings - n + 0.5) / (n + 0.5)))
+
+    def questions(self, entry: int, lang: str) -> list[str]:
+        """The processed questions and phrasings of ``entry`` in ``lang`` (fuzzy choices)."""
+        key = entry * NL + LANG_INDEX[lang]
+        return self.q_text[self.q_ptr[key]:self.q_ptr[key + 1]]
+
+    def word_weight(self, word: str) -> float:
+        """Weight of a dictionary word (the rarest word's for an unknown one)."""
+        i = self.word_id.get(word)
+        return _word_weight(word, self.max_idf) if i is None else float(self.weight[i])
+
+    def vocab(self, script: str) -> list[str]:
+        """The words spelling correction may pick in ``script``."""
+        return self._spell[script][0] if script in self._spell else []
+
+    def similar(self, word: str, script: str) -> tuple[tuple[int, float], ...]:
+        """Dictionary words (ids) matching ``word`` with their similarity: itself, other
+        forms (shared prefix, see :func:`knowledge.text.prefix_sim`), and spellings within
+        :data:`~knowledge.text.FUZZY_CUTOFF` (rapidfuzz ``fuzz.ratio``). Cached per word."""
+        cached = self._similar.get(word)
+        if cached is not None:
+            return cached
+        found: dict[str, float] = {}
+        known = word in self.word_id
+        if known:
+            found[word] = 1.0
+        if script != "cjk" and len(word) >= PREFIX and not word.isdigit():
+            stem = word[:PREFIX]
+            words = self.prefix_words
+            for i in range(bisect.bisect_left(words, stem), len(words)):
+                other = words[i]
+                if not other.startswith(stem):
+                    break
+                sim = prefix_sim(word, other)
+                if sim > found.get(other, 0.0):
+                    found[other] = sim
+        if not known and script != "cjk" and len(word) >= MIN_FUZZY_LEN and not word.isdigit():
+            for other, score, _ in process.extract(word, self.near(word, script), scorer=fuzz.ratio, processor=None,
+                                                   score_cutoff=FUZZY_CUTOFF, limit=None):
+                sim = score / 100.0 * 0.95  # a correction is never as good as the word itself
+                if sim > found.get(other, 0.0):
+                    found[other] = sim
+        result = tuple((self.word_id[w], sim) for w, sim in found.items())
+        if len(self._similar) > 20000:
+            self._similar.clear()
+        self._similar[word] = result
+        return result
+
+    def near(self, word: str, script: str) -> list[str]:
+        """The vocabulary words of ``script`` that ``fuzz.ratio`` could score at least
+        :data:`~knowledge.text.FUZZY_CUTOFF` against ``word``: all of them, as far as the
+        result goes.
+
+        ``fuzz.ratio`` is 100 * (1 - d / (la + lb)) with d the insertions and deletions
+        turning one word into the other, and d is at least the length difference and at
+        least the number of letters in one word only (a bit set of 64 letters may merge
+        two letters, which only lowers that count). Words whose lower bound already
+        misses the cut-off are dropped before rapidfuzz sees them: typically 2 % of a
+        5,000-word vocabulary are left.
+        """
+        if script not in self._spell:
+            return []
+        words, _ids, bits, lengths = self._spell[script]
+        size = len(word)
+        lower = np.maximum(np.bitwise_count(bits ^ np.uint64(letter_bits(word))), np.abs(lengths - size))
+        keep = np.flatnonzero(lower * 100 <= (100 - FUZZY_CUTOFF) * (lengths + size))
+        return [words[i] for i in keep.tolist()]
+
+
+def _terms_of(tokens: list[tuple[str, str]]) -> list[str]:
+    """The units of :func:`knowledge.text.terms`, from content tokens already computed."""
+    out: dict[str, None] = {}
+    for token, script in tokens:
+        if script == "cjk":
+            for i in range(len(token) - 1):
+                out[token[i:i + 2]] = None
+        else:
+            out[token] = None
+    return list(out)
+
+
+def _word_weight(word: str, idf: float) -> float:
+    """idf of a dictionary word, question words and Chinese glue bigrams discounted."""
+    if word in QUESTION_WORDS or word in INTENT_WORDS:
+        return idf * QUESTION_WORD_WEIGHT
+    if any(ch in CJK_STOP_CHARS for ch in word) and dominant_script(word) == "cjk":
+        return idf * CJK_STOP_WEIGHT
+    return idf
+
