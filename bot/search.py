@@ -90,7 +90,7 @@ def index_for(db: sqlite_utils.Database, entries: list[FaqEntry]) -> "SearchInde
     if index is not None:
         return index
     blob = index_store.load_index(db, digest)
-    index = SearchIndex.from_bytes(blob, entries) if blob is not None else None
+    index = SearchIndex.from_bytes(blob, entries, digest) if blob is not None else None
     if index is None:
         start = time.perf_counter()
         index = SearchIndex.build(entries)

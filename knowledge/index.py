@@ -27,8 +27,6 @@ import bisect
 import hashlib
 import json
 import math
-from array import array
-from collections import Counter
 from typing import Iterable
 
 import numpy as np
@@ -49,7 +47,6 @@ from knowledge.text import (
     fold,
     letter_bits,
     prefix_sim,
-    trigrams,
 )
 
 FORMAT = 1
@@ -72,7 +69,9 @@ SPELL_SCRIPTS = ("latin", "cyrillic", "arabic", "other")
 
 def entries_digest(entries: Iterable[FaqEntry]) -> str:
     """A digest of what the index is built from (and of :data:`FORMAT`)."""
-    content = repr([FORMAT] + [(e.id, e.topic, e.source, e.origin, sorted(e.texts.items())) for e in entries])
+    content = json.dumps([FORMAT] + [[e.id, e.topic, e.source, e.note, e.origin,
+                                      [[lang, t.q, t.alt, t.a] for lang, t in sorted(e.texts.items())]]
+                                     for e in entries], ensure_ascii=False)
     return hashlib.sha256(content.encode()).hexdigest()
 
 
@@ -123,75 +122,84 @@ class SearchIndex:
     def build(cls, entries: list[FaqEntry]) -> "SearchIndex":
         """Index ``entries`` (in memory; nothing is read or written elsewhere)."""
         entries = list(entries)
-        word_id: dict[str, int] = {}
-        hits: list[dict[int, float]] = []  # word -> {(entry, language) key: base}
-        phrase_lists: list[list[int]] = []  # word -> phrasing ids
-        doc_freq: Counter = Counter()  # word id -> entries holding it
-        phrase_entry: list[int] = []
-        phrase_words: list[list[int]] = []
+        # One row per string (question, phrasing or answer) in entry, language, field order.
+        raw: list[str] = []
         str_entry: list[int] = []
+        str_key: list[int] = []
         str_answer: list[bool] = []
-        str_tokens: list[int] = []
-        tri_id: dict[str, int] = {}
-        tri_of = array("i")  # (trigram id, string) pairs, one per occurrence
-        row_of = array("i")
-        q_lists: list[list[str]] = [[] for _ in range(len(entries) * NL)]
         for e, entry in enumerate(entries):
-            in_entry: set[int] = set()
             for lang, text in entry.texts.items():
                 if lang not in LANG_INDEX:
                     continue
                 key = e * NL + LANG_INDEX[lang]
                 for field, s in [(0, q) for q in text.questions()] + [(1, text.a)]:
-                    folded = fold(s)
-                    row = len(str_entry)
+                    raw.append(s)
                     str_entry.append(e)
+                    str_key.append(key)
                     str_answer.append(bool(field))
-                    str_tokens.append(max(0, len(folded) - 2))  # the trigram tokenizer's token count
-                    tris = [tri_id.setdefault(t, len(tri_id)) for w in folded.split() for t in trigrams(w)]
-                    tri_of.extend(tris)
-                    row_of.extend([row] * len(tris))
-                    tokens = content_tokens(folded)
-                    ids = []
-                    for word in _terms_of(tokens):
-                        i = word_id.get(word)
-                        if i is None:
-                            i = word_id[word] = len(hits)
-                            hits.append({})
-                            phrase_lists.append([])
-                        ids.append(i)
-                        base = ANSWER_WEIGHT if field else 1.0
-                        if base > hits[i].get(key, 0.0):
-                            hits[i][key] = base
-                    in_entry.update(ids)
-                    if field == 0:
-                        if ids:
-                            pid = len(phrase_entry)
-                            phrase_entry.append(e)
-                            phrase_words.append(ids)
-                            for i in ids:
-                                phrase_lists[i].append(pid)
-                        joined = " ".join(tok for tok, _ in tokens)
-                        if joined and joined not in q_lists[key]:
-                            q_lists[key].append(joined)
-            doc_freq.update(in_entry)
+        folded_strings = [fold(s) for s in raw]
+        del raw
+        # Words of each string (ids, first appearance order) as flat (word, string) pairs.
+        word_id: dict[str, int] = {}
+        pair_word: list[int] = []
+        pair_row: list[int] = []
+        q_lists: list[list[str]] = [[] for _ in range(len(entries) * NL)]
+        for row, folded in enumerate(folded_strings):
+            tokens = content_tokens(folded)
+            ids = [word_id.setdefault(w, len(word_id)) for w in _terms_of(tokens)]
+            pair_word.extend(ids)
+            pair_row.extend([row] * len(ids))
+            if not str_answer[row]:
+                joined = " ".join(tok for tok, _ in tokens)
+                key = str_key[row]
+                if joined and joined not in q_lists[key]:
+                    q_lists[key].append(joined)
         words = list(word_id)
+        n_words = len(words)
+        pw = np.array(pair_word, dtype=np.int64)
+        pr = np.array(pair_row, dtype=np.int64)
+        del pair_word, pair_row
+        entry_of = np.array(str_entry, dtype=np.int64)
+        key_of = np.array(str_key, dtype=np.int64)
+        answer_of = np.array(str_answer, dtype=bool)
+        # (word, entry-language) postings with the best base: 1.0 from a question, else the answer's.
+        keys_total = max(len(entries) * NL, 1)
+        hit_pairs = pw * keys_total + key_of[pr]
+        from_question = ~answer_of[pr]
+        order = np.lexsort((~from_question, hit_pairs))  # per pair, a question occurrence first
+        hit_pairs, from_question = hit_pairs[order], from_question[order]
+        first = np.ones(len(hit_pairs), dtype=bool)
+        first[1:] = hit_pairs[1:] != hit_pairs[:-1]
+        hit_pairs, from_question = hit_pairs[first], from_question[first]
+        hit_word = hit_pairs // keys_total
+        hit_ptr = np.zeros(n_words + 1, dtype=np.int64)
+        hit_ptr[1:] = np.cumsum(np.bincount(hit_word, minlength=n_words))
+        hit_key = (hit_pairs % keys_total).astype(np.int32)
+        hit_base = np.where(from_question, 1.0, ANSWER_WEIGHT).astype(np.float32)
+        # Entries per word (idf) and the words' weights.
+        entry_pairs = np.unique(pw * max(len(entries), 1) + entry_of[pr])
+        doc_freq = np.bincount(entry_pairs // max(len(entries), 1), minlength=n_words)
         n = max(len(entries), 1)
         max_idf = math.log(1 + n)
-        weight = np.array([_word_weight(w, math.log(1 + n / doc_freq[i])) for i, w in enumerate(words)],
-                          dtype=np.float64)
-        phrase_weight = np.array([float(sum(weight[i] for i in ids)) or 1.0 for ids in phrase_words],
-                                 dtype=np.float64)
-        hit_ptr, hit_key = _csr([list(h) for h in hits], np.int32)
-        hit_base = np.fromiter((v for h in hits for v in h.values()), dtype=np.float32, count=len(hit_key))
-        phr_ptr, phr_pid = _csr(phrase_lists, np.int32)
-        # Trigram postings: one (trigram, string) pair with its count, in trigram order.
+        idf = np.log(1 + n / np.maximum(doc_freq, 1))
+        weight = np.array([_word_weight(w, float(idf[i])) for i, w in enumerate(words)], dtype=np.float64)
+        # Phrasings: the questions and phrasings holding at least one word, in string order.
+        words_per_row = np.bincount(pr, minlength=len(folded_strings))
+        is_phrase = ~answer_of & (words_per_row > 0)
+        pid_of_row = np.cumsum(is_phrase) - 1
+        phrase_entry = entry_of[is_phrase].astype(np.int32)
+        in_phrase = is_phrase[pr]
+        ph_word, ph_pid = pw[in_phrase], pid_of_row[pr[in_phrase]]
+        phrase_weight = np.bincount(ph_pid, weights=weight[ph_word], minlength=len(phrase_entry))
+        phrase_weight[phrase_weight == 0] = 1.0
+        order = np.argsort(ph_word, kind="stable")
+        phr_ptr = np.zeros(n_words + 1, dtype=np.int64)
+        phr_ptr[1:] = np.cumsum(np.bincount(ph_word, minlength=n_words))
+        phr_pid = ph_pid[order].astype(np.int32)
+        str_tokens = [max(0, len(f) - 2) for f in folded_strings]  # the trigram tokenizer's token count
         strings = len(str_entry)
-        pairs = np.frombuffer(tri_of, dtype=np.int32).astype(np.int64) * max(strings, 1) + np.frombuffer(row_of, dtype=np.int32)
-        unique, counts = np.unique(pairs, return_counts=True)
-        tri_ids = unique // max(strings, 1)
-        tri_ptr = np.zeros(len(tri_id) + 1, dtype=np.int64)
-        tri_ptr[1:] = np.cumsum(np.bincount(tri_ids, minlength=len(tri_id)))
+        tri_list, tri_ptr, tri_row, tri_tf = _trigram_postings(folded_strings)
+        del folded_strings
         tokens = np.array(str_tokens, dtype=np.float64)
         avgdl = float(tokens.sum()) / strings if strings else 1.0
         str_norm = K1 * (1 - B + B * tokens / (avgdl or 1.0))
@@ -209,11 +217,10 @@ class SearchIndex:
         arrays = {
             "hit_ptr": hit_ptr, "hit_key": hit_key, "hit_base": hit_base,
             "phr_ptr": phr_ptr, "phr_pid": phr_pid,
-            "phrase_entry": np.array(phrase_entry, dtype=np.int32), "phrase_weight": phrase_weight,
+            "phrase_entry": phrase_entry, "phrase_weight": phrase_weight,
             "weight": weight,
-            "tri_ptr": tri_ptr, "tri_row": (unique % max(strings, 1)).astype(np.int32),
-            "tri_tf": counts.astype(np.uint16),
-            "str_entry": np.array(str_entry, dtype=np.int32), "str_answer": np.array(str_answer, dtype=bool),
+            "tri_ptr": tri_ptr, "tri_row": tri_row, "tri_tf": tri_tf,
+            "str_entry": entry_of.astype(np.int32), "str_answer": answer_of,
             "str_norm": str_norm,
             "q_ptr": q_ptr, "prefix_order": prefix_order,
             "spell_ids": np.array(spell_ids, dtype=np.int32),
@@ -221,7 +228,7 @@ class SearchIndex:
             "spell_lens": np.array([len(words[i]) for i in spell_ids], dtype=np.int64),
             "spell_ptr": np.cumsum([0] + [len(spell[s]) for s in SPELL_SCRIPTS]).astype(np.int64),
         }
-        texts = {"words": words, "tri": list(tri_id), "q_text": q_text}
+        texts = {"words": words, "tri": tri_list, "q_text": q_text}
         return cls(entries, entries_digest(entries), arrays, texts, {"max_idf": max_idf, "strings": max(strings, 1)})
 
     # -- storing ------------------------------------------------------------------------------
@@ -246,12 +253,13 @@ class SearchIndex:
         return len(header).to_bytes(8, "little") + header + b"".join(parts)
 
     @classmethod
-    def from_bytes(cls, blob: bytes, entries: list[FaqEntry]) -> "SearchIndex | None":
+    def from_bytes(cls, blob: bytes, entries: list[FaqEntry], digest: str | None = None) -> "SearchIndex | None":
         """The index stored by :meth:`to_bytes`, or None if it was not built from ``entries``
-        by this code (another :data:`FORMAT` or other content)."""
+        by this code (another :data:`FORMAT` or other content). ``digest``: their
+        :func:`entries_digest` if the caller has it already."""
         size = int.from_bytes(blob[:8], "little")
         header = json.loads(blob[8:8 + size])
-        if header.get("format") != FORMAT or header.get("digest") != entries_digest(entries):
+        if header.get("format") != FORMAT or header.get("digest") != (digest or entries_digest(entries)):
             return None
         body = memoryview(blob)[8 + size:]
         arrays, texts = {}, {}
@@ -357,6 +365,48 @@ class SearchIndex:
         lower = np.maximum(np.bitwise_count(bits ^ np.uint64(letter_bits(word))), np.abs(lengths - size))
         keep = np.flatnonzero(lower * 100 <= (100 - FUZZY_CUTOFF) * (lengths + size))
         return [words[i] for i in keep.tolist()]
+
+
+_CHUNK = 20000
+"""Strings whose trigrams are extracted in one numpy pass (bounds the memory of a build)."""
+
+
+def _trigram_postings(folded: list[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Trigrams inside the words of ``folded`` (strings numbered by position):
+    ``(trigrams, ptr, strings, counts)``, the postings of trigram ``i`` being
+    ``strings[ptr[i]:ptr[i + 1]]`` (ascending) with how often each holds it.
+
+    Vectorised: a chunk of strings becomes one array of code points, a trigram at each
+    position not touching a space or a string boundary is the 63-bit number of its three
+    code points, and ``np.unique`` counts (trigram, string) pairs.
+    """
+    ids: dict[int, int] = {}
+    parts_tri, parts_row, parts_tf = [], [], []
+    for start in range(0, len(folded), _CHUNK):
+        chunk = folded[start:start + _CHUNK]
+        text = "\n".join(chunk) + "\n"
+        cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        if len(cps) < 3:
+            continue
+        rows = np.repeat(np.arange(start, start + len(chunk), dtype=np.int64), [len(x) + 1 for x in chunk])
+        gap = (cps == 32) | (cps == 10)
+        ok = ~(gap[:-2] | gap[1:-1] | gap[2:])
+        keys = ((cps[:-2] << np.uint64(42)) | (cps[1:-1] << np.uint64(21)) | cps[2:])[ok]
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        local = np.fromiter((ids.setdefault(k, len(ids)) for k in uniq.tolist()), dtype=np.int64, count=len(uniq))
+        pairs, counts = np.unique(local[inverse] * len(folded) + rows[:-2][ok], return_counts=True)
+        parts_tri.append((pairs // len(folded)).astype(np.int32))
+        parts_row.append((pairs % len(folded)).astype(np.int32))
+        parts_tf.append(np.minimum(counts, 65535).astype(np.uint16))
+    if not parts_tri:
+        return [], np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint16)
+    tri = np.concatenate(parts_tri)
+    order = np.argsort(tri, kind="stable")  # by trigram, strings ascending within each
+    ptr = np.zeros(len(ids) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum(np.bincount(tri, minlength=len(ids)))
+    mask = (1 << 21) - 1
+    names = [chr(k >> 42) + chr((k >> 21) & mask) + chr(k & mask) for k in ids]
+    return names, ptr, np.concatenate(parts_row)[order], np.concatenate(parts_tf)[order]
 
 
 def _terms_of(tokens: list[tuple[str, str]]) -> list[str]:

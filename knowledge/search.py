@@ -224,19 +224,23 @@ class Ranker:
                 recall[pids] += weight * sim
                 precision[pids] += float(weight_of[other]) * sim
                 continue
-            got = np.zeros(n * NL)
-            phrase_sim = np.zeros(index.phrasings)
-            phrase_own = np.zeros(index.phrasings)
-            for other, sim in matches:
-                keys, bases = index.postings(other)
-                np.maximum.at(got, keys, sim * bases.astype(np.float64))
-                pids = index.phrase_postings(other)
-                better = pids[sim > phrase_sim[pids]]
-                phrase_sim[better] = sim
-                phrase_own[better] = float(weight_of[other]) * sim
-            best += weight * got
-            recall += weight * phrase_sim
-            precision += phrase_own
+            # Several dictionary words stand for this one: each (entry, language) and
+            # each phrasing counts its best match (the first of equals).
+            order = sorted(range(len(matches)), key=lambda k: -matches[k][1])
+            keys = np.concatenate([index.postings(matches[k][0])[0] for k in order])
+            values = np.concatenate([matches[k][1] * index.postings(matches[k][0])[1].astype(np.float64)
+                                     for k in order])
+            got, first = np.unique(keys, return_index=True)
+            top = np.zeros(len(got))
+            np.maximum.at(top, np.searchsorted(got, keys), values)
+            best[got] += weight * top
+            pids = np.concatenate([index.phrase_postings(matches[k][0]) for k in order])
+            sims = np.concatenate([np.full(len(index.phrase_postings(matches[k][0])), matches[k][1]) for k in order])
+            owns = np.concatenate([np.full(len(index.phrase_postings(matches[k][0])),
+                                           float(weight_of[matches[k][0]]) * matches[k][1]) for k in order])
+            unique_pids, first = np.unique(pids, return_index=True)
+            recall[unique_pids] += weight * sims[first]
+            precision[unique_pids] += owns[first]
         empty = np.zeros(n)
         if total <= 0:
             return empty, empty, np.zeros(n, dtype=np.int64)
@@ -295,20 +299,21 @@ class Ranker:
             parts_values.append(idf * (tf * 2.2) / (tf + index.str_norm[rows]))
         if not parts_rows:
             return []
-        rows = np.concatenate(parts_rows)
-        values = np.concatenate(parts_values)
-        hit, inverse = np.unique(rows, return_inverse=True)
-        totals = -np.bincount(inverse, weights=values)
+        # Per string, the parts added in the order of ``chosen`` (bincount adds in order).
+        totals = np.bincount(np.concatenate(parts_rows), weights=np.concatenate(parts_values),
+                             minlength=index.strings)
+        hit = np.flatnonzero(totals)
+        scores = -totals[hit]
         answers = index.str_answer[hit]
-        totals[answers] = totals[answers] * answer_weight
-        owners = index.str_entry[hit]
-        order = np.lexsort((totals, owners))  # by entry, then best (most negative) first
-        owners, totals = owners[order], totals[order]
-        first = np.ones(len(owners), dtype=bool)
-        first[1:] = owners[1:] != owners[:-1]
-        entries, best = owners[first], totals[first]
-        ranked = np.lexsort((entries, best))[:limit]
-        return [(int(entries[i]), float(best[i])) for i in ranked]
+        scores[answers] = scores[answers] * answer_weight
+        best = np.zeros(len(index.entries))
+        np.minimum.at(best, index.str_entry[hit], scores)
+        found = np.flatnonzero(best)
+        if found.size > limit:
+            keep = np.argpartition(best[found], limit - 1)[:limit]
+            found = found[keep]
+        ranked = found[np.lexsort((found, best[found]))]
+        return [(int(e), float(best[e])) for e in ranked]
 
     def _fuzzy(self, folded: str, candidates: Iterable[int], langs: np.ndarray, has_lang: np.ndarray) -> dict[int, float]:
         """Entry -> best ``FUZZY_SCORER`` (0..1) of the query against the entry's questions
