@@ -22,14 +22,14 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
 from knowledge.faq import FaqEntry, load_faq_dir
 from storage import faq as faq_store
 from storage import search_index as index_store
 from storage import users
 
 if TYPE_CHECKING:  # types only: importing them at run time would import numpy
+    import sqlite_utils
+
     from knowledge.index import SearchIndex
     from knowledge.search import Hit, Ranker, Scored
 
@@ -41,7 +41,7 @@ _INDEX_CACHE: dict[str, "SearchIndex"] = {}
 _PARSED_FAQ: dict[str, list[FaqEntry]] = {}
 
 
-def load_knowledge(db: sqlite_utils.Database, path: str | Path | None = None,
+def load_knowledge(db: "sqlite_utils.Database", path: str | Path | None = None,
                    topics_path: str | Path | None = None) -> int:
     """Validate the FAQ files and load them into the database; return the new knowledge version.
 
@@ -64,7 +64,7 @@ def faq_fingerprint(knowledge_dir: Path) -> str:
     return digest.hexdigest()
 
 
-def sync_knowledge(db: sqlite_utils.Database, knowledge_dir: Path, now) -> bool:
+def sync_knowledge(db: "sqlite_utils.Database", knowledge_dir: Path, now) -> bool:
     """Load the FAQ files into the database if they changed since the last load (by
     fingerprint); True if they were loaded. Invalid files raise DataError."""
     fingerprint = faq_fingerprint(knowledge_dir)
@@ -80,7 +80,7 @@ def sync_knowledge(db: sqlite_utils.Database, knowledge_dir: Path, now) -> bool:
     return True
 
 
-def index_for(db: sqlite_utils.Database, entries: list[FaqEntry]) -> "SearchIndex":
+def index_for(db: "sqlite_utils.Database", entries: list[FaqEntry]) -> "SearchIndex":
     """The index of ``entries``: from this process's cache, else the one stored in the
     database for their digest, else built now and stored."""
     from knowledge.index import SearchIndex, entries_digest  # numpy: only for processes that search
@@ -116,7 +116,7 @@ class FaqSearch:
     ``faq reload`` or an approved helpdesk answer from another process is seen.
     """
 
-    def __init__(self, db: sqlite_utils.Database, threshold: float | None = None,
+    def __init__(self, db: "sqlite_utils.Database", threshold: float | None = None,
                  related_threshold: float | None = None, exhaustive: bool = False, warm: bool = False):
         self.db = db
         self.exhaustive = exhaustive  # score every candidate fully (tuning, tests), see scored()
