@@ -75,6 +75,7 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
         .base_url(config.api_base_url)
         .base_file_url(config.api_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .context_types(handlers.CONTEXT_TYPES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from bot.config import load_config
+from knowledge.isotime import parse_instant
 
 
 def add_commands(subparsers, loader, with_config) -> None:
@@ -115,10 +116,9 @@ def _parse_date(text: str | None) -> dt.datetime | None:
     if not text:
         return None
     try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return parse_instant(text)
     except ValueError as exc:
         raise SystemExit(f"--since: {text!r} is not a date (YYYY-MM-DD)") from exc
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _emit(text: str, output: str | None) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from knowledge.isotime import parse_instant
+
 UTC = dt.timezone.utc
 
 
@@ -45,14 +47,6 @@ class FakeClock(Clock):
 
     def set(self, when: dt.datetime | str) -> None:
         self._now = parse_instant(when) if isinstance(when, str) else when
-
-
-def parse_instant(text: str) -> dt.datetime:
-    """``2016-05-20T08:00:00Z`` (or with an offset) to an aware UTC datetime."""
-    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def clock_from_env(value: str | None) -> Clock:

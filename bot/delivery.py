@@ -21,10 +21,12 @@ from typing import Awaitable, Callable
 
 import warnings
 
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
-from storage import deliveries, users
+from bot.telegram_errors import SendError, classify
+from knowledge.isotime import parse_instant
+from storage import deliveries, groups, users
 
 log = logging.getLogger("ldn.delivery")
 
@@ -59,23 +61,10 @@ def _recipient_gone(db, chat_id: int, now) -> None:
     """403: a user blocked the bot, or a group removed it; stop sending there."""
     users.set_active(db, chat_id, False, now)
     if chat_id < 0:
-        try:
-            from storage import groups
-        except ImportError:  # pragma: no cover - groups feature absent
-            return
         groups.mark_group_inactive(db, chat_id)
 
 
-def _is_muted(message: str) -> bool:
-    text = (message or "").lower()
-    return "not enough rights" in text or "chat_write_forbidden" in text
-
-
 def _group_muted(db, chat_id: int) -> None:
-    try:
-        from storage import groups
-    except ImportError:  # pragma: no cover
-        return
     groups.set_muted(db, chat_id, True)
 
 
@@ -89,7 +78,7 @@ class Deliverer:
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.on_migrate = on_migrate
-        self.stats = {"429": 0, "5xx": 0, "timeouts": 0}
+        self.stats = {"429": 0, "5xx": 0, "timeouts": 0, "uncertain": 0}
 
     async def send_now(self, bot, *, kind: str, ref: str, chat_id: int, method: str, payload: dict) -> Outcome:
         """Record and send at once (exactly once per (kind, ref, chat_id))."""
@@ -112,38 +101,34 @@ class Deliverer:
             attempt += 1
             try:
                 result = await bot.do_api_request(row["method"], api_kwargs={"chat_id": chat_id, **payload})
-            except RetryAfter as exc:
-                self.stats["429"] += 1
-                wait = exc.retry_after.total_seconds() if isinstance(exc.retry_after, dt.timedelta) else float(exc.retry_after)
-                if attempt >= self.policy.attempts:
-                    return await self._finish(delivery_id, "failed", error=f"429 retry_after={wait}", retries=attempt - 1)
-                log.info("delivery.retry", extra={"delivery": delivery_id, "reason": "429", "wait": wait})
-                await self.sleep(wait)
-            except ChatMigrated as exc:
-                new_id = exc.new_chat_id
-                if self.on_migrate:
-                    await self.on_migrate(chat_id, new_id)
-                chat_id = new_id
-                if attempt >= self.policy.attempts:
-                    return await self._finish(delivery_id, "failed", error="chat migrated", retries=attempt - 1)
-            except Forbidden as exc:
-                await self.store.run(_recipient_gone, chat_id, self.clock.now())
-                log.info("delivery.blocked", extra={"delivery": delivery_id, "chat": row["chat_id"]})
-                return await self._finish(delivery_id, "blocked", error=f"403 {exc.message}", retries=attempt - 1)
-            except BadRequest as exc:
-                if chat_id < 0 and _is_muted(exc.message):
-                    await self.store.run(_group_muted, chat_id)
-                return await self._finish(delivery_id, "failed", error=f"400 {exc.message}", retries=attempt - 1)
-            except NetworkError as exc:  # 5xx and timeouts (TimedOut is a NetworkError)
-                key = "timeouts" if "timed out" in str(exc).lower() else "5xx"
-                self.stats[key] += 1
-                if attempt >= self.policy.attempts:
-                    return await self._finish(delivery_id, "failed", error=f"network: {exc}", retries=attempt - 1)
-                delay = self.policy.backoff(attempt)
-                log.info("delivery.retry", extra={"delivery": delivery_id, "reason": key, "wait": delay})
-                await self.sleep(delay)
             except TelegramError as exc:
-                return await self._finish(delivery_id, "failed", error=str(exc), retries=attempt - 1)
+                error = classify(exc)
+                if error.kind is SendError.MIGRATED:
+                    if self.on_migrate:
+                        await self.on_migrate(chat_id, error.new_chat_id)
+                    chat_id = error.new_chat_id
+                    if attempt >= self.policy.attempts:
+                        return await self._finish(delivery_id, "failed", error=error.reason, retries=attempt - 1)
+                    continue
+                if error.kind is SendError.RETRY:
+                    key = "429" if error.retry_after is not None else ("timeouts" if "timeout" in error.reason else "5xx")
+                    self.stats[key] += 1
+                    if attempt >= self.policy.attempts:
+                        return await self._finish(delivery_id, "failed", error=error.reason, retries=attempt - 1)
+                    wait = error.retry_after if error.retry_after is not None else self.policy.backoff(attempt)
+                    log.info("delivery.retry", extra={"delivery": delivery_id, "reason": key, "wait": wait})
+                    await self.sleep(wait)
+                    continue
+                if error.kind is SendError.UNCERTAIN:
+                    self.stats["uncertain"] += 1
+                    return await self._finish(delivery_id, "uncertain", error=error.reason, retries=attempt - 1)
+                if error.kind in (SendError.BLOCKED, SendError.GONE):
+                    await self.store.run(_recipient_gone, chat_id, self.clock.now())
+                    log.info("delivery.blocked", extra={"delivery": delivery_id, "chat": row["chat_id"]})
+                    return await self._finish(delivery_id, "blocked", error=error.reason, retries=attempt - 1)
+                if error.kind is SendError.MUTED and chat_id < 0:
+                    await self.store.run(_group_muted, chat_id)
+                return await self._finish(delivery_id, "failed", error=error.reason, retries=attempt - 1)
             else:
                 message_id = result.get("message_id") if isinstance(result, dict) else None
                 return await self._finish(delivery_id, "sent", message_id=message_id, retries=attempt - 1)
@@ -151,7 +136,7 @@ class Deliverer:
     async def _finish(self, delivery_id: int, status: str, *, message_id: int | None = None, error: str | None = None, retries: int = 0) -> Outcome:
         await self.store.run(deliveries.mark, delivery_id, status, self.clock.now(), message_id=message_id, error=error)
         if status != "sent":
-            log.warning("delivery.%s", status, extra={"delivery": delivery_id, "error": error})
+            log.warning("delivery.not_sent", extra={"status": status, "delivery": delivery_id, "error": error})
         return Outcome(delivery_id, status, message_id, error, retries)
 
     async def flush_due(self, bot, *, grace: dt.timedelta | None = None, concurrency: int = 8) -> list[Outcome]:
@@ -160,7 +145,7 @@ class Deliverer:
         rows = await self.store.run(deliveries.due, now)
         to_send = []
         for row in rows:
-            due_at = dt.datetime.fromisoformat(row["due_at"].replace("Z", "+00:00"))
+            due_at = parse_instant(row["due_at"])
             if grace is not None and now - due_at > grace:
                 await self.store.run(deliveries.mark, row["id"], "skipped", now, error=f"missed by more than the grace window ({grace})")
                 log.warning("delivery.skipped", extra={"delivery": row["id"], "due_at": row["due_at"]})

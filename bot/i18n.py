@@ -17,10 +17,9 @@ import string
 from pathlib import Path
 from typing import Any
 
+from knowledge.vocabulary import LANG_NAMES, LANGS
 from knowledge.yamlfile import DataError, Node, Problem, load_file
 
-LANGS: tuple[str, ...] = ("en", "fr", "es", "ru", "ar", "zh")
-LANG_NAMES = {"en": "English", "fr": "Français", "es": "Español", "ru": "Русский", "ar": "العربية", "zh": "中文"}
 STRINGS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "strings"
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
+import httpx
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -85,8 +86,11 @@ class OfflineBotAPI(BaseRequest):
         self.calls.append(Call(api_method, params, files))
         failure = self._take_failure(api_method)
         if failure:
-            if failure["code"] == "timeout":
-                raise TimedOut("Timed out")
+            if failure["code"] == "connect_timeout":  # the request never left: nothing happened
+                raise TimedOut("Timed out") from httpx.ConnectTimeout("connect timeout")
+            if failure["code"] == "timeout":  # the request was taken, the answer never came back
+                self.answer(api_method, params)
+                raise TimedOut("Timed out") from httpx.ReadTimeout("read timeout")
             body = {"ok": False, "error_code": failure["code"], "description": failure["description"]}
             if failure.get("retry_after") is not None:
                 body["parameters"] = {"retry_after": failure["retry_after"]}
@@ -99,7 +103,9 @@ class OfflineBotAPI(BaseRequest):
     # -- failure injection ---------------------------------------------------
     def fail_next(self, method: str, code: int | str, description: str = "error", *, times: int = 1,
                   retry_after: int | None = None, migrate_to_chat_id: int | None = None) -> None:
-        """Make the next ``times`` calls of ``method`` fail (code 429/500/403/400 or ``"timeout"``)."""
+        """Make the next ``times`` calls of ``method`` fail: code 429/500/403/400, ``"connect_timeout"``
+        (the request never reached the API) or ``"timeout"`` (the API carried it out, then the
+        answer was lost: the outcome is unknown to the bot)."""
         for _ in range(times):
             self._failures.append({"method": method, "code": code, "description": description,
                                    "retry_after": retry_after, "migrate_to_chat_id": migrate_to_chat_id})

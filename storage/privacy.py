@@ -101,6 +101,9 @@ REGISTRY: tuple[Personal, ...] = (
              ids={"added_by": NULL, "linked_by": NULL}),
     Personal("directory_optins", "groups", "your choice to be listed in the focal point directory",
              delete=("user_id",)),
+    # confirmations (m0009)
+    Personal("confirmations", "other", "one-time confirmation buttons you were sent (kept ten minutes)",
+             delete=("user_id",)),
 )
 
 # Tables that hold nothing about a person (checked by the tests, so that a new table is classified).
