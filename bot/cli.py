@@ -45,7 +45,7 @@ def _config(args) -> Config:
 
 def loader(args) -> CliContext:
     """Load config and data, open the database (for subcommands that need it)."""
-    from bot.app import build_services
+    from bot.wiring import build_services
 
     config = _config(args)
     return CliContext(config, build_services(config, warm_search=False))

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.faq import FaqEntry, load_faq_dir
+from knowledge.faq import FaqEntry, entries_from_json, entries_to_json, load_faq_dir
 from storage import faq as faq_store
 from storage import search_index as index_store
 from storage import users
@@ -66,15 +66,21 @@ def faq_fingerprint(knowledge_dir: Path) -> str:
 
 def sync_knowledge(db: "sqlite_utils.Database", knowledge_dir: Path, now) -> bool:
     """Load the FAQ files into the database if they changed since the last load (by
-    fingerprint); True if they were loaded. Invalid files raise DataError."""
+    fingerprint); True if they were loaded. Invalid files raise DataError. Files already
+    parsed and validated (in this process, or saved beside the database, see
+    :mod:`storage.search_index`) are not parsed again."""
     fingerprint = faq_fingerprint(knowledge_dir)
     if users.get_state(db, "faq_fingerprint") == fingerprint:
         return False
     entries = _PARSED_FAQ.get(fingerprint)
     if entries is None:
+        saved = index_store.load_parsed_faq(db, fingerprint)
+        entries = entries_from_json(saved) if saved is not None else None
+    if entries is None:
         entries = load_faq_dir(knowledge_dir / "faq", topics_path=knowledge_dir / "topics.yaml")
-        _PARSED_FAQ.clear()
-        _PARSED_FAQ[fingerprint] = entries
+        index_store.save_parsed_faq(db, fingerprint, entries_to_json(entries))
+    _PARSED_FAQ.clear()
+    _PARSED_FAQ[fingerprint] = entries
     faq_store.load_entries(db, entries, now)
     users.set_state(db, "faq_fingerprint", fingerprint, now)
     return True

@@ -11,6 +11,7 @@ module is a leaf: it imports nothing of ``storage``, ``bot`` or ``handlers``).
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -276,3 +277,29 @@ def load_faq_dir(
 
 def entries_by_id(entries: Iterable[FaqEntry]) -> dict[str, FaqEntry]:
     return {entry.id: entry for entry in entries}
+
+
+PARSED_FORMAT = 1
+"""Version of :func:`entries_to_json`'s layout and of the checks the entries passed."""
+
+
+def entries_to_json(entries: Iterable[FaqEntry]) -> bytes:
+    """Validated entries as JSON (a cache of parsed files: :func:`entries_from_json` reads it)."""
+    return json.dumps({"format": PARSED_FORMAT, "entries": [
+        {"id": e.id, "topic": e.topic, "source": e.source, "note": e.note, "origin": e.origin, "file": e.file,
+         "line": e.line, "texts": {lang: [t.q, list(t.alt), t.a] for lang, t in e.texts.items()}}
+        for e in entries]}, ensure_ascii=False).encode()
+
+
+def entries_from_json(data: bytes) -> list[FaqEntry] | None:
+    """The entries saved by :func:`entries_to_json`, or None if saved in another format."""
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or raw.get("format") != PARSED_FORMAT:
+        return None
+    return [FaqEntry(id=e["id"], topic=e["topic"], source=e["source"], note=e["note"], origin=e["origin"],
+                     file=e["file"], line=e["line"],
+                     texts={lang: FaqText(q, tuple(alt), a) for lang, (q, alt, a) in e["texts"].items()})
+            for e in raw["entries"]]

@@ -108,7 +108,7 @@ REGISTRY: tuple[Personal, ...] = (
 
 # Tables that hold nothing about a person (checked by the tests, so that a new table is classified).
 NOT_PERSONAL = frozenset({
-    "_migrations", "bot_state", "faq_entries", "faq_strings", "faq_state", "faq_asked", "query_tags",
+    "_migrations", "bot_state", "faq_entries", "faq_search_index", "faq_state", "faq_asked", "query_tags",
     "milestone_steps", "ref_countries", "privacy_log",
 })
 # group_chats.chat_id, title ...: a group is not a person (its adder and linker are registered above).

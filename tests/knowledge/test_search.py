@@ -318,10 +318,11 @@ def test_most_asked(loaded_db):
 
 def test_engine_bm25_equals_fts5(engine, loaded_db):
     """The engine computes bm25 from its own trigram postings; SQLite FTS5 ranking the
-    same ``OR`` of trigrams over ``faq_strings`` gives the same figures, for every
-    dev-set query."""
+    same ``OR`` of trigrams over the same folded strings gives the same figures, for
+    every dev-set query."""
     from knowledge.search import ANSWER_WEIGHT
 
+    store.fts_table(loaded_db)
     compared = 0
     for case in load_cases(FIXTURE_DEVSET) + [type("Q", (), {"q": "wéird ÜNKNOWN zzqx 未知词"})()]:
         chosen, _ideal = engine.ranker.fts_terms(content_tokens(fold(case.q)))
@@ -400,3 +401,34 @@ def test_stored_index_of_other_content_is_not_used(loaded_db):
     blob = SearchIndex.build(entries).to_bytes()
     assert SearchIndex.from_bytes(blob, entries) is not None
     assert SearchIndex.from_bytes(blob, entries[1:]) is None
+
+
+def test_a_fresh_database_beside_a_used_one_reuses_the_parsed_faq_and_the_index(faq_copy, caplog):
+    """The parsed FAQ files and the built index are also kept in ``.ldn-cache/`` beside the
+    database: a new database in the same place loads both instead of redoing them."""
+    import logging
+
+    from bot import search as service
+
+    caplog.set_level(logging.INFO, logger="ldn.search")
+    kdir, now = faq_copy.parent, NOW
+    first = open_db(kdir / "first.db")
+    migrate(first)
+    service._INDEX_CACHE.clear()
+    service._PARSED_FAQ.clear()
+    assert service.sync_knowledge(first, kdir, now) is True
+    expected = [(h.id, h.score) for h in FaqSearch(first).search("soil organic carbon")]
+    cache = sorted(p.name.split("-")[0] for p in (kdir / ".ldn-cache").iterdir())
+    assert cache == ["faq", "search"]
+
+    service._INDEX_CACHE.clear()  # a new process ...
+    service._PARSED_FAQ.clear()
+    fresh = open_db(kdir / "fresh.db")  # ... on a new database
+    migrate(fresh)
+    assert service.sync_knowledge(fresh, kdir, now) is True
+    assert store.read_entries(fresh) == store.read_entries(first)
+    assert [(h.id, h.score) for h in FaqSearch(fresh).search("soil organic carbon")] == expected
+    assert sum(r.getMessage() == "search.index_built" for r in caplog.records) == 1
+    assert service.sync_knowledge(fresh, kdir, now) is False  # unchanged files: nothing to load
+    first.conn.close()
+    fresh.conn.close()
