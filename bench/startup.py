@@ -11,7 +11,8 @@ python-telegram-bot ``Application`` polling a loopback Bot API for ``run``. Meas
   ``calendar``, ``progress --json`` on an existing database, until they exit.
 
 Each figure is the median of ``--repeat`` runs (default 3); the commands run in turn,
-so the machine's load affects all alike. Usage::
+so the machine's load affects all alike. Byte-code is cached (``PYTHONDONTWRITEBYTECODE``
+is unset for the children), as in an installed package. Usage::
 
     .venv/bin/python bench/startup.py [--repeat 3] [--json]
 
@@ -117,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         used_db = os.path.join(tmp, "used.db")
         base_env = dict(os.environ, LDN_DB=used_db, PYTHONUNBUFFERED="1")
         base_env.pop("TELEGRAM_BOT_TOKEN", None)
+        # An installed package has its .pyc files (pip compiles them, the anchors' too); an
+        # editable checkout run with PYTHONDONTWRITEBYTECODE would compile ours every time.
+        base_env.pop("PYTHONDONTWRITEBYTECODE", None)
         timed(tool + ["faq", "search", "warm up"], base_env)  # the "used" database: FAQ loaded, index stored
         for round_ in range(args.repeat):
             samples.setdefault("import telegram", []).append(timed([sys.executable, "-c", "import telegram"], base_env))

@@ -44,7 +44,10 @@ _CHARS = re.compile("[" + "".join(re.escape(ch) for ch in _CHAR_MAP) + "]")
 dict looks up every character: four times slower on long text)."""
 
 
-def _mark_class() -> re.Pattern:
+@functools.cache
+def _marks() -> re.Pattern:
+    """Every combining mark of the Basic Multilingual Plane (accents, Arabic harakat, the
+    breve of й after NFKD decomposition) as one character class; built on first use."""
     marks = [cp for cp in range(0x0300, 0x10000) if unicodedata.combining(chr(cp))]
     ranges: list[list[int]] = []
     for cp in marks:
@@ -55,9 +58,6 @@ def _mark_class() -> re.Pattern:
     return re.compile("[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in ranges) + "]+")
 
 
-_MARKS = _mark_class()
-"""Every combining mark of the Basic Multilingual Plane: accents, Arabic harakat, the
-breve of й (after NFKD decomposition)."""
 _DOTTED_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)")
 _DIGITS = re.compile(r"\d+")
 """Digit runs get spaces around them, so letters and digits become separate words (after
@@ -75,7 +75,7 @@ def fold(text: str) -> str:
     if not text:
         return ""
     if not text.isascii():  # NFKD, the marks and the character map change nothing in ASCII
-        text = _CHARS.sub(lambda m: _CHAR_MAP[m.group()] or "", _MARKS.sub("", unicodedata.normalize("NFKD", text)))
+        text = _CHARS.sub(lambda m: _CHAR_MAP[m.group()] or "", _marks().sub("", unicodedata.normalize("NFKD", text)))
     text = _DOTTED_NUMBER.sub("", text)
     text = _DIGITS.sub(r" \g<0> ", default_process(text))
     return " ".join(text.split())
