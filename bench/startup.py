@@ -17,7 +17,8 @@ is unset for the children), as in an installed package. Usage::
     .venv/bin/python bench/startup.py [--repeat 3] [--json]
 
 Targets: ``run`` <= 1.5x the bare bot; ``console`` <= 1.5 s; each one-off command
-<= 1.5x ``import telegram``.
+<= 1.5x ``import telegram``; RSS of the idle bot (2 s after its first ``getUpdates``)
+<= 1.6x the bare bot's.
 """
 from __future__ import annotations
 
@@ -77,9 +78,18 @@ def timed(argv: list[str], env: dict, stdin=subprocess.DEVNULL) -> float:
     return elapsed
 
 
-def until_polling(argv: list[str], env: dict) -> float:
+def rss_mb(pid: int) -> float:
+    """Resident set size of process ``pid`` (Linux), in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def until_polling(argv: list[str], env: dict, idle: float = 0.0) -> tuple[float, float]:
     """Seconds from spawning ``argv`` (a bot) until a loopback Bot API receives its first
-    ``getUpdates``; the bot is then stopped."""
+    ``getUpdates``, and its RSS (MB) ``idle`` seconds later; the bot is then stopped."""
     with LoopbackBotAPI(TOKEN) as api:
         api.server.handle_error = lambda *_: None  # a bot stopped mid-request is not news
         env = dict(env, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url)
@@ -97,7 +107,9 @@ def until_polling(argv: list[str], env: dict) -> float:
                 if time.perf_counter() - start > 120:
                     raise SystemExit(f"{' '.join(argv)}: no getUpdates within 120 s")
                 time.sleep(0.005)
-            return time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            time.sleep(idle)
+            return elapsed, rss_mb(proc.pid)
         finally:
             proc.terminate()
             try:
@@ -114,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     tool = ldn_bot()
     samples: dict[str, list[float]] = {}
+    rss_samples: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         used_db = os.path.join(tmp, "used.db")
         base_env = dict(os.environ, LDN_DB=used_db, PYTHONUNBUFFERED="1")
@@ -124,11 +137,14 @@ def main(argv: list[str] | None = None) -> int:
         timed(tool + ["faq", "search", "warm up"], base_env)  # the "used" database: FAQ loaded, index stored
         for round_ in range(args.repeat):
             samples.setdefault("import telegram", []).append(timed([sys.executable, "-c", "import telegram"], base_env))
-            samples.setdefault("bare PTB bot", []).append(
-                until_polling([sys.executable, "-c", BARE_BOT, TOKEN, "{base_url}"], base_env))
+            seconds, rss = until_polling([sys.executable, "-c", BARE_BOT, TOKEN, "{base_url}"], base_env, idle=2)
+            samples.setdefault("bare PTB bot", []).append(seconds)
+            rss_samples.setdefault("bare PTB bot", []).append(rss)
             fresh = dict(base_env, LDN_DB=os.path.join(tmp, f"fresh{round_}.db"))
-            samples.setdefault("run (fresh DB)", []).append(until_polling(tool + ["run"], fresh))
-            samples.setdefault("run", []).append(until_polling(tool + ["run"], base_env))
+            samples.setdefault("run (fresh DB)", []).append(until_polling(tool + ["run"], fresh)[0])
+            seconds, rss = until_polling(tool + ["run"], base_env, idle=2)
+            samples.setdefault("run", []).append(seconds)
+            rss_samples.setdefault("run", []).append(rss)
             samples.setdefault("console", []).append(timed(tool + ["console"], base_env))
             for name, command in COMMANDS:
                 samples.setdefault(name, []).append(timed(tool + command, base_env))
@@ -145,6 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"measure": name, "seconds": round(median[name], 3), "anchor": anchor,
                      "anchor_seconds": round(median[anchor], 3) if anchor else None,
                      "ratio": None if ratio is None else round(ratio, 2), "target": target, "met": met})
+    rss = {name: statistics.median(values) for name, values in rss_samples.items()}
+    rows.append({"measure": "RSS idle (MB)", "seconds": None, "value": round(rss["run"], 1), "anchor": "bare PTB bot",
+                 "anchor_value": round(rss["bare PTB bot"], 1), "ratio": round(rss["run"] / rss["bare PTB bot"], 2),
+                 "target": "<= 1.6x", "met": rss["run"] <= 1.6 * rss["bare PTB bot"]})
     load = os.getloadavg()[0]
     if args.json:
         print(json.dumps({"rows": rows, "repeat": args.repeat, "cpus": os.cpu_count(), "load_average": round(load, 2)},
@@ -156,9 +176,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'measure':<18}{'ldn-bot s':>10}{'anchor':>16}{'anchor s':>10}{'target':>10}{'met':>5}{'ratio':>7}")
     for row in rows:
         ratio = "-" if row["ratio"] is None else f"{row['ratio']:.2f}"
-        anchor_s = "-" if row["anchor_seconds"] is None else f"{row['anchor_seconds']:.2f}"
-        print(f"{row['measure']:<18}{row['seconds']:>10.2f}{row['anchor'] or '-':>16}{anchor_s:>10}"
+        value = row["seconds"] if row["seconds"] is not None else row["value"]
+        anchor = row.get("anchor_seconds", row.get("anchor_value"))
+        anchor_s = "-" if anchor is None else f"{anchor:.2f}"
+        print(f"{row['measure']:<18}{value:>10.2f}{row['anchor'] or '-':>16}{anchor_s:>10}"
               f"{row['target']:>10}{'yes' if row['met'] else 'NO':>5}{ratio:>7}")
+    print("(RSS idle: the bot 2 s after its first getUpdates, on the used database)")
     return 0
 
 
