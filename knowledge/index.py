@@ -27,6 +27,7 @@ import bisect
 import hashlib
 import json
 import math
+from itertools import repeat
 from typing import Iterable
 
 import numpy as np
@@ -47,6 +48,7 @@ from knowledge.text import (
     fold,
     letter_bits,
     prefix_sim,
+    term_units,
 )
 
 FORMAT = 1
@@ -69,10 +71,13 @@ SPELL_SCRIPTS = ("latin", "cyrillic", "arabic", "other")
 
 def entries_digest(entries: Iterable[FaqEntry]) -> str:
     """A digest of what the index is built from (and of :data:`FORMAT`)."""
-    content = json.dumps([FORMAT] + [[e.id, e.topic, e.source, e.note, e.origin,
-                                      [[lang, t.q, t.alt, t.a] for lang, t in sorted(e.texts.items())]]
-                                     for e in entries], ensure_ascii=False)
-    return hashlib.sha256(content.encode()).hexdigest()
+    digest = hashlib.sha256(f"search-index {FORMAT}".encode())
+    for e in entries:
+        parts = [e.id, e.topic, e.source, e.note or "", e.origin]
+        for lang, t in sorted(e.texts.items()):
+            parts += [lang, t.q, "\x1f".join(t.alt), t.a]
+        digest.update(("\x1e".join(parts) + "\x1d").encode())
+    return digest.hexdigest()
 
 
 def _ptr(lists: list[list]) -> np.ndarray:
@@ -140,17 +145,16 @@ class SearchIndex:
         folded_strings = [fold(s) for s in raw]
         del raw
         # Words of each string (ids, first appearance order) as flat (word, string) pairs.
-        word_id: dict[str, int] = {}
+        word_id = _Numbering()
         pair_word: list[int] = []
         pair_row: list[int] = []
         q_lists: list[list[str]] = [[] for _ in range(len(entries) * NL)]
         for row, folded in enumerate(folded_strings):
-            tokens = content_tokens(folded)
-            ids = [word_id.setdefault(w, len(word_id)) for w in _terms_of(tokens)]
+            ids = list(map(word_id.__getitem__, term_units(folded)))
             pair_word.extend(ids)
-            pair_row.extend([row] * len(ids))
+            pair_row.extend(repeat(row, len(ids)))
             if not str_answer[row]:
-                joined = " ".join(tok for tok, _ in tokens)
+                joined = " ".join(tok for tok, _ in content_tokens(folded))
                 key = str_key[row]
                 if joined and joined not in q_lists[key]:
                     q_lists[key].append(joined)
@@ -409,16 +413,12 @@ def _trigram_postings(folded: list[str]) -> tuple[list[str], np.ndarray, np.ndar
     return names, ptr, np.concatenate(parts_row)[order], np.concatenate(parts_tf)[order]
 
 
-def _terms_of(tokens: list[tuple[str, str]]) -> list[str]:
-    """The units of :func:`knowledge.text.terms`, from content tokens already computed."""
-    out: dict[str, None] = {}
-    for token, script in tokens:
-        if script == "cjk":
-            for i in range(len(token) - 1):
-                out[token[i:i + 2]] = None
-        else:
-            out[token] = None
-    return list(out)
+class _Numbering(dict):
+    """Numbers keys in order of first look-up."""
+
+    def __missing__(self, key: str) -> int:
+        value = self[key] = len(self)
+        return value
 
 
 def _word_weight(word: str, idf: float) -> float:

@@ -22,6 +22,7 @@ import functools
 import re
 import unicodedata
 from collections import Counter
+from itertools import chain
 
 from rapidfuzz.utils import default_process
 
@@ -226,20 +227,49 @@ def content_tokens(folded: str) -> list[tuple[str, str]]:
     rarest terms - are removed per script; Chinese runs are cut at question words.
     If nothing is left (``"what is it"``), all tokens are kept.
     """
-    everything: list[tuple[str, str]] = []
-    kept: list[tuple[str, str]] = []
-    for word in folded.split():
-        parts, meaningful = _word_tokens(word)
-        everything.extend(parts)
-        kept.extend(meaningful)
-    return kept or everything
+    words = folded.split()
+    kept = list(chain.from_iterable(map(_KEPT.__getitem__, words)))
+    return kept or list(chain.from_iterable(map(_PARTS.__getitem__, words)))
 
 
-@functools.lru_cache(maxsize=200_000)
+def term_units(folded: str) -> list[str]:
+    """The words of :func:`terms` without their scripts (what the index stores)."""
+    words = folded.split()
+    units = dict.fromkeys(chain.from_iterable(map(_UNITS.__getitem__, words)))
+    if units or not words:
+        return list(units)
+    return [word for word, _script in terms(folded)]  # nothing but stopwords: every token counts
+
+
+class _WordCache(dict):
+    """Per folded word, one of :func:`_word_tokens`' results (bounded: cleared when large,
+    as user queries keep bringing new words)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, word: str):
+        if len(self) > 200_000:
+            self.clear()
+        value = self[word] = self.make(word)
+        return value
+
+
+def _units_of(word: str) -> tuple[str, ...]:
+    out: list[str] = []
+    for token, script in _word_tokens(word)[1]:
+        if script == "cjk":
+            out.extend(token[i:i + 2] for i in range(len(token) - 1))
+        else:
+            out.append(token)
+    return tuple(out)
+
+
 def _word_tokens(word: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """One folded word's ``(every part, the parts that carry meaning)`` for
-    :func:`content_tokens` (cached: a FAQ of 10,000 entries has a few ten thousand
-    distinct words in millions of places)."""
+    :func:`content_tokens` (cached per word by :class:`_WordCache`: a FAQ of 10,000
+    entries has a few ten thousand distinct words in millions of places)."""
     everything: list[tuple[str, str]] = []
     kept: list[tuple[str, str]] = []
     for part, script in split_scripts(word):
@@ -254,6 +284,11 @@ def _word_tokens(word: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[st
             continue
         kept.append((part if part in QUESTION_WORDS else light_stem(part, script), script))
     return tuple(everything), tuple(kept)
+
+
+_PARTS = _WordCache(lambda word: _word_tokens(word)[0])
+_KEPT = _WordCache(lambda word: _word_tokens(word)[1])
+_UNITS = _WordCache(_units_of)
 
 
 def trigrams(token: str) -> list[str]:
