@@ -195,6 +195,7 @@ class Ranker:
         best = np.zeros(n * NL)
         recall = np.zeros(index.phrasings)
         precision = np.zeros(index.phrasings)
+        touched_parts: list[np.ndarray] = []  # phrasings reached (repeats harmless: max is idempotent)
         found = {word: index.similar(word, script) for word, script in words}
         weight_of = index.weight
         # Chinese characters inside a known bigram: an unknown bigram made of two such
@@ -223,6 +224,7 @@ class Ranker:
                 pids = index.phrase_postings(other)
                 recall[pids] += weight * sim
                 precision[pids] += float(weight_of[other]) * sim
+                touched_parts.append(pids)
                 continue
             # Several dictionary words stand for this one: each (entry, language) and
             # each phrasing counts its best match (the first of equals).
@@ -230,10 +232,9 @@ class Ranker:
             keys = np.concatenate([index.postings(matches[k][0])[0] for k in order])
             values = np.concatenate([matches[k][1] * index.postings(matches[k][0])[1].astype(np.float64)
                                      for k in order])
-            got, first = np.unique(keys, return_index=True)
-            top = np.zeros(len(got))
-            np.maximum.at(top, np.searchsorted(got, keys), values)
-            best[got] += weight * top
+            top = np.zeros(n * NL)
+            np.maximum.at(top, keys, values)
+            best += weight * top
             pids = np.concatenate([index.phrase_postings(matches[k][0]) for k in order])
             sims = np.concatenate([np.full(len(index.phrase_postings(matches[k][0])), matches[k][1]) for k in order])
             owns = np.concatenate([np.full(len(index.phrase_postings(matches[k][0])),
@@ -241,6 +242,7 @@ class Ranker:
             unique_pids, first = np.unique(pids, return_index=True)
             recall[unique_pids] += weight * sims[first]
             precision[unique_pids] += owns[first]
+            touched_parts.append(unique_pids)
         empty = np.zeros(n)
         if total <= 0:
             return empty, empty, np.zeros(n, dtype=np.int64)
@@ -248,7 +250,7 @@ class Ranker:
         langs = per_lang.argmax(axis=1)
         coverage = per_lang[np.arange(n), langs]
         phrasing = np.zeros(n)
-        touched = np.flatnonzero(recall)
+        touched = np.concatenate(touched_parts) if touched_parts else np.zeros(0, dtype=np.int64)
         if touched.size:
             r = recall[touched] / total
             p = np.minimum(1.0, precision[touched] / index.phrase_weight[touched])
@@ -300,9 +302,10 @@ class Ranker:
         if not parts_rows:
             return []
         # Per string, the parts added in the order of ``chosen`` (bincount adds in order).
-        totals = np.bincount(np.concatenate(parts_rows), weights=np.concatenate(parts_values),
-                             minlength=index.strings)
-        hit = np.flatnonzero(totals)
+        hit = np.concatenate(parts_rows)
+        totals = np.bincount(hit, weights=np.concatenate(parts_values), minlength=index.strings)
+        # The rows reached, a string as often as it holds chosen trigrams: the minimum per
+        # entry below does not mind repeats, and this spares a pass over every string.
         scores = -totals[hit]
         answers = index.str_answer[hit]
         scores[answers] = scores[answers] * answer_weight
@@ -366,9 +369,10 @@ class Ranker:
         prelim_all = wc * coverage + wp * phrasing
         for e, value in lexical.items():
             prelim_all[e] += wb * value
-        pool = np.flatnonzero(coverage > 0)
+        reached = coverage > 0
         if lexical:
-            pool = np.union1d(pool, np.fromiter(lexical, dtype=np.int64, count=len(lexical)))
+            reached[np.fromiter(lexical, dtype=np.int64, count=len(lexical))] = True
+        pool = np.flatnonzero(reached)
         if not pool.size:
             return []
         # Best first, ties by entry order; at most CANDIDATES.
