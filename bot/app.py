@@ -16,7 +16,7 @@ from bot.config import Config
 from bot.i18n import LANGS
 from bot.services import Services
 from bot.wiring import build_services
-from storage import deliveries, users
+from storage import users
 from storage.db import Store
 
 log = logging.getLogger("ldn.app")
@@ -56,9 +56,7 @@ async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
     services.bot_username = application.bot.username or services.bot_username
     services.started_at = services.clock.now()
-    uncertain = await services.store.run(deliveries.mark_in_flight_uncertain)
-    if uncertain:
-        log.warning("delivery.uncertain_after_restart", extra={"count": uncertain})
+    await services.deliverer.recover_after_restart()
     await services.store.run(users.set_state, "started_at", services.started_at.isoformat(), services.started_at)
     try:
         await register_commands(application)

@@ -1,14 +1,26 @@
-"""Messages that must arrive exactly once: relayed answers, reminders, broadcasts.
+"""Messages that must arrive: relayed answers, reminders, broadcasts, notices.
 
 The path is always: a ledger row is written (``pending``), claimed (``claimed``,
-committed), the Bot API is called with retries, and the row is marked ``sent``,
-``failed`` or ``blocked``. A crash between claim and mark leaves ``claimed``; on the
-next start those become ``uncertain`` and are never sent again (at most the messages
-in flight at the crash are in doubt; none is sent twice).
+committed), the Bot API is called, and the row is marked ``sent``, ``failed``,
+``blocked`` or ``uncertain`` (committed). At most one send per chat is in flight, so a
+kill leaves at most the few sends in flight in doubt.
 
-Transient errors are retried here: 429 (honouring ``retry_after``), 5xx and network
-timeouts, with exponential backoff. A 403 means the recipient blocked the bot or
-removed it from the group: the row is marked ``blocked`` and the user inactive.
+Errors are read by the one classifier (bot/telegram_errors.py): 429 (honouring
+``retry_after``), 5xx and connection errors are retried with exponential backoff; a 403
+marks the recipient blocked (or the group gone); a read timeout after the request was
+written, or a kill while a send was in flight, leaves the outcome unknown: ``uncertain``.
+
+The promise, per kind (``PROMISES``; a row may carry its own, e.g. deadline reminders):
+
+=================================  ==============  =========================================
+kind                               promise         when the outcome is unknown
+=================================  ==============  =========================================
+expert answers (``answer``)        at least once   sent again once, saying so discreetly
+deadline reminders                 at least once   sent again once, saying so discreetly
+broadcasts, other reminders,       at most once    stay ``uncertain``; shown by ``ldn-bot
+notices, cards                                     deliveries``/``status``; resent only by
+                                                   ``ldn-bot deliveries resend --uncertain``
+=================================  ==============  =========================================
 """
 from __future__ import annotations
 
@@ -26,7 +38,12 @@ from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from bot.telegram_errors import SendError, classify
 from knowledge.isotime import parse_instant
+from knowledge.vocabulary import DeliveryKind
 from storage import deliveries, groups, users
+from storage.deliveries import AT_LEAST_ONCE, AT_MOST_ONCE
+
+#: The promise of each kind when a row does not carry its own (see the module docstring).
+PROMISES: dict[str, str] = {DeliveryKind.EXPERT_ANSWER: AT_LEAST_ONCE}
 
 log = logging.getLogger("ldn.delivery")
 
@@ -72,21 +89,32 @@ class Deliverer:
     """Sends ledger rows through the Bot API. One per Application (``services.deliverer``)."""
 
     def __init__(self, store, clock, policy: RetryPolicy | None = None, sleep: Sleeper = asyncio.sleep,
-                 on_migrate: Callable[[int, int], Awaitable[None]] | None = None):
+                 on_migrate: Callable[[int, int], Awaitable[None]] | None = None, i18n=None):
         self.store = store
         self.clock = clock
+        self.i18n = i18n
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
         self.on_migrate = on_migrate
         self.stats = {"429": 0, "5xx": 0, "timeouts": 0, "uncertain": 0}
 
-    async def send_now(self, bot, *, kind: str, ref: str, chat_id: int, method: str, payload: dict) -> Outcome:
-        """Record and send at once (exactly once per (kind, ref, chat_id))."""
+    async def send_now(self, bot, *, kind: str, ref: str, chat_id: int, method: str, payload: dict,
+                       promise: str | None = None) -> Outcome:
+        """Record and send at once (once per (kind, ref, chat_id), under the kind's promise)."""
         now = self.clock.now()
         delivery_id = await self.store.run(
-            lambda db: deliveries.enqueue(db, kind=kind, ref=ref, chat_id=chat_id, method=method, payload=payload, due_at=now, now=now)
+            lambda db: deliveries.enqueue(db, kind=kind, ref=ref, chat_id=chat_id, method=method, payload=payload,
+                                          due_at=now, now=now, promise=promise or promise_of(kind))
         )
         return await self.deliver(bot, delivery_id)
+
+    async def recover_after_restart(self) -> dict[str, int]:
+        """Rows in flight when the process stopped: uncertain; those promised at least once are
+        queued again (the next delivery run sends them, saying so). Call once at start."""
+        counts = await self.store.run(deliveries.mark_in_flight_uncertain, self.clock.now())
+        if counts["uncertain"] or counts["resend"]:
+            log.warning("delivery.uncertain_after_restart", extra=counts)
+        return counts
 
     async def deliver(self, bot, delivery_id: int) -> Outcome:
         now = self.clock.now()
@@ -96,6 +124,10 @@ class Deliverer:
             return Outcome(delivery_id, row["status"] if row else "missing", row and row["message_id"])
         payload = json.loads(row["payload"])
         chat_id = row["chat_id"]
+        note = await self._resend_note(chat_id) if row.get("resends") else None
+        if note and row["method"] == "sendMessage" and isinstance(payload.get("text"), str):
+            payload["text"] = f"{payload['text']}\n\n<i>{note}</i>"
+            note = None  # said in the message itself
         attempt = 0
         while True:
             attempt += 1
@@ -121,6 +153,10 @@ class Deliverer:
                     continue
                 if error.kind is SendError.UNCERTAIN:
                     self.stats["uncertain"] += 1
+                    log.warning("delivery.uncertain", extra={"delivery": delivery_id, "kind": row["kind"],
+                                                             "method": row["method"], "promise": row.get("promise")})
+                    if await self.store.run(deliveries.requeue_as_resend, delivery_id, self.clock.now(), error.reason):
+                        return await self.deliver(bot, delivery_id)  # at least once: send again, saying so
                     return await self._finish(delivery_id, "uncertain", error=error.reason, retries=attempt - 1)
                 if error.kind in (SendError.BLOCKED, SendError.GONE):
                     await self.store.run(_recipient_gone, chat_id, self.clock.now())
@@ -131,7 +167,26 @@ class Deliverer:
                 return await self._finish(delivery_id, "failed", error=error.reason, retries=attempt - 1)
             else:
                 message_id = result.get("message_id") if isinstance(result, dict) else None
-                return await self._finish(delivery_id, "sent", message_id=message_id, retries=attempt - 1)
+                outcome = await self._finish(delivery_id, "sent", message_id=message_id, retries=attempt - 1)
+                if note and message_id:
+                    await self._say_sent_again(bot, chat_id, message_id, note)
+                return outcome
+
+    async def _resend_note(self, chat_id: int) -> str | None:
+        """ "Sent again: the first attempt may have failed", in the recipient's language."""
+        if self.i18n is None:
+            return None
+        row = await self.store.read(users.get_user, chat_id) if chat_id > 0 else None
+        return self.i18n.t((row or {}).get("lang") or "en", "delivery.sent_again")
+
+    async def _say_sent_again(self, bot, chat_id: int, message_id: int, note: str) -> None:
+        """A copied message cannot carry the note: a short reply to it does (best effort)."""
+        try:
+            await bot.do_api_request("sendMessage", api_kwargs={
+                "chat_id": chat_id, "text": f"<i>{note}</i>", "parse_mode": "HTML",
+                "reply_parameters": {"message_id": message_id, "allow_sending_without_reply": True}})
+        except TelegramError as exc:
+            log.info("delivery.note_not_sent", extra={"chat": chat_id, "reason": classify(exc).reason})
 
     async def _finish(self, delivery_id: int, status: str, *, message_id: int | None = None, error: str | None = None, retries: int = 0) -> Outcome:
         await self.store.run(deliveries.mark, delivery_id, status, self.clock.now(), message_id=message_id, error=error)
@@ -140,21 +195,28 @@ class Deliverer:
         return Outcome(delivery_id, status, message_id, error, retries)
 
     async def flush_due(self, bot, *, grace: dt.timedelta | None = None, concurrency: int = 8) -> list[Outcome]:
-        """Send every pending row that is due; rows older than ``grace`` are skipped and logged."""
+        """Send every pending row that is due, at most one per chat at a time and ``concurrency``
+        chats at once; rows older than ``grace`` are skipped and logged (a resend is due when it
+        was queued again, so it is never skipped as missed)."""
         now = self.clock.now()
-        rows = await self.store.run(deliveries.due, now)
-        to_send = []
+        rows = await self.store.read(deliveries.due, now)
+        by_chat: dict[int, list[int]] = {}
         for row in rows:
             due_at = parse_instant(row["due_at"])
             if grace is not None and now - due_at > grace:
                 await self.store.run(deliveries.mark, row["id"], "skipped", now, error=f"missed by more than the grace window ({grace})")
                 log.warning("delivery.skipped", extra={"delivery": row["id"], "due_at": row["due_at"]})
                 continue
-            to_send.append(row["id"])
+            by_chat.setdefault(row["chat_id"], []).append(row["id"])
         gate = asyncio.Semaphore(concurrency)
 
-        async def one(delivery_id: int) -> Outcome:
+        async def one_chat(ids: list[int]) -> list[Outcome]:
             async with gate:
-                return await self.deliver(bot, delivery_id)
+                return [await self.deliver(bot, delivery_id) for delivery_id in ids]
 
-        return list(await asyncio.gather(*(one(d) for d in to_send)))
+        results = await asyncio.gather(*(one_chat(ids) for ids in by_chat.values()))
+        return [outcome for chat in results for outcome in chat]
+
+
+def promise_of(kind: str) -> str:
+    return PROMISES.get(kind, AT_MOST_ONCE)

@@ -36,7 +36,8 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
     i18n = load_translator(kdir / "strings")
     countries = load_countries(kdir / "countries.yaml")
     deliverer_kwargs = {"sleep": sleep} if sleep is not None else {}
-    deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), **deliverer_kwargs)
+    deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), i18n=i18n,
+                          **deliverer_kwargs)
     services = Services(config=config, clock=clock, store=store, i18n=i18n, countries=countries,
                         deliverer=deliverer, bot_username=config.bot_username)
     _attach_search(services, warm_search)

@@ -167,8 +167,8 @@ async def forget_button(update: Update, context: Context) -> None:
         return
     lang = who.lang  # the user row is about to go: answer in the language we know now
     names = ((stored["first_name"], stored["username"]),) if stored else ()
-    result = await services.store.run(privacy.forget_confirmed, parts[1], who.user_id, services.clock.now(),
-                                      names + ((tg_user.first_name, tg_user.username),))
+    result = await privacy.forget_everywhere(services.store, parts[1], who.user_id, services.clock.now(),
+                                             names + ((tg_user.first_name, tg_user.username),))
     if result is None:  # forged, someone else's, pressed twice or too old: nobody is forgotten
         log.info("privacy.confirmation_refused", extra={"how": "chat"})
         await answer_button(update, t(context, who, "forget.not_confirmed"), alert=True)
@@ -179,7 +179,7 @@ async def forget_button(update: Update, context: Context) -> None:
         context.chat_data.clear()
     log.info("privacy.forgotten", extra={"how": "chat", "rows": result.total, "unregistered": len(result.unregistered)})
     await answer_button(update)
-    await edit_or_reply(update, context, t(context, lang, "forget.done", rows=result.total))
+    await edit_or_reply(update, context, t(context, lang, "forget.done", count=result.total))
     raise ApplicationHandlerStop  # nothing else may touch (and so re-create) the user row for this update
 
 

@@ -1,8 +1,8 @@
 """Text processing shared by the FAQ index, the queries and the stored strings.
 
-A leaf module (it imports nothing of the project): :func:`fold` fills the ``norm``
-column of ``faq_strings`` (see :mod:`storage.faq`) and normalises every query, so
-both always agree; :func:`content_tokens`, :func:`terms` and :func:`trigrams` cut
+A leaf module (it imports nothing of the project): :func:`fold` normalises the FAQ's
+strings (for the index, and in :mod:`storage.faq` for the FTS5 comparison table) and
+every query, so both always agree; :func:`content_tokens`, :func:`terms` and :func:`trigrams` cut
 folded text into the units the search engine (:mod:`knowledge.search`) matches.
 
 1. **Normalise** (:func:`fold`): Unicode compatibility forms, case folding, accents,

@@ -38,6 +38,7 @@ def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA synchronous=NORMAL")
     db = sqlite_utils.Database(conn)
