@@ -939,9 +939,13 @@ def calendar_selection(service: "Reminders", events: list[Event], *, country: st
     return out
 
 
-def calendar_file(service: "Reminders", events: list[Event], lang: str, now: dt.datetime) -> str:
+def calendar_file(service: "Reminders", events: list[Event], lang: str, now: dt.datetime, due_dates=()) -> str:
+    """The .ics: events with one alarm per reminder offset, plus a country's checklist ``due_dates``."""
     from bot.ics import calendar
 
     i18n = service.i18n
     descriptions = {e.id: f"{i18n.t(lang, f'rem.kind.{e.kind}')} · {html.unescape(i18n.t(lang, 'cal.programme'))}" for e in events}
-    return calendar(events, lang=lang, now=now, name=html.unescape(i18n.t(lang, "cal.name")), descriptions=descriptions)
+    return calendar(events, lang=lang, now=now, name=html.unescape(i18n.t(lang, "cal.name")), descriptions=descriptions,
+                    offsets={e.id: service.offsets_of(e) for e in events}, due_dates=due_dates,
+                    due_description=html.unescape(i18n.t(lang, "rem.kind.milestone")),
+                    due_offsets=service.settings.milestone_offsets)
