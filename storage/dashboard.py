@@ -311,7 +311,7 @@ GROUP BY s.step_id, c.region ORDER BY s.position, c.region""", {"today": today})
 
 def queries_by_week_and_state(conn: sqlite3.Connection, since: str) -> list[dict[str, Any]]:
     return _rows(conn, """
-SELECT date(q.created_at, 'weekday 1', '-7 days') AS week, q.state, count(*) AS queries
+SELECT date(q.created_at, '-6 days', 'weekday 1') AS week, q.state, count(*) AS queries
 FROM queries q WHERE q.created_at >= ? GROUP BY week, q.state ORDER BY week, q.state""", [since])
 
 

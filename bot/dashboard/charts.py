@@ -65,7 +65,7 @@ def queries_by_week(rows: list[dict[str, Any]], db: str) -> dict[str, Any]:
     spec = _base("Helpdesk queries by week and state", values)
     spec.update({"height": 200, "mark": {"type": "bar", "cursor": "pointer"}, "encoding": {
         "x": {"field": "week", "type": "ordinal", "title": "week (Monday)"},
-        "y": {"field": "queries", "type": "quantitative", "title": "queries"},
+        "y": {"field": "queries", "type": "quantitative", "title": "queries", "axis": {"tickMinStep": 1, "format": "d"}},
         "color": {"field": "state", "type": "nominal",
                   "scale": {"domain": list(QUERY_STATE_COLOURS), "range": list(QUERY_STATE_COLOURS.values())}},
         "tooltip": [{"field": "week"}, {"field": "state"}, {"field": "queries"}],
