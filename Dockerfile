@@ -30,6 +30,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LDN_DB=/data/ldn.db
+# a CJK font for the Chinese labels of the /progress charts (matplotlib's own fonts have no CJK glyphs)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin ldn \
  && mkdir -p /data && chown ldn:ldn /data && chmod 700 /data
 COPY --from=build /install /usr/local

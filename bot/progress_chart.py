@@ -8,8 +8,9 @@ translation layer (``ms.chart.*``, ``ms.status.*``, ``ms.region.*`` in knowledge
 
 Drawn with matplotlib's Agg backend through the object API (``Figure`` + ``FigureCanvasAgg``),
 never pyplot's global state, so it is safe to call from a worker thread of the running bot.
-Country names are shown when a font for the language is installed (Noto CJK for Chinese);
-otherwise the ISO3 codes.
+Country names are shown when a font for the language is installed (Noto Sans CJK or WenQuanYi
+Micro Hei for Chinese: the Docker image installs fonts-wqy-microhei); otherwise, and in Arabic
+(matplotlib does not join Arabic letters), the ISO3 codes.
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ STATES = ("done", "in_progress", "overdue", "not_started", "not_applicable")
 COLOURS = {"done": "#2e7d32", "in_progress": "#f9a825", "overdue": "#c62828", "not_started": "#e0e0e0",
            "not_applicable": "#ffffff"}
 # fonts tried in order for each glyph (matplotlib >= 3.6 falls back per character)
-FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans Arabic", "Noto Sans"]
+FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Noto Sans"]
+CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei")
 _LOCK = threading.Lock()  # matplotlib's font cache and text layout are not meant for concurrent use
 
 
@@ -77,7 +79,7 @@ def _has_font(family: str) -> bool:
 
 def _names_readable(lang: str) -> bool:
     if lang == "zh":
-        return _has_font("Noto Sans CJK SC") or _has_font("Noto Sans CJK JP")
+        return any(_has_font(f) for f in CJK_FONTS)
     if lang == "ar":
         return False  # matplotlib does not join Arabic letters: codes read better than broken words
     return True

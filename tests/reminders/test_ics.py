@@ -118,6 +118,17 @@ def test_cli_calendar(tmp_path, monkeypatch, capsysbinary):
     assert main(["calendar", "--country", "KEN"]) == 0
     _, events = parse(capsysbinary.readouterr().out.decode("utf-8"))
     assert "ws-konya" in events and "ws-bangkok" not in events
+    # Kenya's own checklist: every step still to do, all day on its due date, reminded 7 and 1 days before
+    steps = sorted(uid for uid in events if uid.startswith("step-KEN-"))
+    assert len(steps) == 10 and "step-KEN-working_group" in steps
+    wg = events["step-KEN-working_group"]
+    assert wg["DTSTART"].dt == dt.date(2016, 10, 31) and wg["DTEND"].dt == dt.date(2016, 11, 1)
+    assert sorted(a["TRIGGER"].dt for a in wg.walk("VALARM")) == [-dt.timedelta(days=7), -dt.timedelta(days=1)]
+    konya = sorted(a["TRIGGER"].dt for a in events["ws-konya"].walk("VALARM"))
+    assert konya == [-dt.timedelta(days=14), -dt.timedelta(days=3), -dt.timedelta(days=1)]
+    assert main(["calendar", "--region", "asia"]) == 0
+    _, events = parse(capsysbinary.readouterr().out.decode("utf-8"))
+    assert not [uid for uid in events if uid.startswith("step-")]  # due dates only for one country
     assert main(["calendar", "--region", "atlantis"]) == 2
     assert main(["events", "--json"]) == 0
     assert b'"ws-konya"' in capsysbinary.readouterr().out
