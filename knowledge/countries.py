@@ -11,8 +11,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from knowledge.yamlfile import DataError, Node, Problem, top_level_list
+from knowledge.vocabulary import LANGS
 
-LANGS = ("en", "fr", "es", "ru", "ar", "zh")
 LIST_GROUPS = {"africa": 35, "asia": 17, "lac": 17, "nmed_cee": 12, "pilot": 14}
 ANNEXES = ("I", "II", "III", "IV", "V")
 WORKSHOPS = ("konya", "batumi", "bangkok", "buenos_aires")

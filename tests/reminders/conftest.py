@@ -66,7 +66,7 @@ async def stop_app(env: BotEnv) -> None:
     if getattr(env, "stopped", False):
         return
     env.stopped = True
-    rem = env.services.extras.get("reminders")
+    rem = env.services.reminders
     if rem is not None:
         await rem.drain()
     await env.app.shutdown()
@@ -74,7 +74,7 @@ async def stop_app(env: BotEnv) -> None:
 
 
 async def drain(env) -> None:
-    await env.services.extras["reminders"].drain()
+    await env.services.reminders.drain()
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ async def test_429_is_retried_after_retry_after(env):
 async def test_5xx_and_timeouts_are_retried_with_backoff(env):
     await person(env, FOCAL_KEN, "KEN")
     env.api.fail_next("sendMessage", 502, "Bad Gateway", times=2)
-    env.api.fail_next("sendMessage", "timeout")
+    env.api.fail_next("sendMessage", "connect_timeout")
     env.clock.set(KONYA_3D)
     result = await tick(env)
     assert result["sent"] == 1
