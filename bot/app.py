@@ -19,7 +19,7 @@ from bot.faqstats import FaqStats
 from bot.i18n import LANGS, load_translator
 from bot.services import Services
 from knowledge.countries import load_countries
-from storage import deliveries, users
+from storage import users
 from storage.db import Store, migrate, open_db
 
 log = logging.getLogger("ldn.app")
@@ -43,7 +43,7 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
     i18n = load_translator(kdir / "strings")
     countries = load_countries(kdir / "countries.yaml")
     deliverer_kwargs = {"sleep": sleep} if sleep is not None else {}
-    deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), **deliverer_kwargs)
+    deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), i18n=i18n, **deliverer_kwargs)
     services = Services(config=config, clock=clock, store=store, i18n=i18n, countries=countries,
                         deliverer=deliverer, bot_username=config.bot_username)
     _attach_search(services, warm_search)
@@ -101,6 +101,7 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
         .base_url(config.api_base_url)
         .base_file_url(config.api_file_url)
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        .context_types(handlers.CONTEXT_TYPES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -118,9 +119,7 @@ async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
     services.bot_username = application.bot.username or services.bot_username
     services.started_at = services.clock.now()
-    uncertain = await services.store.run(deliveries.mark_in_flight_uncertain)
-    if uncertain:
-        log.warning("delivery.uncertain_after_restart", extra={"count": uncertain})
+    await services.deliverer.recover_after_restart()
     await services.store.run(users.set_state, "started_at", services.started_at.isoformat(), services.started_at)
     try:
         await register_commands(application)
@@ -151,7 +150,7 @@ async def register_commands(application: Application) -> None:
     for lang in LANGS:
         code = None if lang == "en" else lang
 
-        def menu(names):
+        def menu(names, lang=lang):
             return [BotCommand(name, services.t(lang, f"menu.{name}")) for name in names if f"menu.{name}" in services.i18n]
 
         await bot.set_my_commands(menu(COMMANDS_PRIVATE), scope=BotCommandScopeAllPrivateChats(), language_code=code)

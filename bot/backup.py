@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage import dbfile
+import sqlite_utils
+
+from storage import dbfile, privacy
 from storage.db import latest_version, parse_iso, utcnow_iso
 
 try:  # POSIX; on other systems the lock is a no-op and the heartbeat alone protects restore
@@ -132,13 +135,6 @@ def lock_held(db_path: str | Path) -> bool:
 _state = dbfile.read_state
 
 
-def running_evidence(db_path: str | Path, now: dt.datetime) -> str | None:
-    """Why we think a bot is running on this database (lock held, or a fresh heartbeat), or None."""
-    if lock_held(db_path):
-        return f"a running bot holds {lock_path(db_path)}"
-    return heartbeat_evidence(db_path, now)
-
-
 def heartbeat_evidence(db_path: str | Path, now: dt.datetime) -> str | None:
     """A heartbeat younger than :data:`HEARTBEAT_STALE` and no clean stop since: a bot may be running."""
     if not Path(db_path).exists():
@@ -240,6 +236,63 @@ def prune(backup_dir: str | Path, keep: int) -> list[Path]:
 def list_backups(backup_dir: str | Path) -> list[Path]:
     folder = Path(backup_dir)
     return sorted(folder.glob(f"{BACKUP_PREFIX}*{BACKUP_SUFFIX}")) if folder.is_dir() else []
+
+
+# -- backups and forgotten people ----------------------------------------------------------------
+
+def forgotten_in(backup_path: str | Path, live: sqlite3.Connection) -> list[int]:
+    """The people a backup still holds although they were forgotten since it was made: in the
+    backup's ``users`` but not in the live database's, or there again only as a newer record
+    (they came back after being forgotten). Nothing about forgotten people is kept to find
+    them: the backup itself says who they were."""
+    conn = _connect(backup_path, readonly=True)
+    try:
+        old = dict(conn.execute("SELECT user_id, created_at FROM users").fetchall())
+    except sqlite3.DatabaseError:
+        return []
+    finally:
+        conn.close()
+    now = dict(live.execute("SELECT user_id, created_at FROM users").fetchall())
+    return sorted(uid for uid, created in old.items() if uid not in now or now[uid] > created)
+
+
+def backups_holding_forgotten(backup_dir: str | Path, db_path: str | Path) -> list[Path]:
+    """Backups in ``backup_dir`` made before someone in them was forgotten."""
+    live = _connect(db_path, readonly=True)
+    try:
+        return [path for path in list_backups(backup_dir) if forgotten_in(path, live)]
+    finally:
+        live.close()
+
+
+def prune_forgotten(backup_dir: str | Path, db_path: str | Path) -> list[tuple[Path, int]]:
+    """Rewrite every backup that holds people forgotten since: forget them there too (the same
+    scrub as in the live database), compact, and replace the file atomically. Returns
+    (backup, people forgotten in it) for each file rewritten."""
+    live = _connect(db_path, readonly=True)
+    done = []
+    try:
+        for path in list_backups(backup_dir):
+            people = forgotten_in(path, live)
+            if not people:
+                continue
+            partial = path.with_name(path.name + ".partial")
+            shutil.copyfile(path, partial)
+            conn = sqlite3.connect(str(partial), isolation_level=None)
+            try:
+                conn.execute("PRAGMA secure_delete=ON")
+                db = sqlite_utils.Database(conn)
+                for user_id in people:
+                    privacy.forget(db, user_id)
+                privacy.compact(db)
+            finally:
+                conn.close()
+            os.chmod(partial, 0o600)
+            os.replace(partial, path)
+            done.append((path, len(people)))
+    finally:
+        live.close()
+    return done
 
 
 # -- restore ---------------------------------------------------------------------------------------

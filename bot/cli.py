@@ -5,6 +5,7 @@ Subcommands and their JSON shapes are a stable interface (see README).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import asyncio
 import importlib
 import json
@@ -71,6 +72,10 @@ def cmd_run(args) -> int:
 
         return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang))
     setup_logging(config.raw.get("logging", {}).get("level", "INFO"))
+    last = calendar_is_past(config)
+    if last is not None:
+        logging.getLogger("ldn.cli").warning("calendar.all_past", extra={
+            "last_event_end": last.isoformat(), "hint": "add events to knowledge/events.yaml or set LDN_NOW"})
     try:
         from bot.app import build_application, build_services
 
@@ -92,7 +97,9 @@ def cmd_console(args) -> int:
         return _print_problems(exc)
     logging.basicConfig(level=logging.WARNING)
     try:
-        return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang))
+        return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang, name=args.name,
+                                       script=Path(args.script) if args.script else None,
+                                       files_dir=Path(args.files) if args.files else None))
     except DataError as exc:
         return _print_problems(exc)
 
@@ -110,7 +117,27 @@ def cmd_check(args) -> int:
             print(problem, file=sys.stderr)
         return 1
     print("OK: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+    _warn_if_calendar_past(config)
     return 0
+
+
+def calendar_is_past(config) -> dt.datetime | None:
+    """The end of the calendar's last event when every event is over (at the bot's clock), else None."""
+    from bot.clock import clock_from_env
+    from knowledge.events import load_events
+
+    events = load_events(Path(config.knowledge_dir) / "events.yaml")
+    last = max((e.end_utc for e in events if e.active), default=None)
+    now = clock_from_env(config.now_override).now()
+    return last if last is not None and last < now else None
+
+
+def _warn_if_calendar_past(config) -> None:
+    last = calendar_is_past(config)
+    if last is not None:
+        print(f"warning: every event of the calendar is in the past (the last ended {last:%Y-%m-%d}): no reminder "
+              "will be sent. Add events to knowledge/events.yaml, or set LDN_NOW to replay the programme's calendar.",
+              file=sys.stderr)
 
 
 def cmd_countries(args) -> int:
@@ -175,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_config(sub.add_parser("console", help="chat with the bot in this terminal, offline"))
     p.add_argument("--user-id", type=int, default=1001)
     p.add_argument("--lang", default="en", choices=["en", "fr", "es", "ru", "ar", "zh"])
+    p.add_argument("--name", help="your name in the console (default: from your role and id)")
+    p.add_argument("--script", help="play this conversation file without a terminal and print the transcript")
+    p.add_argument("--files", help="folder where photos and documents the bot sends are saved")
     p.set_defaults(func=cmd_console)
 
     p = with_config(sub.add_parser("check", help="validate config.yaml and every data file"))

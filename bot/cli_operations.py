@@ -3,7 +3,9 @@
 ``ldn-bot status [--json|--check]``             the bot's health (works while it runs)
 ``ldn-bot deliveries [--json]``                 failed deliveries with the reason of each
 ``ldn-bot deliveries retry [--dry-run]``        resend the retryable ones, once
+``ldn-bot deliveries resend --uncertain [--kind K]``  resend sends whose outcome is unknown, on purpose
 ``ldn-bot backup PATH``                         consistent copy of the live database (file or directory)
+``ldn-bot backup [DIR] --prune-forgotten``      rewrite older backups that still hold forgotten people
 ``ldn-bot restore PATH [--force]``              replace the database with a backup (never under a running bot)
 ``ldn-bot export queries --csv [--since D]``    helpdesk queries as CSV
 ``ldn-bot export milestones --csv``             every country's checklist as CSV
@@ -22,6 +24,9 @@ import sys
 from pathlib import Path
 
 from bot.config import load_config
+from knowledge.isotime import parse_instant
+from storage import deliveries
+from storage.db import transaction
 
 
 def add_commands(subparsers, loader, with_config) -> None:
@@ -32,15 +37,19 @@ def add_commands(subparsers, loader, with_config) -> None:
     p.set_defaults(func=cmd_status)
 
     p = with_config(subparsers.add_parser("deliveries", help="failed deliveries and their reasons; `retry` resends"))
-    p.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    p.add_argument("action", nargs="?", choices=["list", "retry", "resend"], default="list")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=100)
-    p.add_argument("--dry-run", action="store_true", help="retry: only show what would be resent")
+    p.add_argument("--dry-run", action="store_true", help="retry, resend: only show what would be resent")
+    p.add_argument("--uncertain", action="store_true", help="resend: the sends whose outcome is unknown")
+    p.add_argument("--kind", help="resend: only this ledger kind (answer, reminder, broadcast ...)")
     p.set_defaults(func=cmd_deliveries)
 
     p = with_config(subparsers.add_parser("backup", help="consistent copy of the database, safe while the bot runs"))
     p.add_argument("path", nargs="?", help="backup file, or a directory for a dated file (default: operations.backup_dir)")
     p.add_argument("--keep", type=int, help="with a directory: keep only the newest N dated backups")
+    p.add_argument("--prune-forgotten", action="store_true",
+                   help="rewrite the backups in the directory that still hold people forgotten since they were made")
     p.set_defaults(func=cmd_backup)
 
     p = with_config(subparsers.add_parser("restore", help="replace the database with a backup (the bot must be stopped)"))
@@ -115,10 +124,9 @@ def _parse_date(text: str | None) -> dt.datetime | None:
     if not text:
         return None
     try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        return parse_instant(text)
     except ValueError as exc:
         raise SystemExit(f"--since: {text!r} is not a date (YYYY-MM-DD)") from exc
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def _emit(text: str, output: str | None) -> None:
@@ -160,13 +168,19 @@ def cmd_deliveries(args) -> int:
     try:
         if args.action == "retry":
             return _retry(args, config, db)
+        if args.action == "resend":
+            return _resend(args, config, db)
         rows = ops.failed_deliveries(db, args.limit)
+        uncertain = deliveries.uncertain_by_kind(db)
     finally:
-        if args.action != "retry":
+        if args.action == "list":
             db.conn.close()
     if args.json:
         print(json.dumps(rows, indent=1, ensure_ascii=False))
         return 0
+    if uncertain:
+        print("uncertain (sent or not, unknown): " + ", ".join(f"{kind} {n}" for kind, n in uncertain.items())
+              + "; `ldn-bot deliveries resend --uncertain [--kind K]` resends them")
     if not rows:
         print("no failed deliveries")
         return 0
@@ -176,6 +190,24 @@ def cmd_deliveries(args) -> int:
               f"attempts {row['attempts']}  {row['reason']}")
     retryable = sum(r["retryable"] for r in rows)
     print(f"{len(rows)} listed, {retryable} retryable: `ldn-bot deliveries retry` resends those once", file=sys.stderr)
+    return 0
+
+
+def _resend(args, config, db) -> int:
+    """Queue the uncertain rows again on purpose; the running bot's next delivery run sends them
+    (with a note saying they were sent again)."""
+    if not args.uncertain:
+        db.conn.close()
+        raise SystemExit("deliveries resend: say --uncertain (the only rows it resends)")
+    ids = deliveries.uncertain_ids(db, args.kind)
+    if args.dry_run or not ids:
+        print(f"{len(ids)} uncertain deliver{'y' if len(ids) == 1 else 'ies'}" + (": " + " ".join(f"#{i}" for i in ids) if ids else ""))
+        db.conn.close()
+        return 0
+    with transaction(db):
+        queued = deliveries.resend_uncertain(db, ids, _now(config))
+    db.conn.close()
+    print(f"{len(queued)} queued again; the running bot sends them on its next delivery run, marked as sent again")
     return 0
 
 
@@ -224,6 +256,13 @@ def cmd_backup(args) -> int:
     from bot import backup
 
     config = _config(args)
+    if args.prune_forgotten:
+        folder = Path(args.path) if args.path else backup.ops_settings(config).backup_dir
+        rewritten = backup.prune_forgotten(folder, config.db_path)
+        for path, people in rewritten:
+            print(f"{path}: {people} forgotten person(s) removed")
+        print(f"{len(rewritten)} backup(s) rewritten")
+        return 0
     try:
         settings = backup.ops_settings(config)
         dest = Path(args.path) if args.path else settings.backup_dir
@@ -368,7 +407,8 @@ def cmd_user_show(args) -> int:
 
 
 def cmd_user_forget(args) -> int:
-    from storage.privacy import forget_and_log
+    from bot import backup
+    from storage.privacy import compact, forget_and_log
 
     config = _config(args)
     db = _open(config)
@@ -376,8 +416,14 @@ def cmd_user_forget(args) -> int:
         return 1
     try:
         result = forget_and_log(db, args.user_id, _now(config), "cli")
+        if result.total:
+            compact(db)
     finally:
         db.conn.close()
+    stale = backup.backups_holding_forgotten(backup.ops_settings(config).backup_dir, config.db_path)
+    if stale:
+        print(f"warning: {len(stale)} backup(s) made before still hold forgotten people: "
+              "`ldn-bot backup --prune-forgotten` rewrites them", file=sys.stderr)
     if args.json:
         print(json.dumps({"changed": result.changed, "unregistered": result.unregistered}, indent=1))
         return 0

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+from knowledge.isotime import parse_instant
+
 UTC = dt.timezone.utc
 
 
@@ -31,6 +33,11 @@ class ShiftedClock(Clock):
     def now(self) -> dt.datetime:
         return self._start + dt.timedelta(seconds=time.monotonic() - self._t0)
 
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        """Move the clock forward by ``delta`` (the console's ``clock +3d``)."""
+        self._start += delta
+        return self.now()
+
 
 class FakeClock(Clock):
     def __init__(self, start: dt.datetime | str = "2016-05-20T08:00:00Z"):
@@ -39,20 +46,12 @@ class FakeClock(Clock):
     def now(self) -> dt.datetime:
         return self._now
 
-    def advance(self, **kwargs: float) -> dt.datetime:
-        self._now = self._now + dt.timedelta(**kwargs)
+    def advance(self, delta: dt.timedelta | None = None, **kwargs: float) -> dt.datetime:
+        self._now = self._now + (delta or dt.timedelta()) + dt.timedelta(**kwargs)
         return self._now
 
     def set(self, when: dt.datetime | str) -> None:
         self._now = parse_instant(when) if isinstance(when, str) else when
-
-
-def parse_instant(text: str) -> dt.datetime:
-    """``2016-05-20T08:00:00Z`` (or with an offset) to an aware UTC datetime."""
-    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def clock_from_env(value: str | None) -> Clock:

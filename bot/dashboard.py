@@ -336,7 +336,7 @@ def write_metadata(db_path: str | Path, out: str | Path, config=None) -> Path:
     finally:
         conn.close()
     for db in meta["databases"].values():
-        for table, column in SECRET_COLUMNS:  # without the guard, deny the tables holding secrets instead
+        for table, _column in SECRET_COLUMNS:  # without the guard, deny the tables holding secrets instead
             db["tables"].setdefault(table, {})["allow"] = False
     Path(out).write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return Path(out)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bot import __version__
+from bot.csvcell import guard_cell
 from storage import ops
 from storage.db import schema_version, utcnow_iso
 
@@ -38,28 +39,13 @@ class FeatureMissing(Exception):
     """The feature providing an export is not installed."""
 
 
-def _cell(value: Any) -> Any:
-    """Keep spreadsheets from running text as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r") and not _numeric(value):
-        return "'" + value
-    return value
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
 def rows_csv(columns: list[str], rows: list[Any]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
         values = [row[c] for c in columns] if isinstance(row, dict) else list(row)
-        writer.writerow([_cell(v) for v in values])
+        writer.writerow([guard_cell(v) for v in values])
     return out.getvalue()
 
 

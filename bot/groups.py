@@ -16,14 +16,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Iterable
+from knowledge.vocabulary import GROUP_POSTS, LANGS, GroupFeature
 
-LANGS = ("en", "fr", "es", "ru", "ar", "zh")
-FEATURES = ("faq", "ask", "auto")
+FEATURES = tuple(f.value for f in GroupFeature)
 """``faq``: answers to /faq, mentions and replies; ``ask``: the "Ask privately" button for
 /ask; ``auto``: automatic answers to question-like messages (needs privacy mode off)."""
-REMINDER_KINDS = ("workshops", "milestones", "deadlines", "broadcast")
 DEFAULT_FEATURES = {"faq": True, "ask": True, "auto": False}
-DEFAULT_REMINDERS = {kind: True for kind in REMINDER_KINDS}
+DEFAULT_REMINDERS = {kind: True for kind in GROUP_POSTS}
 ADMIN_STATUSES = ("administrator", "creator")
 
 DEFAULT_AUTO_MINUTES = 10
@@ -42,7 +41,7 @@ def normalise_settings(raw: dict | None) -> dict:
     """Stored settings merged over the defaults; unknown keys and non-booleans are dropped."""
     out = default_settings()
     raw = raw if isinstance(raw, dict) else {}
-    for section, allowed in (("features", FEATURES), ("reminders", REMINDER_KINDS)):
+    for section, allowed in (("features", FEATURES), ("reminders", GROUP_POSTS)):
         values = raw.get(section)
         if isinstance(values, dict):
             for key in allowed:
@@ -63,7 +62,7 @@ def reminder_on(settings: dict | None, kind: str) -> bool:
 def change(settings: dict | None, section: str, key: str, value: bool) -> dict | None:
     """The settings after switching ``section.key`` to ``value``; None if the change is not valid
     (callback data is forgeable: only known sections and keys pass)."""
-    allowed = {"features": FEATURES, "reminders": REMINDER_KINDS}.get(section)
+    allowed = {"features": FEATURES, "reminders": GROUP_POSTS}.get(section)
     if allowed is None or key not in allowed or not isinstance(value, bool):
         return None
     out = copy.deepcopy(normalise_settings(settings))

@@ -26,13 +26,16 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from bot.csvcell import guard_cell
+from knowledge import durations
+from knowledge.vocabulary import ACTIVE_STATES, FOLLOWABLE_STATES, QUERY_STATES, Priority
 from storage import helpdesk as store
 from storage.db import parse_iso, transaction, utcnow_iso
 
-STATES = ("new", "open", "pending", "resolved", "closed")
-ACTIVE = store.ACTIVE_STATES
-FOLLOWABLE = store.FOLLOWABLE_STATES
-PRIORITIES = ("low", "normal", "high", "urgent")
+STATES = QUERY_STATES
+ACTIVE = ACTIVE_STATES
+FOLLOWABLE = FOLLOWABLE_STATES
+PRIORITIES = tuple(p.value for p in Priority)
 STATE_CODES = {"new": "n", "open": "o", "pending": "p", "resolved": "r", "closed": "c"}
 CODE_STATES = {v: k for k, v in STATE_CODES.items()}
 QUEUE_VIEWS = ("new", "open", "pending", "overdue", "mine", "resolved", "closed", "all")
@@ -64,27 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "queue_page_size": 8,
 }
 
-_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)\s*([wdhms])", re.I)
-_UNIT = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
 def parse_duration(value: Any, default_unit: str = "h") -> dt.timedelta:
-    """``"4h"``, ``"2d"``, ``"1d12h"``, ``"90m"``; a bare number is in ``default_unit``."""
-    if isinstance(value, dt.timedelta):
-        return value
-    if isinstance(value, (int, float)):
-        return dt.timedelta(seconds=float(value) * _UNIT[default_unit])
-    text = str(value or "").strip().lower()
-    if not text:
-        raise ValueError("empty duration")
-    try:
-        return dt.timedelta(seconds=float(text) * _UNIT[default_unit])
-    except ValueError:
-        pass
-    parts = _DURATION_RE.findall(text)
-    if not parts or _DURATION_RE.sub("", text).strip():
-        raise ValueError(f"not a duration: {value!r} (use e.g. 4h, 2d, 1d12h)")
-    return dt.timedelta(seconds=sum(float(n) * _UNIT[u.lower()] for n, u in parts))
+    """A helpdesk setting's duration (``"4h"``, ``"2d"``, a bare number in ``default_unit``)."""
+    return durations.parse_duration(value, default_unit, allow_zero=True)
 
 
 @dataclass(frozen=True)
@@ -624,13 +609,6 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _cell(value: Any) -> Any:
-    """Keep spreadsheets from running text as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _hours(delta: dt.timedelta | None) -> str:
     return "" if delta is None else f"{delta.total_seconds() / 3600:.2f}"
 
@@ -655,7 +633,7 @@ def export_queries_csv(db, since: dt.datetime | None = None) -> str:
             rating.get("score") or "", rating.get("comment") or "", counts.get(q["id"], 0),
             q["text"], "\n\n".join(answers),
         ]
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([guard_cell(v) for v in row])
     return out.getvalue()
 
 

@@ -17,10 +17,10 @@ import string
 from pathlib import Path
 from typing import Any
 
+from bot import l10n
+from knowledge.vocabulary import LANG_NAMES, LANGS  # noqa: F401 - LANG_NAMES is re-exported to handlers
 from knowledge.yamlfile import DataError, Node, Problem, load_file
 
-LANGS: tuple[str, ...] = ("en", "fr", "es", "ru", "ar", "zh")
-LANG_NAMES = {"en": "English", "fr": "Français", "es": "Español", "ru": "Русский", "ar": "العربية", "zh": "中文"}
 STRINGS_DIR = Path(__file__).resolve().parent.parent / "knowledge" / "strings"
 
 
@@ -41,11 +41,22 @@ class Translator:
         self.strings = strings
 
     def t(self, lang: str, key: str, /, **kwargs: Any) -> str:
-        """The string ``key`` in ``lang`` (falling back to English), with escaped arguments."""
+        """The string ``key`` in ``lang`` (falling back to English), with escaped arguments.
+
+        A string with plural forms (a mapping of CLDR categories to texts, see
+        :func:`load_strings`) is chosen by its ``count`` argument with the language's rules.
+        """
         entry = self.strings.get(key)
         if entry is None:
             raise KeyError(f"missing translation key {key!r}")
         text = entry.get(lang) or entry["en"]
+        if isinstance(text, dict):
+            if "count" not in kwargs:
+                raise KeyError(f"{key!r} has plural forms: pass count=")
+            forms = text
+            text = forms.get(l10n.plural_category(lang, kwargs["count"])) or forms["other"]
+            kwargs = dict(kwargs, count=kwargs["count"] if isinstance(kwargs["count"], Raw)
+                          else l10n.number(lang, kwargs["count"]))
         if not kwargs:
             return text
         safe = {k: (v if isinstance(v, Raw) else html.escape(str(v), quote=False)) for k, v in kwargs.items()}
@@ -77,9 +88,13 @@ def load_strings(directory: Path = STRINGS_DIR) -> dict[str, dict[str, str]]:
             if not isinstance(entry, dict):
                 problems.append(Problem(str(path), line, f"{key}: expected a mapping of languages"))
                 continue
-            missing = [lang for lang in LANGS if not isinstance(entry.get(lang), str) or not entry.get(lang).strip()]
+            missing = [lang for lang in LANGS if not _present(entry.get(lang))]
             if missing:
                 problems.append(Problem(str(path), line, f"{key}: missing language(s) {', '.join(missing)}"))
+                continue
+            plural_problems = [_plural_problem(key, lang, entry[lang]) for lang in LANGS if isinstance(entry[lang], dict)]
+            if any(plural_problems):
+                problems.extend(Problem(str(path), line, p) for p in plural_problems if p)
                 continue
             fields = {lang: _placeholders(entry[lang]) for lang in LANGS}
             for lang in LANGS:
@@ -87,13 +102,41 @@ def load_strings(directory: Path = STRINGS_DIR) -> dict[str, dict[str, str]]:
                     problems.append(Problem(str(path), line, f"{key}.{lang}: malformed {{placeholder}}"))
                 elif fields[lang] != fields["en"]:
                     problems.append(Problem(str(path), line, f"{key}.{lang}: placeholders {sorted(fields[lang])} differ from en {sorted(fields['en'] or [])}"))
-            merged[key] = {lang: entry[lang] for lang in LANGS}
+            merged[key] = {lang: (dict(entry[lang]) if isinstance(entry[lang], dict) else entry[lang]) for lang in LANGS}
     if problems:
         raise DataError(problems)
     return merged
 
 
-def _placeholders(text: str) -> set[str] | None:
+def _present(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(value) and all(isinstance(v, str) and v.strip() for v in value.values())
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _integer_categories(lang: str) -> set[str]:
+    """The plural categories whole numbers take in ``lang`` (what a count can need)."""
+    return {l10n.plural_category(lang, n) for n in range(0, 1001)}
+
+
+def _plural_problem(key: str, lang: str, forms: dict) -> str | None:
+    """Plural forms: CLDR category -> text; ``other`` and every category whole numbers need
+    in that language (Russian one/few/many, Arabic zero/one/two/few/many) must be there."""
+    unknown = set(forms) - set(l10n.PLURAL_CATEGORIES)
+    if unknown:
+        return f"{key}.{lang}: unknown plural categories {sorted(unknown)}"
+    needed = _integer_categories(lang) | {"other"}
+    if not needed <= set(forms):
+        return f"{key}.{lang}: plural forms {sorted(needed - set(forms))} missing"
+    return None
+
+
+def _placeholders(text: str | dict) -> set[str] | None:
+    if isinstance(text, dict):
+        found = [_placeholders(v) for v in text.values()]
+        if any(f is None for f in found):
+            return None
+        return set().union(*found) | {"count"}
     try:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
     except ValueError:

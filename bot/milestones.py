@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from bot.clock import parse_instant
+from bot.csvcell import guard_cell, unguard_cell
 from knowledge.checklist import Step, Template, load_checklist, parse_date
 from knowledge.yamlfile import DataError, Problem
 from storage import milestones as store
@@ -38,7 +39,6 @@ LINK_LIMIT = 500
 ANNEX_NAMES = {"I": "Africa", "II": "Asia", "III": "Latin America and the Caribbean",
                "IV": "Northern Mediterranean", "V": "Central and Eastern Europe"}
 CSV_COLUMNS = ["iso3", "country", "step", "status", "date", "note", "evidence", "due", "changed_by", "changed_at"]
-TEMPLATE_KEY = "milestones.template"
 REPORT_STEP = "national_report_2018"  # follows the configured 2018 reporting deadline
 _LINK = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _FILE_EVIDENCE = re.compile(r"^(document|photo):([A-Za-z0-9_\-]{8,200})$")
@@ -90,12 +90,10 @@ def _instant_date(value: Any) -> dt.date | None:
 
 
 def get_template(services) -> Template:
-    """The running bot's template (loaded once, kept in ``services.extras``)."""
-    template = services.extras.get(TEMPLATE_KEY)
-    if template is None:
-        template = load_template(services.config)
-        services.extras[TEMPLATE_KEY] = template
-    return template
+    """The running bot's template (loaded once, kept in ``services.checklist``)."""
+    if services.checklist is None:
+        services.checklist = load_template(services.config)
+    return services.checklist
 
 
 def sync_template(db, template: Template, now: dt.datetime) -> dict:
@@ -421,20 +419,6 @@ def _evidence_cell(kind: str | None, value: str | None) -> str:
     return value if kind == "link" else f"{kind}:{value}"
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe_cell(text: str | None) -> str:
-    """A note as a spreadsheet cell: text that a spreadsheet would run as a formula gets a leading '."""
-    text = text or ""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def _unsafe_cell(text: str) -> str:
-    """Inverse of :func:`_safe_cell` on import."""
-    return text[1:] if text.startswith("'") and text[1:2] and text[1:].startswith(_FORMULA_START) else text
-
-
 def export_milestones_csv(db, template: Template, registry, now: dt.datetime | None = None) -> str:
     """Every country and step as CSV (columns :data:`CSV_COLUMNS`), the effective due date included.
 
@@ -454,7 +438,7 @@ def export_milestones_csv(db, template: Template, registry, now: dt.datetime | N
             else:
                 who = s.changed_via or ""
             writer.writerow([iso3, country, s.step.id, s.status, s.status_date.isoformat() if s.status_date else "",
-                             _safe_cell(s.note), _evidence_cell(s.evidence_kind, s.evidence), s.due.isoformat(),
+                             guard_cell(s.note), _evidence_cell(s.evidence_kind, s.evidence), s.due.isoformat(),
                              who, s.changed_at or ""])
     return out.getvalue()
 
@@ -616,7 +600,7 @@ def import_milestones_csv(db, template: Template, registry, text: str, now: dt.d
                 problems.append(f"date {row['date']!r} is not a date (YYYY-MM-DD)")
             elif iso3 and date > local_today(registry, iso3, now):
                 problems.append(f"date {date} is in the future")
-        note = _unsafe_cell(row.get("note") or "") if (row.get("note") or "") != CLEAR else CLEAR
+        note = unguard_cell(row.get("note") or "") if (row.get("note") or "") != CLEAR else CLEAR
         if len(note) > NOTE_LIMIT:
             problems.append(f"note is longer than {NOTE_LIMIT} characters")
         evidence = row.get("evidence") or ""

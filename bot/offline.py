@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Bot, Update
+import httpx
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -28,6 +29,13 @@ class Call:
     method: str
     params: dict
     files: dict = field(default_factory=dict)
+    #: what the API answered (a sent message's dict, True, ...), None until answered
+    result: Any = None
+
+    @property
+    def message_id(self) -> int | None:
+        """The id of the message this call sent, if it sent one."""
+        return self.result.get("message_id") if isinstance(self.result, dict) else None
 
     @property
     def chat_id(self) -> int | None:
@@ -85,8 +93,11 @@ class OfflineBotAPI(BaseRequest):
         self.calls.append(Call(api_method, params, files))
         failure = self._take_failure(api_method)
         if failure:
-            if failure["code"] == "timeout":
-                raise TimedOut("Timed out")
+            if failure["code"] == "connect_timeout":  # the request never left: nothing happened
+                raise TimedOut("Timed out") from httpx.ConnectTimeout("connect timeout")
+            if failure["code"] == "timeout":  # the request was taken, the answer never came back
+                self.answer(api_method, params)
+                raise TimedOut("Timed out") from httpx.ReadTimeout("read timeout")
             body = {"ok": False, "error_code": failure["code"], "description": failure["description"]}
             if failure.get("retry_after") is not None:
                 body["parameters"] = {"retry_after": failure["retry_after"]}
@@ -94,12 +105,15 @@ class OfflineBotAPI(BaseRequest):
                 body["parameters"] = {"migrate_to_chat_id": failure["migrate_to_chat_id"]}
             return failure["code"], json.dumps(body).encode()
         result = self.answer(api_method, params)
+        self.calls[-1].result = result
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
     # -- failure injection ---------------------------------------------------
     def fail_next(self, method: str, code: int | str, description: str = "error", *, times: int = 1,
                   retry_after: int | None = None, migrate_to_chat_id: int | None = None) -> None:
-        """Make the next ``times`` calls of ``method`` fail (code 429/500/403/400 or ``"timeout"``)."""
+        """Make the next ``times`` calls of ``method`` fail: code 429/500/403/400, ``"connect_timeout"``
+        (the request never reached the API) or ``"timeout"`` (the API carried it out, then the
+        answer was lost: the outcome is unknown to the bot)."""
         for _ in range(times):
             self._failures.append({"method": method, "code": code, "description": description,
                                    "retry_after": retry_after, "migrate_to_chat_id": migrate_to_chat_id})
@@ -247,14 +261,15 @@ class UpdateFactory:
         return self._wrap({"edited_message": msg})
 
     def callback(self, data: str, *, user_id: int, chat_id: int | None = None, message_id: int = 1,
-                 chat_type: str = "private", language_code: str | None = "en", message_text: str = "…") -> Update:
+                 chat_type: str = "private", language_code: str | None = "en", message_text: str = "…",
+                 first_name: str = "Amina") -> Update:
         chat_id = user_id if chat_id is None else chat_id
         chat = {"id": chat_id, "type": chat_type}
         if chat_type != "private":
             chat["title"] = "Group"
         message = {"message_id": message_id, "date": int(dt.datetime.now(dt.timezone.utc).timestamp()), "chat": chat,
                    "from": {"id": BOT_ID, "is_bot": True, "first_name": "LDN TSP", "username": BOT_USERNAME}, "text": message_text}
-        return self._wrap({"callback_query": {"id": str(next(self._message_ids)), "from": self.user(user_id, language_code=language_code),
+        return self._wrap({"callback_query": {"id": str(next(self._message_ids)), "from": self.user(user_id, first_name, language_code=language_code),
                                               "chat_instance": "ci", "data": data, "message": message}})
 
     def inline(self, query: str, *, user_id: int, language_code: str | None = "en", offset: str = "") -> Update:

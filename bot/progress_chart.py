@@ -69,7 +69,7 @@ def _regions_panel(ax, progress: Progress) -> None:
     ax.set_xlabel("share of applicable steps done (%)")
     ax.set_title("Progress by region", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
-    for bar, (_, group) in zip(bars, groups[::-1]):
+    for bar, (_, group) in zip(bars, groups[::-1], strict=True):
         ax.text(min(bar.get_width() + 1.5, 80), bar.get_y() + bar.get_height() / 2,
                 f"{group.share:.0%}" + (f"  ({group.overdue_countries} with overdue)" if group.overdue_countries else ""),
                 va="center", fontsize=8)

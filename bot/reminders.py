@@ -37,6 +37,7 @@ from bot.roles import effective_role
 from knowledge.events import (Event, EventSet, apply_reporting_deadline, canonical_offsets,
                               format_offset, load_events, parse_offset)
 from knowledge.yamlfile import DataError, Problem
+from knowledge.vocabulary import EVENT_CATEGORY, REMINDER_CATEGORIES, Feature, ReminderAction, callback_data
 from storage import deliveries, users
 from storage import reminders as store
 from storage.db import parse_iso, transaction, utcnow_iso
@@ -44,9 +45,9 @@ from storage.db import parse_iso, transaction, utcnow_iso
 log = logging.getLogger("ldn.reminders")
 
 UTC = dt.timezone.utc
-CATEGORIES = ("workshops", "milestones", "deadlines")
+CATEGORIES = REMINDER_CATEGORIES
 MUTE_CHOICES = ("all",) + CATEGORIES
-KIND_CATEGORY = {"workshop": "workshops", "meeting": "workshops", "milestone": "milestones", "deadline": "deadlines"}
+KIND_CATEGORY = EVENT_CATEGORY
 SNOOZES = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1)}
 LEDGER_KINDS = ("reminder", "snooze", "event_notice")
 STATE_LAST_TICK = "reminders.last_tick"
@@ -64,9 +65,9 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def callback(*parts: Any) -> str:
-    """Callback data of this feature (same shape as ``handlers.common.cb``)."""
-    return ":".join(["v1", "rem", *(str(p) for p in parts)])
+def callback(action: str, *args: Any) -> str:
+    """Callback data of this feature's buttons under a delivered reminder."""
+    return callback_data(Feature.REMINDERS, action, *args)
 
 
 # -- settings ------------------------------------------------------------------------
@@ -222,10 +223,10 @@ def category_label(i18n, lang: str, category: str) -> str:
 def reminder_markup(i18n, lang: str, delivery_id: int, category: str) -> dict:
     """Snooze (1 h / 1 day) and mute buttons under a delivered reminder."""
     return {"inline_keyboard": [
-        [{"text": i18n.t(lang, "rem.btn.snooze_1h"), "callback_data": callback("snz", delivery_id, "1h")},
-         {"text": i18n.t(lang, "rem.btn.snooze_1d"), "callback_data": callback("snz", delivery_id, "1d")}],
+        [{"text": i18n.t(lang, "rem.btn.snooze_1h"), "callback_data": callback(ReminderAction.SNOOZE, delivery_id, "1h")},
+         {"text": i18n.t(lang, "rem.btn.snooze_1d"), "callback_data": callback(ReminderAction.SNOOZE, delivery_id, "1d")}],
         [{"text": i18n.t(lang, "rem.btn.mute", category=category_label(i18n, lang, category)),
-          "callback_data": callback("mute", category, 1)}],
+          "callback_data": callback(ReminderAction.MUTE, category, 1)}],
     ]}
 
 
@@ -336,7 +337,7 @@ def is_muted(mutes: set[str], category: str) -> bool:
 
 
 class Reminders:
-    """The reminder service of one Application (``services.extras['reminders']``)."""
+    """The reminder service of one Application (``services.reminders``)."""
 
     def __init__(self, services):
         self.services = services
@@ -496,8 +497,9 @@ class Reminders:
             else:
                 from knowledge.checklist import load_checklist
 
-                template = self.services.extras.setdefault("reminders.checklist",
-                                                           load_checklist(Path(self.services.config.knowledge_dir) / "checklist.yaml"))
+                if self.services.checklist is None:
+                    self.services.checklist = load_checklist(Path(self.services.config.knowledge_dir) / "checklist.yaml")
+                template = self.services.checklist
         except (DataError, ImportError, OSError) as exc:
             if self.milestones_error is None:
                 log.error("reminders.checklist_unavailable", extra={"error": str(exc)})
@@ -873,11 +875,9 @@ def cancel_event(db, event_id: str, now: dt.datetime, by: int | None, expect_ver
 
 def get_reminders(services) -> Reminders:
     """The service of this Application (created on first use)."""
-    service = services.extras.get("reminders")
-    if service is None:
-        service = Reminders(services)
-        services.extras["reminders"] = service
-    return service
+    if services.reminders is None:
+        services.reminders = Reminders(services)
+    return services.reminders
 
 
 

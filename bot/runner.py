@@ -146,7 +146,7 @@ def run(application, config, webhook: bool = False) -> int:
         if settings is not None:
             fields.update(settings.loggable())
         log.info("bot.start", extra=fields)
-        services.extras["ops.mode"] = mode
+        services.mode = mode
         if settings is not None:
             if settings.secret_generated:
                 log.warning("webhook.secret_generated", extra={"hint": "set LDN_WEBHOOK_SECRET to keep one secret across restarts"})

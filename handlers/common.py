@@ -23,13 +23,14 @@ from typing import Any, Awaitable, Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes, filters
+from telegram.ext import CallbackContext, ContextTypes, ExtBot, filters
 from telegram.warnings import PTBUserWarning
 
+from bot import people
 from bot.i18n import normalise_lang
 from bot.roles import Person, effective_role
 from bot.services import Services
-from storage import users
+from knowledge.vocabulary import callback_data, parse_callback
 
 GROUP_TRACK = -10
 GROUP_COMMANDS = 0
@@ -44,11 +45,20 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUser
 
 MAX_MESSAGE = 4096
 MAX_QUESTION = 2000
-CALLBACK_VERSION = "v1"
 _KEYBOARD_CACHE = 2048  # distinct keyboards kept built and serialised
 _PERSON_TTL = 30.0  # seconds a cached user row is trusted (CLI role grants show up after this)
 
-Context = ContextTypes.DEFAULT_TYPE
+class CustomContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """The context every handler receives, with the Application's :class:`Services`
+    typed (``context.services``), as python-telegram-bot's ``contexttypesbot.py`` shows."""
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]
+
+
+CONTEXT_TYPES = ContextTypes(context=CustomContext)
+Context = CustomContext
 
 
 class NewText(filters.UpdateFilter):
@@ -75,7 +85,7 @@ GROUP_TEXT_MESSAGE = NewText(frozenset({ChatType.GROUP, ChatType.SUPERGROUP}), "
 
 
 def svc(context: Context) -> Services:
-    return context.application.bot_data["services"]
+    return context.services
 
 
 async def person(update: Update, context: Context) -> Person | None:
@@ -91,7 +101,7 @@ async def person(update: Update, context: Context) -> Person | None:
              or cached.get("first_name") != tg_user.first_name or cached.get("username") != tg_user.username
              or not cached.get("active", 1))
     if stale:
-        cached = await services.store.run(users.touch_user, tg_user.id, tg_user.first_name, tg_user.username, services.clock.now())
+        cached = await services.store.run(people.meet, tg_user.id, tg_user.first_name, tg_user.username, services.clock.now())
         cache["_row"], cache["_row_at"] = cached, now
     memo = cache.get("_person")  # Person is frozen and follows from the row: build it once per row
     if memo is not None and memo[0] is cached and memo[1] == tg_user.language_code:
@@ -238,19 +248,14 @@ def markup_json(markup: InlineKeyboardMarkup) -> str:
     return text
 
 
-def cb(*parts: Any) -> str:
+def cb(feature: str, action: str, *args: Any) -> str:
     """Versioned callback data: ``v1:feature:action:args`` (at most 64 bytes)."""
-    return ":".join([CALLBACK_VERSION, *(str(p) for p in parts)])
+    return callback_data(feature, action, *args)
 
 
 def parse_cb(data: str | None, feature: str) -> list[str] | None:
     """The parts after ``v1:feature:``, or None when the data is not ours (or an old version)."""
-    if not data:
-        return None
-    parts = data.split(":")
-    if len(parts) < 3 or parts[0] != CALLBACK_VERSION or parts[1] != feature:
-        return None
-    return parts[2:]
+    return parse_callback(data, feature)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,11 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import invites
+from bot import invites, people
 from bot.i18n import LANG_NAMES, LANGS
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, GROUP_INPUT, INPUTS, PRIVATE_TEXT, Context, answer_button, cb,
                              clear_input, edit_or_reply, forget_cached_person, is_private, keyboard, parse_cb,
                              person, reply, svc, t)
-from storage import users
 
 log = logging.getLogger("ldn.handlers.core")
 START_HOOKS: dict = {}  # deep-link payload prefix -> handler(update, context, who, payload); features add theirs
@@ -87,7 +86,7 @@ async def language_button(update: Update, context: Context) -> None:
         await answer_button(update, t(context, who, "error.stale_button"))
         return
     services = svc(context)
-    await services.store.run(users.set_lang, who.user_id, parts[0], services.clock.now())
+    await services.store.run(people.set_language, who.user_id, parts[0], services.clock.now())
     forget_cached_person(context)
     await answer_button(update)
     await edit_or_reply(update, context, services.t(parts[0], "language.set"))

@@ -33,10 +33,10 @@ def render_answer(services: Services, entry, lang: str) -> str:
 
 
 def remembered(services: Services, name: str, key: tuple, build):
-    """``build()`` once per ``key`` in a bounded table of ``services.extras``: the same few
+    """``build()`` once per ``key`` in a bounded table of ``services.faq_rendered``: the same few
     answers and their buttons are sent over and over. Keys hold everything the value is
     made of (texts, ids, language), so a changed FAQ entry is simply a new key."""
-    table = services.extras.setdefault(name, {})
+    table = services.faq_rendered.setdefault(name, {})
     value = table.get(key)
     if value is None:
         value = build()
@@ -47,7 +47,7 @@ def remembered(services: Services, name: str, key: tuple, build):
 
 
 def topic_name(services: Services, topic: str, lang: str) -> str:
-    topics = services.extras.get("topics")
+    topics = services.faq_topics
     if topics is None:
         from knowledge.faq import load_topics
 
@@ -55,7 +55,7 @@ def topic_name(services: Services, topic: str, lang: str) -> str:
             topics = load_topics()
         except DataError:
             topics = {}
-        services.extras["topics"] = topics
+        services.faq_topics = topics
     names = topics.get(topic) or {}
     return names.get(lang) or names.get("en") or topic
 
@@ -116,10 +116,10 @@ async def _check_version(services: Services) -> None:
     """Follow another process's ``faq reload`` or promotion: one tiny query, at most every
     :data:`VERSION_CHECK_SECONDS`."""
     now = time.monotonic()
-    if now - services.extras.get("faq_checked_at", 0.0) > VERSION_CHECK_SECONDS:
+    if now - services.faq_checked_at > VERSION_CHECK_SECONDS:
         engine = services.search
         await services.store.run(lambda _db: engine.refresh_if_changed())
-        services.extras["faq_checked_at"] = now
+        services.faq_checked_at = now
 
 
 def _search_now(engine, question: str, _db=None, offline: bool = False) -> tuple:
@@ -138,7 +138,9 @@ async def lookup(services: Services, who, question: str) -> tuple[list, float | 
     if engine is None:
         return [], None
     await _check_version(services)
-    cache = services.extras.setdefault("faq_cache", ResultCache())
+    if services.faq_results is None:
+        services.faq_results = ResultCache()
+    cache = services.faq_results
     key = (engine.version, " ".join(question.lower().split()))
     cached = cache.get(key)
     if cached is None:
@@ -334,7 +336,7 @@ async def reload_command(update: Update, context: Context) -> None:
         problems = "\n".join(str(p) for p in exc.problems[:15])
         await reply(update, context, t(context, who, "faq.reload_failed", problems=problems))
         return
-    services.extras.pop("topics", None)
+    services.faq_topics = None
     await services.store.run(lambda _db: services.search.refresh_if_changed())
     await reply(update, context, t(context, who, "faq.reload_ok", entries=len(services.search.entries()), version=version))
 

@@ -352,7 +352,7 @@ def settings_markup(services, lang: str, row: dict):
         on = settings["features"][feature]
         rows.append([(f"{'✅' if on else '⬜'} {services.t(lang, f'groups.feature.{feature}')}",
                       cb("grp", "feat", chat_id, feature, 0 if on else 1))])
-    for kind in rules.REMINDER_KINDS:
+    for kind in rules.GROUP_POSTS:
         on = settings["reminders"][kind]
         rows.append([(f"{'✅' if on else '⬜'} {services.t(lang, f'groups.reminder.{kind}')}",
                       cb("grp", "rem", chat_id, kind, 0 if on else 1))])

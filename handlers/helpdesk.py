@@ -50,11 +50,9 @@ MAX_RELAY_RETRIES = 10
 
 
 def settings(services) -> hd.Settings:
-    cached = services.extras.get("helpdesk.settings")
-    if cached is None:
-        cached = hd.settings_from(services.config.section("helpdesk"), services.config.expert_chat_id)
-        services.extras["helpdesk.settings"] = cached
-    return cached
+    if services.helpdesk_settings is None:
+        services.helpdesk_settings = hd.settings_from(services.config.section("helpdesk"), services.config.expert_chat_id)
+    return services.helpdesk_settings
 
 
 def xt(services, key: str, /, **kwargs: Any) -> str:
@@ -278,7 +276,7 @@ async def _is_forum(bot, services) -> bool:
     configured = settings(services).expert_chat_is_forum
     if configured is not None:
         return configured
-    cached = services.extras.get("helpdesk.forum")
+    cached = services.expert_chat_is_forum
     if cached is not None:
         return cached
     try:
@@ -287,7 +285,7 @@ async def _is_forum(bot, services) -> bool:
         log.warning("helpdesk.get_chat_failed", extra={"error": str(exc)})
         return False
     value = bool(isinstance(chat, dict) and chat.get("is_forum"))
-    services.extras["helpdesk.forum"] = value
+    services.expert_chat_is_forum = value
     return value
 
 
@@ -1412,7 +1410,7 @@ async def export_command(update: Update, context: Context) -> None:
 
 
 def _topics(services) -> list[str]:
-    cached = services.extras.get("helpdesk.topics")
+    cached = services.helpdesk_topics
     if cached is None:
         try:
             from knowledge.faq import load_topics
@@ -1420,7 +1418,7 @@ def _topics(services) -> list[str]:
             cached = list(load_topics(services.config.knowledge_dir / "topics.yaml"))
         except Exception:  # noqa: BLE001 - topics are optional for promotion
             cached = []
-        services.extras["helpdesk.topics"] = cached
+        services.helpdesk_topics = cached
     return cached
 
 

@@ -1,8 +1,8 @@
 """Operations in chat: /status (secretariat), /privacy and /forgetme (everyone); the bookkeeping
 that lets ``ldn-bot status`` see a running bot (last update received, heartbeat); the daily backup.
 
-``/forgetme`` asks for confirmation with a button that is valid for a few minutes and only
-ever forgets the person who presses it (callback data carries no user id to forge).
+``/forgetme`` asks for confirmation with a button carrying a one-time nonce bound to the
+person who asked (bot/confirmations.py): valid for a few minutes, once, for them alone.
 """
 from __future__ import annotations
 
@@ -14,20 +14,18 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, TypeHandler
 
 from bot import backup as backup_mod
+from bot import people, privacy
 from bot import status as status_mod
-from bot.i18n import LANG_NAMES
+from bot.i18n import LANG_NAMES, Raw
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TRACK, Context, answer_button, cb, edit_or_reply, is_private,
                              keyboard, parse_cb, person, reply, svc, t)
-from storage import ops, privacy, users
-from storage.db import utcnow_iso
+from knowledge.vocabulary import Feature, OperationsAction
 
 log = logging.getLogger("ldn.handlers.operations")
 
 # Runs before every other group (also before GROUP_TRACK's own handlers), never answers.
 GROUP_OPS_TRACK = GROUP_TRACK - 1
 LAST_UPDATE_EVERY = dt.timedelta(seconds=5)   # at most one write of last_update_at per 5 s
-FORGET_BUTTON_TTL = dt.timedelta(minutes=10)
-_LAST_WRITE = "ops.last_update_written"
 
 
 # -- bookkeeping ----------------------------------------------------------------------------------
@@ -36,16 +34,16 @@ async def track_update(update: object, context: Context) -> None:
     """Remember when the last update arrived (cheap: at most one write every few seconds)."""
     services = svc(context)
     now = services.clock.now()
-    last = services.extras.get(_LAST_WRITE)
+    last = services.last_update_written
     if last is not None and abs(now - last) < LAST_UPDATE_EVERY:
         return
-    services.extras[_LAST_WRITE] = now
-    await services.store.run(users.set_state, "last_update_at", utcnow_iso(now), now)
+    services.last_update_written = now
+    await services.store.run(people.mark_update_received, now)
 
 
 async def heartbeat(services) -> None:
     now = services.clock.now()
-    await services.store.run(users.set_state, "heartbeat", utcnow_iso(now), now)
+    await services.store.run(people.mark_heartbeat, now)
 
 
 async def daily_backup(services) -> backup_mod.BackupResult | None:
@@ -74,7 +72,7 @@ async def _backup_job(context: Context) -> None:
 
 async def on_startup(application) -> None:
     services = application.bot_data["services"]
-    await services.store.run(ops.sync_countries, services.countries, services.clock.now())
+    await services.store.run(people.sync_country_registry, services.countries, services.clock.now())
     await heartbeat(services)
     jobs = application.job_queue
     if jobs is None:
@@ -101,7 +99,7 @@ async def status_command(update: Update, context: Context) -> None:
     services = svc(context)
     data = await services.store.run(status_mod.gather, services.config, services.clock.now(), running=True)
     fields = status_mod.render_fields(data)
-    fields["mode"] = services.extras.get("ops.mode", "-")
+    fields["mode"] = services.mode or "-"
     fields["retryable"] = str(data["deliveries"]["retryable"])
     fields["backup_daily"] = t(context, who, "common.on" if data["backup"]["daily"] else "common.off")
     await reply(update, context, t(context, who, "status.text", **fields))
@@ -118,7 +116,7 @@ async def privacy_command(update: Update, context: Context) -> None:
         await reply(update, context, t(context, who, "error.private_only"))
         return
     services = svc(context)
-    data = await services.store.run(privacy.summary, who.user_id)
+    data = await services.store.read(privacy.summary, who.user_id)
     none = t(context, who, "common.none")
     profile = data["profile"] or {}
     country = services.countries.name(profile.get("country"), who.lang) if profile.get("country") else none
@@ -133,7 +131,6 @@ async def privacy_command(update: Update, context: Context) -> None:
     if extra:
         lines.append(t(context, who, "privacy.record", what=t(context, who, "privacy.cat.other"), count=extra))
     records = "\n".join(lines) if lines else t(context, who, "privacy.records_none")
-    from bot.i18n import Raw
 
     await reply(update, context, t(context, who, "privacy.text", profile=Raw(profile_text), records=Raw(records)))
 
@@ -145,46 +142,44 @@ async def forgetme_command(update: Update, context: Context) -> None:
     if not is_private(update):
         await reply(update, context, t(context, who, "error.private_only"))
         return
-    stamp = int(svc(context).clock.now().timestamp())
-    markup = keyboard([[(t(context, who, "forget.button_yes"), cb("ops", "forget", stamp)),
-                        (t(context, who, "forget.button_no"), cb("ops", "keep"))]])
+    services = svc(context)
+    nonce = await services.store.run(privacy.ask_to_forget, who.user_id, services.clock.now())
+    markup = keyboard([[(t(context, who, "forget.button_yes"), cb(Feature.OPERATIONS, OperationsAction.FORGET, nonce)),
+                        (t(context, who, "forget.button_no"), cb(Feature.OPERATIONS, OperationsAction.KEEP))]])
     key = "forget.confirm_focal_point" if who.is_focal_point else "forget.confirm"
     await reply(update, context, t(context, who, key), markup=markup)
 
 
 async def forget_button(update: Update, context: Context) -> None:
-    parts = parse_cb(update.callback_query.data, "ops")
+    parts = parse_cb(update.callback_query.data, Feature.OPERATIONS)
     tg_user = update.effective_user
+    services = svc(context)
     # the names we knew before this update refreshes them: a renamed person is scrubbed under both
-    stored = await svc(context).store.run(users.get_user, tg_user.id)
+    stored = await services.store.read(people.profile, tg_user.id)
     who = await person(update, context)
-    if not parts or parts[0] not in ("forget", "keep"):
-        await answer_button(update, t(context, who, "error.stale_button"))
-        return
-    if parts[0] == "keep":
+    action = parts[0] if parts else None
+    if action == OperationsAction.KEEP:
         await answer_button(update)
         await edit_or_reply(update, context, t(context, who, "forget.kept"))
         return
-    services = svc(context)
-    now = services.clock.now()
-    try:
-        pressed_at = dt.datetime.fromtimestamp(int(parts[1]), dt.timezone.utc)
-    except (IndexError, ValueError, OverflowError, OSError):
-        pressed_at = None
-    if pressed_at is None or not dt.timedelta(0) <= now - pressed_at <= FORGET_BUTTON_TTL or not is_private(update):
+    if action != OperationsAction.FORGET or len(parts) != 2 or not is_private(update):
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)
         return
     lang = who.lang  # the user row is about to go: answer in the language we know now
-    also = ((stored["first_name"], stored["username"]),) if stored else ()
-    also += ((tg_user.first_name, tg_user.username),)
-    result = await services.store.run(privacy.forget_and_log, who.user_id, now, "chat", also)
+    names = ((stored["first_name"], stored["username"]),) if stored else ()
+    result = await privacy.forget_everywhere(services.store, parts[1], who.user_id, services.clock.now(),
+                                             names + ((tg_user.first_name, tg_user.username),))
+    if result is None:  # forged, someone else's, pressed twice or too old: nobody is forgotten
+        log.info("privacy.confirmation_refused", extra={"how": "chat"})
+        await answer_button(update, t(context, who, "forget.not_confirmed"), alert=True)
+        return
     if context.user_data is not None:
         context.user_data.clear()
     if context.chat_data is not None:
         context.chat_data.clear()
     log.info("privacy.forgotten", extra={"how": "chat", "rows": result.total, "unregistered": len(result.unregistered)})
     await answer_button(update)
-    await edit_or_reply(update, context, t(context, lang, "forget.done", rows=result.total))
+    await edit_or_reply(update, context, t(context, lang, "forget.done", count=result.total))
     raise ApplicationHandlerStop  # nothing else may touch (and so re-create) the user row for this update
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Iterator
 
 from knowledge.yamlfile import DataError, Node, Problem, top_level_list
+from knowledge.vocabulary import LANGS
 
-LANGS = ("en", "fr", "es", "ru", "ar", "zh")
 DEFAULT_PATH = Path(__file__).resolve().parent / "checklist.yaml"
 
 # The programme's phases (seed ICCD/CRIC(15)/2 para. 13; reporting from decision 15/COP.12).
@@ -132,7 +132,7 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Template:
             problems.append(Problem(f, line, "each step must be a mapping (id, order, phase, due, title, help)"))
             continue
 
-        def at(key: str) -> int:
+        def at(key: str, item=item, line=line) -> int:
             return item.line_of(key) if isinstance(item, Node) else line
 
         before = len(problems)

@@ -15,8 +15,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from knowledge.yamlfile import DataError, Node, Problem, top_level_list
+from knowledge.vocabulary import LANGS
 
-LANGS = ("en", "fr", "es", "ru", "ar", "zh")
 LIST_GROUPS = {"africa": 35, "asia": 17, "lac": 17, "nmed_cee": 12, "pilot": 14}
 ANNEXES = ("I", "II", "III", "IV", "V")
 WORKSHOPS = ("konya", "batumi", "bangkok", "buenos_aires", "pilots")
@@ -156,7 +156,7 @@ def load_countries(path: Path | str = DEFAULT_PATH) -> CountryRegistry:
             problems.append(Problem(f, item.line_of("timezone") if isinstance(item, Node) else line, f"{iso3}: unknown time zone {tz!r}"))
             bad = True
         if not bad:
-            countries.append(Country(iso3, {k: str(v) for k, v in names.items()}, item["un_language"], item["list_group"],
+            countries.append(Country(iso3, {k: str(v) for k, v in (names or {}).items()}, item["un_language"], item["list_group"],
                                      item["unccd_annex"], item["programme_annex"], item["pilot"], item["workshop"], str(tz)))
     if not problems:
         counts = {g: sum(1 for c in countries if c.list_group == g) for g in LIST_GROUPS}

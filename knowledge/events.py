@@ -18,8 +18,9 @@ from typing import Any, Iterator, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from knowledge.yamlfile import DataError, Node, Problem, top_level_list
+from knowledge.durations import DurationError, format_duration, parse_duration
+from knowledge.vocabulary import LANGS
 
-LANGS = ("en", "fr", "es", "ru", "ar", "zh")
 KINDS = ("workshop", "milestone", "meeting", "deadline")
 ROLES = ("focal_point", "expert", "secretariat")
 ANNEXES = ("I", "II", "III", "IV", "V")
@@ -31,9 +32,6 @@ REPORTING_EVENT_ID = "reporting-2018"
 # Ids travel in callback data and delivery refs (``ev:<id>:v<n>:<offset>``): short, no ``_`` or ``%``.
 MAX_ID_LENGTH = 32
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_OFFSET = re.compile(r"^(?:\d+[wdhm])+$")
-_OFFSET_PART = re.compile(r"(\d+)([wdhm])")
-_UNITS = {"w": dt.timedelta(weeks=1), "d": dt.timedelta(days=1), "h": dt.timedelta(hours=1), "m": dt.timedelta(minutes=1)}
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
@@ -41,22 +39,13 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 def parse_offset(text: Any) -> dt.timedelta:
     """``14d``, ``2h``, ``1d12h``, ``30m``, ``2w`` to a positive timedelta; ValueError otherwise."""
-    value = str(text or "").strip().lower().replace(" ", "")
-    if not _OFFSET.match(value):
-        raise ValueError(f"offset {text!r} is not like 14d, 3d, 2h or 30m")
-    total = sum((_UNITS[unit] * int(n) for n, unit in _OFFSET_PART.findall(value)), dt.timedelta())
-    if total <= dt.timedelta():
-        raise ValueError(f"offset {text!r} must be positive")
-    return total
+    try:
+        return parse_duration(text)
+    except DurationError as exc:
+        raise ValueError(f"offset {text!r} is not like 14d, 3d, 2h or 30m ({exc})") from None
 
 
-def format_offset(delta: dt.timedelta) -> str:
-    """The canonical spelling of an offset (``14d``, ``1d12h``, ``2h``, ``30m``): used in delivery refs."""
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    out = (f"{days}d" if days else "") + (f"{hours}h" if hours else "") + (f"{mins}m" if mins else "")
-    return out or "0m"
+format_offset = format_duration
 
 
 def canonical_offsets(values) -> tuple[str, ...]:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from knowledge.yamlfile import DataError, Problem, line_of, top_level_list
+from knowledge.vocabulary import LANGS
 
-LANGS: tuple[str, ...] = ("en", "fr", "es", "ru", "ar", "zh")
 """The six UN languages, English first: the fallback for anything missing."""
 
 KNOWLEDGE_DIR = Path(__file__).resolve().parent

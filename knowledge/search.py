@@ -411,7 +411,7 @@ def _prefix_sim(a: str, b: str) -> float:
     """Similarity of two forms of a word from their common prefix: 0 unless it has at
     least :data:`PREFIX` letters and half the longer word (``count`` is not ``counterpart``)."""
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1

@@ -46,7 +46,7 @@ class Node(dict):
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_Base):
+class _Loader(_Base):  # type: ignore[valid-type, misc]  # the base is chosen at run time
     pass
 
 
@@ -62,7 +62,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> Node:
         except TypeError:
             raise yaml.constructor.ConstructorError(
                 None, None, "unhashable key", key_node.start_mark
-            )
+            ) from None
         if key in result:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark

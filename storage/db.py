@@ -18,24 +18,14 @@ from typing import Any, Callable, TypeVar
 
 import sqlite_utils
 
+from knowledge.isotime import format_instant, parse_instant
+
 T = TypeVar("T")
 
 
-def utcnow_iso(now: dt.datetime) -> str:
-    """ISO-8601 UTC text for a timestamp column (seconds precision, trailing ``Z``)."""
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=dt.timezone.utc)
-    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(text: str | None) -> dt.datetime | None:
-    """Inverse of :func:`utcnow_iso`: an aware UTC datetime, or None."""
-    if not text:
-        return None
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value
+# The one ISO-8601 reader and writer (knowledge/isotime.py), under the names storage uses.
+utcnow_iso = format_instant
+parse_iso = parse_instant
 
 
 def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
@@ -48,6 +38,7 @@ def open_db(path: str | Path | None = None) -> sqlite_utils.Database:
         conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
         conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA synchronous=NORMAL")
     db = sqlite_utils.Database(conn)
@@ -87,8 +78,9 @@ def latest_version() -> int:
     return modules[-1][0] if modules else 0
 
 
-def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None) -> list[str]:
-    """Apply every migration not yet applied, each in its own transaction. Idempotent.
+def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None, *, upto: int | None = None) -> list[str]:
+    """Apply every migration not yet applied (up to number ``upto`` if given), each in its own
+    transaction. Idempotent.
 
     A migration module ``storage/migrations/mNNNN_name.py`` defines ``apply(db)``.
     Returns the names applied now.
@@ -101,7 +93,7 @@ def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None) -> list[s
     done = {row[0] for row in db.execute("SELECT version FROM _migrations").fetchall()}
     applied = []
     for number, name, module in _migration_modules():
-        if number in done:
+        if number in done or (upto is not None and number > upto):
             continue
         with transaction(db):
             module.apply(db)
@@ -116,8 +108,9 @@ def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None) -> list[s
 class transaction:
     """``with transaction(db):`` runs the block in one SQLite transaction (nested use is a no-op).
 
-    The connection is in autocommit mode (``isolation_level=None``), so every
-    multi-statement change that must be all-or-nothing goes through this.
+    The connection is in autocommit mode (``isolation_level=None``); :meth:`Store.run` puts
+    every service call in one of these, and code outside the bot (CLI commands, migrations)
+    uses it directly.
     """
 
     def __init__(self, db: sqlite_utils.Database):
@@ -142,20 +135,39 @@ class transaction:
 class Store:
     """The database plus the single worker thread that all SQLite work runs on.
 
-    ``await store.run(fn, *args)`` calls ``fn(db, *args)`` on the worker thread and
-    returns its result, so handlers never block the event loop on disk I/O.
+    ``await store.run(fn, *args)`` calls ``fn(db, *args)`` on the worker thread **in one
+    transaction** (``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back if ``fn`` raises) and
+    returns its result, as Datasette's ``execute_write_fn(transaction=True)`` does: a
+    service call's writes are all or nothing. ``transaction=False`` runs ``fn`` in
+    autocommit mode, for work that manages its own transactions or cannot run inside one
+    (``VACUUM``). ``await store.read(fn, *args)`` is for functions that only read: no write
+    lock is taken, so other processes (the CLI, Datasette, backups) are never kept waiting.
+
+    One thread means one writer: writes never interleave, and the event loop never blocks
+    on disk I/O.
     """
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
 
-    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(fn, self.db, *args, **kwargs)
-        )
+    async def run(self, fn: Callable[..., T], *args: Any, transaction: bool = True, **kwargs: Any) -> T:
+        call = functools.partial(_in_transaction if transaction else _plain, self.db, fn, args, kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        call = functools.partial(_plain, self.db, fn, args, kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
         self.db.conn.close()
+
+
+def _in_transaction(db: sqlite_utils.Database, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    with transaction(db):
+        return fn(db, *args, **kwargs)
+
+
+def _plain(db: sqlite_utils.Database, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    return fn(db, *args, **kwargs)

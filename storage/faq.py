@@ -42,7 +42,7 @@ def knowledge_state(db: sqlite_utils.Database) -> dict[str, Any]:
     ).fetchone()
     if not row:
         return {"version": 0, "loaded_at": None, "yaml_entries": 0, "promoted_entries": 0}
-    return dict(zip(("version", "loaded_at", "yaml_entries", "promoted_entries"), row))
+    return dict(zip(("version", "loaded_at", "yaml_entries", "promoted_entries"), row, strict=True))
 
 
 def _bump(db: sqlite_utils.Database, now: str) -> int:
@@ -264,7 +264,7 @@ def list_gaps(
         args.append(int(limit))
     cursor = db.execute(sql, args)
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 # -- feedback and "most asked" ------------------------------------------------------------
@@ -412,7 +412,7 @@ def list_drafts(db: sqlite_utils.Database, status: str | None = "pending") -> li
         args.append(status)
     cursor = db.execute(sql + " ORDER BY id", args)
     names = [d[0] for d in cursor.description]
-    rows = [dict(zip(names, row)) for row in cursor.fetchall()]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
     for row in rows:
         row["texts"] = json.loads(row["texts"])
     return rows

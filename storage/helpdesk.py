@@ -12,9 +12,8 @@ import json
 from typing import Any, Iterable
 
 from storage.db import utcnow_iso
+from knowledge.vocabulary import FOLLOWABLE_STATES
 
-ACTIVE_STATES = ("new", "open", "pending")
-FOLLOWABLE_STATES = ("new", "open", "pending", "resolved")
 
 QUERY_FIELDS = {
     "asker_id", "country", "lang", "text", "source", "candidates", "state", "priority", "assignee_id",

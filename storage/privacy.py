@@ -51,7 +51,9 @@ class Personal:
     json_scrub: tuple[str, ...] = ()           # JSON columns: string values scrubbed
     key_scrub: tuple[str, ...] = ()            # key columns (part of a UNIQUE key): mentions become "[removed#rowid]"
     link: str | None = None                    # more rows that concern the person (SQL, params :uid :uid_s)
-    anywhere: bool = False                     # scrub every row that mentions the person (messages sent to others)
+    anywhere: bool = True                      # scrub every row that mentions the person (others' queries, answers
+                                               # greeting them by name, drafts built from those, messages sent to others)
+    only: str | None = None                    # SQL: the only rows that may be scrubbed (e.g. promoted FAQ entries)
 
 
 USER_QUERIES = "query_id IN (SELECT id FROM queries WHERE asker_id = :uid)"
@@ -101,11 +103,19 @@ REGISTRY: tuple[Personal, ...] = (
              ids={"added_by": NULL, "linked_by": NULL}),
     Personal("directory_optins", "groups", "your choice to be listed in the focal point directory",
              delete=("user_id",)),
+    # the FAQ: only entries promoted from helpdesk answers can hold a name (YAML entries are reloaded from files)
+    Personal("faq_entries", "faq", "FAQ entries promoted from the experts' answers",
+             scrub=("q", "a"), json_scrub=("alts",), only="origin = 'promoted'"),
+    Personal("faq_strings", "faq", "the search copy of promoted FAQ entries",
+             scrub=("text", "norm"), only="entry_id IN (SELECT id FROM faq_entries WHERE origin = 'promoted')"),
+    # confirmations (m0009)
+    Personal("confirmations", "other", "one-time confirmation buttons you were sent (kept ten minutes)",
+             delete=("user_id",)),
 )
 
 # Tables that hold nothing about a person (checked by the tests, so that a new table is classified).
 NOT_PERSONAL = frozenset({
-    "_migrations", "bot_state", "faq_entries", "faq_strings", "faq_state", "faq_asked", "query_tags",
+    "_migrations", "bot_state", "faq_state", "faq_asked", "query_tags",
     "milestone_steps", "ref_countries", "privacy_log",
 })
 # group_chats.chat_id, title ...: a group is not a person (its adder and linker are registered above).
@@ -232,7 +242,7 @@ def summary(db, user_id: int) -> dict[str, Any]:
         if n:
             counts[entry.category] = counts.get(entry.category, 0) + n
     keys = ("first_name", "username", "lang", "role", "country", "timezone", "active", "created_at")
-    return {"profile": dict(zip(keys, profile)) if profile else None, "counts": counts}
+    return {"profile": dict(zip(keys, profile, strict=True)) if profile else None, "counts": counts}
 
 
 # -- forgetting -------------------------------------------------------------------------------------
@@ -272,11 +282,11 @@ def forget(db, user_id: int, also: tuple[tuple[str | None, str | None], ...] = (
                 text_cols = [c for c in entry.scrub if c in cols]
                 json_cols = [c for c in entry.json_scrub if c in cols]
                 key_cols = [c for c in entry.key_scrub if c in cols]
-                link, anywhere = entry.link, entry.anywhere
+                link, anywhere, only = entry.link, entry.anywhere, entry.only
             else:  # unregistered table: scrub its text columns in the rows that point at the person
                 id_cols = [c for c, info in cols.items() if _looks_like_id(c, info)]
                 text_cols = [c for c, info in cols.items() if "CHAR" in info["type"] or "TEXT" in info["type"] or info["type"] == ""]
-                json_cols, key_cols, link, anywhere = [], [], None, False
+                json_cols, key_cols, link, anywhere, only = [], [], None, False, None
             scrubbed = text_cols + json_cols + key_cols
             if not scrubbed:
                 continue
@@ -289,8 +299,8 @@ def forget(db, user_id: int, also: tuple[tuple[str | None, str | None], ...] = (
                     conds.extend(f'instr(lower("{c}"), :t{i}) > 0' for c in scrubbed)
             if not conds:
                 continue
-            result.add(table, _scrub_rows(db, table, " OR ".join(conds), params, text_cols, json_cols, key_cols,
-                                          pattern, user_id))
+            where = " OR ".join(conds) if only is None else f"({only}) AND ({' OR '.join(conds)})"
+            result.add(table, _scrub_rows(db, table, where, params, text_cols, json_cols, key_cols, pattern, user_id))
         # 2. registered id columns
         for entry in REGISTRY:
             if entry.table not in columns:
@@ -409,3 +419,16 @@ def leftovers(db, user_id: int, names: list[str], *, person_columns_only: bool =
                         found.append(f"{table}.{name}~{value[:80]!r}")
                         break
     return found
+
+
+def compact(db) -> None:
+    """After a forget: rebuild and merge every full-text index (FTS5 keeps deleted terms in
+    its segments until they are merged), then VACUUM and truncate the write-ahead log, so
+    the database file holds no copy of what was scrubbed. Runs outside a transaction."""
+    fts_tables = [row[0] for row in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING FTS5%'")]
+    for name in fts_tables:
+        db.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'rebuild\')')
+        db.execute(f'INSERT INTO "{name}"("{name}") VALUES (\'optimize\')')
+    db.execute("VACUUM")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

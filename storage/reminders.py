@@ -8,8 +8,8 @@ from typing import Callable, Iterable
 from knowledge.events import LOCAL_FORMAT, Audience, Event
 from storage import deliveries
 from storage.db import parse_iso, transaction, utcnow_iso
+from knowledge.vocabulary import REMINDER_DELIVERY_KINDS
 
-REMINDER_KINDS = ("reminder", "snooze")
 
 
 # -- the calendar ------------------------------------------------------------------
@@ -87,7 +87,7 @@ def event_log(db, event_id: str | None = None, limit: int = 50) -> list[dict]:
 
 def cancel_pending_for_event(db, event_id: str) -> int:
     """Pending reminders and snoozes of an event (any version) are cancelled."""
-    return sum(deliveries.cancel(db, kind, f"ev:{event_id}:") for kind in REMINDER_KINDS)
+    return sum(deliveries.cancel(db, kind, f"ev:{event_id}:") for kind in REMINDER_DELIVERY_KINDS)
 
 
 # -- mutes -------------------------------------------------------------------------
@@ -140,7 +140,7 @@ def existing_keys(db, kinds: Iterable[str], since_due: dt.datetime) -> set[tuple
         f"SELECT kind, ref, chat_id FROM deliveries WHERE kind IN ({marks}) AND due_at >= ?", [*kinds, utcnow_iso(since_due)])}
 
 
-def pending_for_chat(db, chat_id: int, kinds: Iterable[str] = REMINDER_KINDS) -> list[dict]:
+def pending_for_chat(db, chat_id: int, kinds: Iterable[str] = REMINDER_DELIVERY_KINDS) -> list[dict]:
     kinds = list(kinds)
     marks = ",".join("?" * len(kinds))
     return list(db.query(f"SELECT * FROM deliveries WHERE chat_id = ? AND status = 'pending' AND kind IN ({marks}) ORDER BY due_at",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -10,23 +9,7 @@ from bot.app import build_application
 from bot.clock import FakeClock
 from bot.config import config_from_text
 from bot.offline import OfflineBotAPI, UpdateFactory
-
-SECRETARIAT = 900
-EXPERT = 800
-EXPERT_CHAT = -1001234567890
-FOCAL_KEN = 501
-FOCAL_FRA_SPEAKER = 502  # focal point of Senegal, writes French
-GUEST = 777
-
-CONFIG_TEXT = f"""
-telegram:
-  api_base_url: http://127.0.0.1:9/bot
-roles:
-  secretariat: [{SECRETARIAT}]
-  experts: [{EXPERT}]
-helpdesk:
-  expert_chat_id: {EXPERT_CHAT}
-"""
+from tests.util import CONFIG_TEXT, BotEnv
 
 
 @pytest.fixture
@@ -55,48 +38,6 @@ def config(tmp_path, template_db):
     return cfg.with_overrides(storage={"path": str(tmp_path / "ldn.db")})
 
 
-@dataclass
-class BotEnv:
-    """A running Application, its offline Bot API and helpers to talk to it as users would."""
-
-    app: object
-    api: OfflineBotAPI
-    updates: UpdateFactory
-    clock: FakeClock
-    sleeps: list = field(default_factory=list)
-
-    @property
-    def services(self):
-        return self.app.bot_data["services"]
-
-    @property
-    def db(self):
-        return self.services.store.db
-
-    async def send(self, text, *, user_id=GUEST, **kwargs):
-        """Process a message; return the Bot API calls it caused."""
-        before = len(self.api.calls)
-        await self.app.process_update(self.updates.message(text, user_id=user_id, **kwargs))
-        return self.api.calls[before:]
-
-    async def press(self, data, *, user_id=GUEST, **kwargs):
-        before = len(self.api.calls)
-        await self.app.process_update(self.updates.callback(data, user_id=user_id, **kwargs))
-        return self.api.calls[before:]
-
-    async def process(self, update):
-        before = len(self.api.calls)
-        await self.app.process_update(update)
-        return self.api.calls[before:]
-
-    async def make_focal_point(self, user_id, iso3):
-        from storage import users
-
-        await self.services.store.run(users.set_role, user_id, "focal_point", iso3, self.clock.now(), SECRETARIAT, "cli")
-
-
-
-
 @pytest.fixture
 async def env(config, clock):
     api = OfflineBotAPI()
@@ -112,14 +53,3 @@ async def env(config, clock):
     yield BotEnv(app, api, UpdateFactory(app.bot), clock, sleeps)
     await app.shutdown()
     app.bot_data["services"].store.close()
-
-
-def texts(calls, chat_id=None) -> list[str]:
-    return [c.text for c in calls if c.method in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto")
-            and (chat_id is None or c.chat_id == chat_id)]
-
-
-def one_text(calls, chat_id=None) -> str:
-    found = texts(calls, chat_id)
-    assert found, f"nothing sent; calls: {[(c.method, c.params) for c in calls]}"
-    return "\n".join(found)

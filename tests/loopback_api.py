@@ -105,6 +105,12 @@ class LoopbackBotAPI:
                          "text": params.get("text", "")}
         return 200, True
 
+    def sends(self) -> list[dict]:
+        """The parameters of every message the bot sent (sendMessage and copyMessage), in order
+        (a request cut off before its body arrived, as when the sender is killed, is not one)."""
+        with self.lock:
+            return [p for m, p in self.calls if m in ("sendMessage", "copyMessage") and "chat_id" in p]
+
     def sent(self, method: str) -> list[dict]:
         with self.lock:
             return [p for m, p in self.calls if m == method]

@@ -3,42 +3,15 @@ SIGTERM stops it cleanly, the token never appears in its output."""
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
+
+import pytest
 
 from tests.loopback_api import LoopbackBotAPI
+from tests.util import ROOT, TOKEN, ldn_bot_command, start_update, stop
 
-ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456789:TESTtokenTESTtokenTESTtokenTESTtoken"
-
-
-def ldn_bot_command() -> list[str]:
-    script = Path(sys.executable).parent / "ldn-bot"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("ldn-bot")
-    return [found] if found else [sys.executable, "-m", "bot.cli"]
-
-
-def stop(proc: subprocess.Popen) -> tuple[str, str]:
-    """SIGTERM, as systemd or Ctrl-C would; kill only if the bot does not stop within 30 s."""
-    proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()
-
-
-def start_update(user_id: int = 31337) -> dict:
-    return {"message": {"message_id": 1, "date": int(time.time()), "text": "/start",
-                        "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-                        "chat": {"id": user_id, "type": "private", "first_name": "Nadia"},
-                        "from": {"id": user_id, "is_bot": False, "first_name": "Nadia", "language_code": "es"}}}
+pytestmark = pytest.mark.process
 
 
 def test_ldn_bot_run_answers_start_and_stops_on_sigterm(tmp_path):

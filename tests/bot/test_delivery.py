@@ -29,10 +29,19 @@ async def test_429_honours_retry_after_then_sends(env):
 
 async def test_5xx_and_timeouts_back_off_then_send(env):
     env.api.fail_next("sendMessage", 502, "Bad Gateway")
-    env.api.fail_next("sendMessage", "timeout")
+    env.api.fail_next("sendMessage", "connect_timeout")
     outcome = await send(env)
     assert outcome.status == "sent" and outcome.retries == 2
     assert env.sleeps == [1.0, 2.0]
+
+
+async def test_a_read_timeout_is_uncertain_and_not_resent(env):
+    env.api.fail_next("sendMessage", "timeout")
+    outcome = await send(env)
+    assert outcome.status == "uncertain" and outcome.error == "read timeout"
+    assert len(env.api.sent("sendMessage", 4242)) == 1
+    assert env.sleeps == []
+    assert deliveries.find(env.db, "test", "r1", 4242)["status"] == "uncertain"
 
 
 async def test_retries_are_bounded(env):

@@ -31,7 +31,9 @@ def test_every_key_has_all_six_languages_and_valid_html():
     assert len(strings) > 50
     for key, entry in strings.items():
         assert set(entry) == set(LANGS), key
-        for lang, text in entry.items():
+        texts = [(lang, form) for lang, value in entry.items()
+                 for form in (value.values() if isinstance(value, dict) else [value])]
+        for lang, text in texts:
             sample = text.replace("{", "").replace("}", "")
             checker = _TagChecker()
             checker.feed(sample)

@@ -5,8 +5,8 @@ import json
 
 from storage import faq as faq_store
 from storage import users
-from tests.conftest import EXPERT, FOCAL_KEN, GUEST, SECRETARIAT, one_text, texts
 from tests.groups.util import AFRICA_GROUP, group_say
+from tests.util import EXPERT, FOCAL_KEN, GUEST, SECRETARIAT, one_text, texts
 
 ETH, CHN, SEN = 611, 612, 613
 
@@ -130,5 +130,6 @@ async def test_inline_never_exceeds_ten_results_and_survives_garbage(env):
 
 async def test_private_answers_have_a_share_button(env):
     calls = await env.send("how big was the LDN Fund at launch?", user_id=GUEST)
-    assert any("switch_inline_query" in b for b in calls[-1].buttons)
-    assert texts(calls)
+    share = [b for b in calls[-1].buttons if "switch_inline_query" in b]
+    assert [b["switch_inline_query"] for b in share] == ["What is the LDN Fund?"]  # shares the answered question
+    assert texts(calls)[0].startswith("<b>What is the LDN Fund?</b>")

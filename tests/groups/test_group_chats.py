@@ -6,9 +6,9 @@ import re
 from bot.groups import delivered_with_privacy_mode
 from bot.offline import BOT_USERNAME
 from storage import groups as store
-from tests.conftest import EXPERT_CHAT, FOCAL_KEN, SECRETARIAT, one_text, texts
 from tests.groups.util import (AFRICA_GROUP, ASIA_GROUP, OTHER_GROUP, add_bot, bot_message, group_say, group_texts,
                                make_admin, restricted_update, set_privacy_mode)
+from tests.util import EXPERT_CHAT, FOCAL_KEN, SECRETARIAT, one_text, texts
 
 ADMIN = 4001
 MEMBER = 4002

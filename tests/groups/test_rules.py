@@ -51,7 +51,7 @@ def test_only_admins_and_the_secretariat_change_settings():
 def test_settings_changes_are_validated():
     settings = rules.default_settings()
     assert settings["features"] == {"faq": True, "ask": True, "auto": False}
-    assert all(settings["reminders"][k] for k in rules.REMINDER_KINDS)
+    assert all(settings["reminders"][k] for k in rules.GROUP_POSTS)
     changed = rules.change(settings, "features", "auto", True)
     assert changed["features"]["auto"] is True and settings["features"]["auto"] is False
     assert rules.change(settings, "features", "root", True) is None

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.offline import BOT_ID, BOT_USERNAME
-from tests.conftest import EXPERT_CHAT
+from tests.util import EXPERT_CHAT
 
 AFRICA_GROUP = -1001000000001
 ASIA_GROUP = -1001000000002

@@ -5,7 +5,7 @@ import pytest
 
 from bot import invites
 from storage import users
-from tests.conftest import GUEST, SECRETARIAT, one_text
+from tests.util import GUEST, SECRETARIAT, one_text
 
 
 async def test_start_welcomes_in_the_users_language(env):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from storage import faq as faq_store
-from tests.conftest import GUEST, SECRETARIAT, one_text
+from tests.util import GUEST, SECRETARIAT, one_text
 
 
 async def test_private_question_gets_answer_with_source_and_buttons(env):

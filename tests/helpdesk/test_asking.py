@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from storage import helpdesk as store
-from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_FRA_SPEAKER, FOCAL_KEN, GUEST, one_text, texts
-from tests.helpdesk.conftest import bot_message
+from tests.helpdesk.util import bot_message
+from tests.util import EXPERT, EXPERT_CHAT, FOCAL_FRA_SPEAKER, FOCAL_KEN, GUEST, one_text, texts
 
 PHOTO = {"photo": [{"file_id": "PHOTO-small", "file_unique_id": "ps", "width": 90, "height": 90},
                    {"file_id": "PHOTO-big", "file_unique_id": "pb", "width": 1280, "height": 960, "file_size": 200000}]}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from storage import deliveries
 from storage import helpdesk as store
-from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_KEN, one_text, texts
-from tests.helpdesk.conftest import bot_message
+from tests.helpdesk.util import bot_message
+from tests.util import EXPERT, EXPERT_CHAT, FOCAL_KEN, one_text, texts
 
 
 async def test_full_lifecycle(env, hd):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from handlers.helpdesk import helpdesk_tick
-from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_KEN, one_text, texts
+from tests.util import EXPERT, EXPERT_CHAT, FOCAL_KEN, one_text, texts
 
 
 async def tick(env):

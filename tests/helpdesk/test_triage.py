@@ -6,7 +6,7 @@ import io
 
 from bot.helpdesk import export_queries_csv
 from storage import users
-from tests.conftest import EXPERT, EXPERT_CHAT, FOCAL_FRA_SPEAKER, FOCAL_KEN, SECRETARIAT, one_text
+from tests.util import EXPERT, EXPERT_CHAT, FOCAL_FRA_SPEAKER, FOCAL_KEN, SECRETARIAT, one_text
 
 
 async def make_queries(env, hd, n=3, user_id=FOCAL_KEN):

@@ -9,11 +9,7 @@ import pytest
 from knowledge.faq import load_knowledge
 from knowledge.search import FaqSearch
 from storage.db import migrate, open_db
-
-DATA = Path(__file__).resolve().parent.parent / "data"
-FIXTURE = DATA / "faq_fixture"
-FIXTURE_FAQ = FIXTURE / "faq"
-FIXTURE_DEVSET = FIXTURE / "devset.yaml"
+from tests.knowledge.util import FIXTURE, FIXTURE_FAQ
 
 
 @pytest.fixture

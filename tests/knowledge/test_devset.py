@@ -11,8 +11,7 @@ from knowledge.evaluate import engine_fn, evaluate, format_report, load_cases
 from knowledge.faq import LANGS, load_faq_dir, load_knowledge
 from knowledge.search import FaqSearch
 from storage.db import migrate, open_db
-
-from .conftest import DATA
+from tests.knowledge.util import DATA
 
 DEVSET = DATA / "devset"
 
@@ -114,7 +113,7 @@ def test_spelling_prefilter_keeps_every_word_rapidfuzz_would_accept(cases, real_
                       (word[:i] + rng.choice(word) + word[i:], script), (word + word[:3], script)]
     kept = 0
     for word, script in words:
-        def accepted(choices):
+        def accepted(choices, word=word):
             return sorted((m, s) for m, s, _ in process.extract(word, choices, scorer=fuzz.ratio, processor=None,
                                                                 score_cutoff=FUZZY_CUTOFF, limit=None))
         near = index.near(word, script)

@@ -7,8 +7,7 @@ import pytest
 
 from knowledge.faq import LANGS, FaqEntry, FaqText, load_faq_dir, load_topics
 from knowledge.yamlfile import DataError
-
-from .conftest import FIXTURE, FIXTURE_FAQ
+from tests.knowledge.util import FIXTURE, FIXTURE_FAQ
 
 
 def _lang_block(lang: str, q: str = "Question?", alts: int = 3, answer: str = "An answer.") -> str:

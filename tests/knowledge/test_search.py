@@ -11,8 +11,7 @@ from knowledge.search import MAX_QUERY_CHARS, FaqSearch, content_tokens, fold
 from knowledge.yamlfile import DataError
 from storage import faq as store
 from storage.db import migrate, open_db
-
-from .conftest import FIXTURE_DEVSET, FIXTURE_FAQ
+from tests.knowledge.util import FIXTURE_DEVSET, FIXTURE_FAQ
 
 NOW = dt.datetime(2016, 5, 20, 8, 0, tzinfo=dt.timezone.utc)
 
@@ -100,39 +99,50 @@ def test_scores_are_in_range_best_first_and_limited(engine):
     assert engine.search("soil organic carbon", limit=0) == []
 
 
+# Input that would be FTS5 syntax, SQL, control characters or sheer size, and the entry it should
+# find (None: the engine abstains). The words around the syntax still count; the syntax itself never does.
 HOSTILE = [
-    "",
-    "   ",
-    '"',
-    '"soil carbon',
-    "soil*",
-    "*",
-    "NEAR(soil carbon)",
-    "NEAR(",
-    "soil AND carbon OR NOT baseline",
-    "AND",
-    "((((",
-    "soil) carbon",
-    "{col}: carbon",
-    "carbon^2 - + :",
-    "x" * 10_000,
-    "soil organic carbon " * 700,
-    "🌍🔥👍",
-    "🌍 soil carbon 🌱",
-    "ما هو خط الأساس؟ \u200f",
-    "\u202eevil RTL override",
-    "\x00\x01\x02",
-    "' OR 1=1 --",
-    "Robert'); DROP TABLE faq_entries;--",
+    ("", None),
+    ("   ", None),
+    ('"', None),
+    ('"soil carbon', "soc-indicator"),
+    ("soil*", "soc-indicator"),
+    ("*", None),
+    ("NEAR(soil carbon)", "soc-indicator"),
+    ("NEAR(", None),
+    ("soil AND carbon OR NOT baseline", "soc-indicator"),
+    ("AND", None),
+    ("((((", None),
+    ("soil) carbon", "soc-indicator"),
+    ("{col}: carbon", "soc-indicator"),
+    ("carbon^2 - + :", "soc-indicator"),
+    ("x" * 10_000, None),
+    ("soil organic carbon " * 700, "soc-indicator"),
+    ("🌍🔥👍", None),
+    ("🌍 soil carbon 🌱", "soc-indicator"),
+    ("ما هو خط الأساس؟ \u200f", "baseline-period"),
+    ("\u202eevil RTL override", None),
+    ("\x00\x01\x02", None),
+    ("' OR 1=1 --", None),
+    ("Robert'); DROP TABLE faq_entries;--", None),
 ]
 
 
-@pytest.mark.parametrize("query", HOSTILE)
-def test_user_input_never_reaches_fts_as_syntax(engine, query):
+@pytest.mark.parametrize("query, expected", HOSTILE)
+def test_user_input_never_reaches_fts_as_syntax(engine, query, expected):
+    rows = engine.db["faq_entries"].count
     hits = engine.search(query)
-    assert isinstance(hits, list)
-    assert isinstance(engine.best_score(query), float)
-    assert engine.db["faq_entries"].count > 0
+    assert top(engine, query) == expected
+    # the same hits as the query's plain words: operators, quotes and brackets changed nothing
+    assert [(h.id, h.score) for h in hits] == [(h.id, h.score) for h in engine.search(fold(query))]
+    best = engine.best_score(query)
+    if hits:
+        assert best == pytest.approx(hits[0].score) and best >= engine.threshold
+    else:
+        assert 0.0 <= best < engine.threshold
+    # nothing was run as SQL: every entry is still there and still found
+    assert engine.db["faq_entries"].count == rows and len(engine.entries()) == 6
+    assert top(engine, "soil organic carbon") == "soc-indicator"
 
 
 def test_hostile_input_still_gives_sensible_results(engine):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-
 from bot import milestones as ms
 from storage import milestones as store
-from tests.conftest import EXPERT, GUEST, SECRETARIAT, one_text
-from tests.milestones.conftest import png_size
+from tests.milestones.util import png_size
+from tests.util import EXPERT, GUEST, SECRETARIAT, one_text
 
 FOCAL_KEN = 501
 FOCAL_SEN = 502

@@ -9,7 +9,7 @@ from bot.clock import FakeClock
 from knowledge.checklist import Template, load_checklist
 from storage import milestones as store
 from storage.db import latest_version, migrate, schema_version
-from tests.milestones.conftest import at, state
+from tests.milestones.util import at, state
 
 T0 = at("2016-06-01T09:00:00Z")
 

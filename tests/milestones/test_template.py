@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from bot.datafiles import validate_all
 from bot.config import config_from_text
+from bot.datafiles import validate_all
 from knowledge.checklist import LANGS, PHASES, load_checklist
 from knowledge.yamlfile import DataError
 

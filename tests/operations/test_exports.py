@@ -10,7 +10,7 @@ from bot.cli import main
 from storage import faq as faq_store
 from storage import helpdesk as hd_store
 from storage import users
-from tests.conftest import SECRETARIAT
+from tests.util import SECRETARIAT
 
 
 def read(path) -> list[dict]:

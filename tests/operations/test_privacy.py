@@ -16,8 +16,8 @@ from storage import faq as faq_store
 from storage import groups as groups_store
 from storage import helpdesk as hd_store
 from storage import reminders as rem_store
-from tests.conftest import EXPERT, EXPERT_CHAT, GUEST, SECRETARIAT, one_text
-from tests.helpdesk.conftest import bot_message
+from tests.helpdesk.util import bot_message
+from tests.util import EXPERT, EXPERT_CHAT, GUEST, SECRETARIAT, one_text
 
 UID = 987654321
 NAME = "Zebulonia"
@@ -119,14 +119,28 @@ async def test_forgetme_can_be_declined_and_the_button_expires(env):
     assert env.db.execute("SELECT count(*) FROM users WHERE user_id = ?", [UID]).fetchone()[0] == 1
 
 
-async def test_a_button_only_ever_forgets_the_person_who_presses_it(env):
+async def test_a_confirmation_works_once_for_the_person_who_asked_and_nobody_else(env):
     await live_a_little(env)
+    await env.send("/start", user_id=GUEST)
     calls = await env.send("/forgetme", **ME)
     data = next(b for c in calls for b in c.buttons if b["callback_data"].startswith("v1:ops:forget:"))["callback_data"]
-    await env.send("/start", user_id=GUEST)
-    await env.press(data, user_id=GUEST)
-    assert env.db.execute("SELECT count(*) FROM users WHERE user_id = ?", [GUEST]).fetchone()[0] == 0
+    # someone else pressing a copy of the button: nobody is forgotten, and they are told why
+    calls = await env.press(data, user_id=GUEST)
+    assert any(c.method == "answerCallbackQuery" and "not valid" in (c.params.get("text") or "") for c in calls)
+    assert env.db.execute("SELECT count(*) FROM users WHERE user_id = ?", [GUEST]).fetchone()[0] == 1
     assert env.db.execute("SELECT first_name FROM users WHERE user_id = ?", [UID]).fetchone() == (NAME,)
+    # the old forgeable form (a timestamp) and a made-up nonce do nothing either
+    now = int(env.clock.now().timestamp())
+    for forged in (f"v1:ops:forget:{now}", "v1:ops:forget:AAAAAAAAAAAA", "v1:ops:forget:" + data.split(":")[-1] + "x"):
+        await env.press(forged, user_id=UID)
+        assert env.db.execute("SELECT count(*) FROM users WHERE user_id = ?", [UID]).fetchone()[0] == 1
+    # the person who asked: forgotten once; a replay of the same button finds nothing to do
+    assert "deleted" in one_text(await env.press(data, user_id=UID), UID).lower()
+    assert env.db.execute("SELECT count(*) FROM users WHERE user_id = ?", [UID]).fetchone()[0] == 0
+    await env.send("/start", user_id=UID)
+    calls = await env.press(data, user_id=UID)
+    assert any(c.method == "answerCallbackQuery" and c.params.get("show_alert") for c in calls)
+    assert env.db.execute("SELECT count(*) FROM users WHERE user_id = ?", [UID]).fetchone()[0] == 1
 
 
 async def test_the_secretariat_forgets_an_expert_from_the_command_line(env, monkeypatch, capsys):

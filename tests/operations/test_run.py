@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from tests.loopback_api import LoopbackBotAPI
-from tests.operations.conftest import free_port
-from tests.test_run_process import ROOT, TOKEN, ldn_bot_command, start_update, stop
+from tests.operations.util import free_port
+from tests.util import ROOT, TOKEN, ldn_bot_command, start_update, stop
 
 pytest.importorskip("tornado")
+pytestmark = pytest.mark.process
 
 SECRET = "webhook-SECRET_0123456789"
 

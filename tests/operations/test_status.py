@@ -11,9 +11,8 @@ from bot.cli import main
 from storage import deliveries, ops
 from storage import helpdesk as hd_store
 from storage.db import utcnow_iso
-from tests.conftest import GUEST, SECRETARIAT, one_text
 from tests.loopback_api import LoopbackBotAPI
-from tests.test_run_process import TOKEN
+from tests.util import GUEST, SECRETARIAT, TOKEN, one_text
 
 
 def add_delivery(db, now, *, kind="broadcast", ref, chat_id, status, error=None, payload=None):
@@ -165,3 +164,21 @@ def test_cli_status_without_a_database(tmp_path, monkeypatch, capsys):
     assert main(["status"]) == 1
     assert "no database" in capsys.readouterr().err
     assert not (tmp_path / "none.db").exists()
+
+
+def test_cli_lists_uncertain_sends_and_resends_them_on_purpose(cli_db, capsys):
+    now = dt.datetime.now(dt.timezone.utc)
+    ids = problems(cli_db, now)
+    reminder = add_delivery(cli_db, now, kind="reminder", ref="ev:x:1d", chat_id=506, status="uncertain", error="read timeout")
+    assert main(["deliveries"]) == 0
+    out = capsys.readouterr().out
+    assert "uncertain (sent or not, unknown): broadcast 1, reminder 1" in out
+    assert main(["deliveries", "resend", "--uncertain", "--kind", "reminder", "--dry-run"]) == 0
+    assert f"1 uncertain delivery: #{reminder}" in capsys.readouterr().out
+    assert main(["deliveries", "resend", "--uncertain", "--kind", "reminder"]) == 0
+    assert "1 queued again" in capsys.readouterr().out
+    rows = {r["id"]: r for r in cli_db.query("SELECT id, status, resends FROM deliveries")}
+    assert rows[reminder]["status"] == "pending" and rows[reminder]["resends"] == 1
+    assert rows[ids["uncertain"]]["status"] == "uncertain"  # another kind: left alone
+    with pytest.raises(SystemExit):
+        main(["deliveries", "resend"])

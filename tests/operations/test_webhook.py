@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import config_from_text
 from bot.runner import WebhookConfigError, webhook_settings
-from tests.operations.conftest import free_port
+from tests.operations.util import free_port
 
 pytest.importorskip("tornado")
 

@@ -18,7 +18,7 @@ from bot.app import build_application  # noqa: E402
 from bot.clock import FakeClock  # noqa: E402
 from bot.config import config_from_text  # noqa: E402
 from bot.offline import OfflineBotAPI  # noqa: E402
-from tests.conftest import CONFIG_TEXT  # noqa: E402
+from tests.util import CONFIG_TEXT  # noqa: E402
 
 
 class HangingAPI(OfflineBotAPI):

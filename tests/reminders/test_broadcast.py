@@ -5,10 +5,11 @@ import pytest
 
 from bot import broadcast as bc
 from knowledge.countries import load_countries
+from storage import groups
 from storage import reminders as store
 from storage import users
-from tests.conftest import FOCAL_KEN, SECRETARIAT, one_text
-from tests.reminders.conftest import drain, ledger, messages, person, stop_app
+from tests.reminders.util import drain, ledger, messages, person, stop_app
+from tests.util import FOCAL_KEN, SECRETARIAT, one_text
 
 
 @pytest.fixture(scope="module")
@@ -117,11 +118,11 @@ async def test_only_the_secretariat_broadcasts(env):
     assert any("out of date" in c.params.get("text", "") for c in calls if c.method == "answerCallbackQuery")
 
 
-async def test_linked_groups_segment(env, monkeypatch):
-    import bot.reminders as reminders
-
-    monkeypatch.setattr(reminders, "groups_for_countries",
-                        lambda db, countries, kind: [{"chat_id": -100200, "lang": "ru"}] if "THA" in countries else [])
+async def test_linked_groups_segment(env):
+    now = env.clock.now()
+    groups.record_group(env.db, -100200, title="Peers", chat_type="supergroup", lang="ru", added_by=SECRETARIAT, now=now)
+    groups.set_circle(env.db, -100200, "annex:II", ["THA"], SECRETARIAT, now)
+    groups.record_group(env.db, -100201, title="No circle", chat_type="supergroup", lang="en", added_by=SECRETARIAT, now=now)
     await _setup(env)
     calls = await env.press("v1:bc:seg:groups", user_id=SECRETARIAT)
     assert "0 people and 1 groups" in one_text(calls)
@@ -130,7 +131,7 @@ async def test_linked_groups_segment(env, monkeypatch):
     await env.press(preview.buttons[0]["callback_data"], user_id=SECRETARIAT)
     await drain(env)
     assert "От секретариата" in messages(env, -100200)[0].text
-    assert not messages(env, FOCAL_KEN)
+    assert not messages(env, FOCAL_KEN) and not messages(env, -100201)
 
 
 async def test_an_interrupted_broadcast_resumes_after_restart_without_duplicates(env, app_factory):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import bot.clock
 from bot.clock import ShiftedClock
 from bot.config import load_config
-from tests.reminders.conftest import messages, person, start_app, stop_app, tick
+from tests.reminders.util import messages, person, start_app, stop_app, tick
 
 
 async def test_ldn_now_puts_the_bot_in_may_2016(tmp_path, monkeypatch):

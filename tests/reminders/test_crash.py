@@ -9,12 +9,16 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from bot.reminders import get_reminders
-from tests.reminders.conftest import ledger, messages, person, stop_app
+from tests.reminders.util import ledger, messages, person, stop_app
 
 CHILD = Path(__file__).with_name("crash_child.py")
 ROOT = Path(__file__).resolve().parents[2]
 KONYA_3D = "2016-05-25T06:00:00Z"
+
+pytestmark = pytest.mark.process
 
 
 async def test_kill_9_during_fan_out_then_restart(env, config, app_factory):

@@ -10,8 +10,17 @@ from bot.clock import FakeClock
 from bot.datafiles import validate_all
 from bot.reminders import Settings, add_event, move_event, sync_events
 from knowledge.countries import load_countries
-from knowledge.events import (LANGS, Audience, EventSet, apply_reporting_deadline, canonical_offsets, format_offset,
-                              load_events, parse_audience_text, parse_offset)
+from knowledge.events import (
+    LANGS,
+    Audience,
+    EventSet,
+    apply_reporting_deadline,
+    canonical_offsets,
+    format_offset,
+    load_events,
+    parse_audience_text,
+    parse_offset,
+)
 from knowledge.yamlfile import DataError
 from storage import reminders as store
 from storage.db import migrate, open_db

@@ -4,8 +4,8 @@ from __future__ import annotations
 from bot.reminders import get_reminders
 from storage import reminders as store
 from storage import users
-from tests.conftest import FOCAL_KEN, SECRETARIAT, one_text
-from tests.reminders.conftest import at, drain, ledger, messages, person, tick
+from tests.reminders.util import at, drain, ledger, messages, person, tick
+from tests.util import FOCAL_KEN, SECRETARIAT, one_text
 
 KONYA_3D = "2016-05-25T06:00:00Z"
 KONYA_1D = "2016-05-27T06:00:00Z"

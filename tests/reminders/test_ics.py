@@ -7,8 +7,8 @@ import icalendar
 
 from bot.ics import calendar, escape_text, fold
 from knowledge.events import LANGS, Audience, Event, load_events
-from tests.conftest import FOCAL_KEN
-from tests.reminders.conftest import person
+from tests.reminders.util import person
+from tests.util import FOCAL_KEN
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2016, 5, 20, 8, 0, tzinfo=UTC)

@@ -1,12 +1,9 @@
 """Checklist steps not done: reminders before their due date, then a weekly nudge while overdue, until done."""
 from __future__ import annotations
 
-import pytest
-
-from tests.conftest import FOCAL_KEN
-from tests.reminders.conftest import ledger, messages, person, tick
-
-milestones = pytest.importorskip("bot.milestones")
+from bot import milestones
+from tests.reminders.util import ledger, messages, person, tick
+from tests.util import FOCAL_KEN
 
 # working_group is due 2016-10-31; Kenya's reminders are timed from 09:00 Nairobi (06:00 UTC)
 BEFORE_7D = "2016-10-24T06:00:00Z"

@@ -4,9 +4,9 @@ from __future__ import annotations
 import logging
 
 from bot.reminders import get_reminders
-from storage import deliveries, users
-from tests.conftest import FOCAL_KEN
-from tests.reminders.conftest import at, ledger, messages, person, stop_app, tick
+from storage import deliveries, groups, users
+from tests.reminders.util import at, ledger, messages, person, stop_app, tick
+from tests.util import FOCAL_KEN
 
 KONYA_3D = "2016-05-25T06:00:00Z"   # ws-konya starts 2016-05-28 09:00 Europe/Istanbul = 06:00 UTC
 KONYA_1D = "2016-05-27T06:00:00Z"
@@ -132,7 +132,7 @@ async def test_429_is_retried_after_retry_after(env):
 async def test_5xx_and_timeouts_are_retried_with_backoff(env):
     await person(env, FOCAL_KEN, "KEN")
     env.api.fail_next("sendMessage", 502, "Bad Gateway", times=2)
-    env.api.fail_next("sendMessage", "timeout")
+    env.api.fail_next("sendMessage", "connect_timeout")
     env.clock.set(KONYA_3D)
     result = await tick(env)
     assert result["sent"] == 1
@@ -150,24 +150,6 @@ async def test_403_marks_blocked_and_inactive_and_stops_reminders(env):
     env.clock.set(KONYA_1D)
     await tick(env)
     assert len(env.api.sent("sendMessage", FOCAL_KEN)) == 1  # only the refused one
-
-
-async def test_linked_groups_get_their_circles_reminders(env, monkeypatch):
-    import bot.reminders as reminders
-
-    seen = []
-
-    def fake_groups(db, countries, kind):
-        seen.append((set(countries), kind))
-        return [{"chat_id": -100777, "lang": "fr"}] if "KEN" in countries else []
-
-    monkeypatch.setattr(reminders, "groups_for_countries", fake_groups)
-    env.clock.set(KONYA_3D)
-    await tick(env)
-    [call] = messages(env, -100777)
-    assert "Atelier" in call.text and not call.buttons  # no snooze buttons in a group
-    # asked for the circle of each event planned (Konya: annex I), for the event's kind of reminder
-    assert any("KEN" in countries and "THA" not in countries and kind == "workshops" for countries, kind in seen)
 
 
 async def test_reporting_deadline_comes_from_config(config, clock, app_factory):
@@ -197,7 +179,6 @@ async def test_all_audience_reaches_every_role_but_not_guests(env):
 
 
 async def test_real_linked_groups_follow_their_switches(env):
-    groups = __import__("pytest").importorskip("storage.groups")
     from bot.groups import normalise_settings
 
     now = env.clock.now()
@@ -210,7 +191,8 @@ async def test_real_linked_groups_follow_their_switches(env):
     groups.set_settings(env.db, -100903, settings, now)       # this group switched workshop reminders off
     env.clock.set(KONYA_3D)
     await tick(env)
-    assert "Atelier" in messages(env, -100901)[0].text
+    [call] = messages(env, -100901)
+    assert "Atelier" in call.text and not call.buttons        # in French; no snooze buttons in a group
     assert not messages(env, -100902) and not messages(env, -100903)
 
 

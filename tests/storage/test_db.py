@@ -26,6 +26,6 @@ def test_ledger_row_is_unique_per_recipient_and_claimed_once(tmp_path):
     assert first == again
     assert deliveries.claim(db, first, NOW) is True
     assert deliveries.claim(db, first, NOW) is False
-    assert deliveries.mark_in_flight_uncertain(db) == 1
+    assert deliveries.mark_in_flight_uncertain(db, NOW) == {"uncertain": 1, "resend": 0}
     assert deliveries.get(db, first)["status"] == "uncertain"
     assert deliveries.due(db, NOW + dt.timedelta(days=1)) == []
