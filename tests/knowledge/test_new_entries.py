@@ -15,7 +15,7 @@ from knowledge.faq import DEFAULT_FAQ_DIR, LANGS, load_faq_dir, load_knowledge
 from knowledge.search import FaqSearch
 from storage.db import migrate, open_db
 
-from .conftest import DATA
+from tests.knowledge.util import DATA
 
 CASES = load_cases(DATA / "new_entries")
 PRACTICE = [entry for entry in load_faq_dir() if entry.file and entry.file.endswith("e_practice.yaml")]

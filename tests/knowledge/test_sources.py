@@ -6,7 +6,7 @@ import pytest
 
 from knowledge.faq import LANGS, load_faq_dir
 from knowledge.sources import localise_source, untranslated
-from tests.conftest import GUEST, one_text
+from tests.util import GUEST, one_text
 
 SOURCES = sorted({entry.source for entry in load_faq_dir()})
 
