@@ -41,7 +41,7 @@ async def test_the_command_line_runs_beside_a_busy_bot(env, tmp_path, caplog):
         assert any(c.method == "sendMessage" for c in calls)
         answered += 1
         await asyncio.sleep(0)
-    for args, proc in zip(commands, procs):
+    for args, proc in zip(commands, procs, strict=True):
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, (args, err)
         assert "database is locked" not in (out + err).lower(), (args, err)
