@@ -4,19 +4,22 @@
     ldn-bot helpdesk list [--state new|open|pending|resolved|closed|active|all] [--country ISO3] [--json]
 
 (``ldn-bot export queries --csv [--since DATE]`` is wired by the operations CLI to
-:func:`bot.helpdesk.export_queries_csv`.)
+:func:`bot.helpdesk.reports.export_queries_csv`.)
 """
 from __future__ import annotations
 
 import json
 import sys
 
-from bot import helpdesk as hd
+from bot.helpdesk import reports
+from bot.helpdesk.reports import Group, Stats
+from bot.helpdesk.rules import snippet
+from knowledge.vocabulary import ACTIVE_STATES, QUERY_STATES
 from storage import helpdesk as store
 
 
-def _stats_dict(stats: hd.Stats) -> dict:
-    def group(g: hd.Group) -> dict:
+def _stats_dict(stats: Stats) -> dict:
+    def group(g: Group) -> dict:
         return {"count": g.count, "median_first_response_hours": g.median_first_hours,
                 "median_resolution_hours": g.median_resolution_hours}
 
@@ -34,7 +37,7 @@ def cmd_stats(args, loader) -> int:
         country = registry.get(iso3)
         return country.annex if country else "-"
 
-    stats = hd.compute_stats(store.all_queries(ctx.db), store.all_ratings(ctx.db), store.all_tags(ctx.db), region)
+    stats = reports.load_stats(ctx.db, region)
     data = _stats_dict(stats)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
@@ -57,15 +60,15 @@ def cmd_list(args, loader) -> int:
             print(f"unknown country {args.country!r}: use an ISO 3166 alpha-3 code from `ldn-bot countries`", file=sys.stderr)
             return 2
         country = found.iso3
-    states = {"active": list(hd.ACTIVE), "all": None}.get(args.state, [args.state])
+    states = {"active": list(ACTIVE_STATES), "all": None}.get(args.state, [args.state])
     rows, _total = store.queue(ctx.db, states=states, country=country, limit=args.limit)
     if args.json:
         keep = ("id", "created_at", "country", "lang", "state", "priority", "assignee_id", "overdue", "tags", "text")
         print(json.dumps([{k: r.get(k) for k in keep} for r in rows], ensure_ascii=False, indent=1))
         return 0
     for r in rows:
-        flag = " overdue" if r.get("overdue") and r["state"] in hd.ACTIVE else ""
-        print(f"#{r['id']:<5} {r['created_at']}  {r.get('country') or '-':<3}  {r['state']:<8} {r['priority']:<6}{flag}  {hd.snippet(r['text'], 70)}")
+        flag = " overdue" if r.get("overdue") and r["state"] in ACTIVE_STATES else ""
+        print(f"#{r['id']:<5} {r['created_at']}  {r.get('country') or '-':<3}  {r['state']:<8} {r['priority']:<6}{flag}  {snippet(r['text'], 70)}")
     return 0
 
 
@@ -76,7 +79,7 @@ def add_commands(subparsers, loader, with_config) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=lambda args: cmd_stats(args, loader))
     p = with_config(sub.add_parser("list", help="queries, newest first"))
-    p.add_argument("--state", default="active", choices=[*hd.STATES, "active", "all"])
+    p.add_argument("--state", default="active", choices=[*QUERY_STATES, "active", "all"])
     p.add_argument("--country", help="ISO3")
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--json", action="store_true")

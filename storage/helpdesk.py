@@ -3,7 +3,7 @@ attachments, the audit trail and ratings. Tables: ``storage/migrations/m0003_hel
 
 Functions take the sqlite-utils ``Database`` first and run on the store's thread
 (``await services.store.run(fn, ...)``). Multi-statement changes are made by
-:mod:`bot.helpdesk` inside ``storage.db.transaction``.
+the services of :mod:`bot.helpdesk`, each called in one transaction (``Store.run``).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import json
 from typing import Any, Iterable
 
 from storage.db import utcnow_iso
-from knowledge.vocabulary import FOLLOWABLE_STATES
+from knowledge.vocabulary import FOLLOWABLE_STATES, UNANSWERED_STATES, QueryState
 
 
 QUERY_FIELDS = {
@@ -95,7 +95,8 @@ def set_thread(db, query_id: int, chat_id: int, thread_id: int, now: dt.datetime
 
 
 def unposted(db, limit: int = 50) -> list[dict]:
-    return [_decode(r) for r in _rows(db, "SELECT * FROM queries WHERE posted_at IS NULL AND state != 'closed' ORDER BY id LIMIT ?", [limit])]
+    return [_decode(r) for r in _rows(db, "SELECT * FROM queries WHERE posted_at IS NULL AND state != ? ORDER BY id LIMIT ?",
+                                      [QueryState.CLOSED.value, limit])]
 
 
 def asker_queries(db, asker_id: int, country: str | None, limit: int = 20) -> list[dict]:
@@ -192,13 +193,6 @@ def events(db, query_id: int) -> list[dict]:
     return _rows(db, "SELECT * FROM query_events WHERE query_id = ? ORDER BY id", [query_id])
 
 
-def count_events(db, query_id: int, kind: str, detail: str | None = None) -> int:
-    if detail is None:
-        return db.execute("SELECT count(*) FROM query_events WHERE query_id = ? AND kind = ?", [query_id, kind]).fetchone()[0]
-    return db.execute("SELECT count(*) FROM query_events WHERE query_id = ? AND kind = ? AND detail = ?",
-                      [query_id, kind, detail]).fetchone()[0]
-
-
 # -- the routing table ----------------------------------------------------------------------
 
 
@@ -241,11 +235,11 @@ def set_flag_once(db, query_id: int, flag: str, now: dt.datetime) -> bool:
     or ``nudged_at`` (while it is pending); True only for the call that set it."""
     if flag in SLA_FLAGS:
         extra = ", overdue = 1" if flag.startswith("breached") else ""
-        cur = db.execute(f"UPDATE queries SET {flag} = 1{extra} WHERE id = ? AND {flag} = 0 AND state IN ('new', 'open')",
-                         [query_id])
+        cur = db.execute(f"UPDATE queries SET {flag} = 1{extra} WHERE id = ? AND {flag} = 0 AND state IN (?, ?)",
+                         [query_id, *UNANSWERED_STATES])
     elif flag == "nudged_at":
-        cur = db.execute("UPDATE queries SET nudged_at = ? WHERE id = ? AND state = 'pending' AND nudged_at IS NULL",
-                         [utcnow_iso(now), query_id])
+        cur = db.execute("UPDATE queries SET nudged_at = ? WHERE id = ? AND state = ? AND nudged_at IS NULL",
+                         [utcnow_iso(now), query_id, QueryState.PENDING.value])
     else:
         raise ValueError(flag)
     return cur.rowcount == 1

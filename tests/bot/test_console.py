@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.cli import main
 from bot.console import run_console
 from bot.config import config_from_text
-from tests.conftest import CONFIG_TEXT
+from tests.util import CONFIG_TEXT
 
 TOUR = """
 # a focal point asks, an expert answers in the experts' chat, the focal point follows up

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FOCAL_KEN, GUEST
+from tests.util import FOCAL_KEN, GUEST
 
 pytestmark = pytest.mark.process
 

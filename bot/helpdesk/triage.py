@@ -1,0 +1,55 @@
+"""What the experts and the secretariat read and change from their commands: the queue, one
+query's thread and trail, an asker's own queries, the expert a query is assigned to.
+Each function is one service call (``services.store.run(fn, ...)``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.helpdesk.relay import names_of
+from bot.helpdesk.rules import QueueFilter
+from storage import helpdesk as store
+from storage import users
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[dict]
+    total: int
+    names: dict[int, dict]
+
+
+def queue_page(db, flt: QueueFilter, user_id: int, size: int, page: int) -> QueuePage:
+    """One page of the queue (newest first), with the assignees' names."""
+    rows, total = store.queue(db, limit=size, offset=(page - 1) * size, **flt.query_args(user_id))
+    return QueuePage(rows, total, names_of(db, [q.get("assignee_id") for q in rows]))
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One query as /query N shows it: its messages, files and (for experts) audit trail."""
+
+    messages: list[dict]
+    files: list[dict]
+    events: list[dict]
+    names: dict[int, dict]
+
+
+def thread(db, query: dict, with_events: bool) -> Thread:
+    qid = query["id"]
+    rows = store.messages(db, qid, ["asker", "expert"])
+    files = store.attachments(db, qid)
+    events = store.events(db, qid) if with_events else []
+    names = names_of(db, [query["asker_id"], query.get("assignee_id")] + [r.get("author_id") for r in rows]
+                     + [e.get("actor_id") for e in events])
+    return Thread(rows, files, events, names)
+
+
+def find_user(db, text: str, expert_ids) -> dict | None:
+    """A user named by ``@username`` or numeric id (an expert named in the configuration
+    counts even before their first message)."""
+    text = text.strip()
+    if text.lstrip("-").isdigit():
+        number = int(text)
+        return users.get_user(db, number) or ({"user_id": number} if number in expert_ids else None)
+    return users.get_user_by_username(db, text)
