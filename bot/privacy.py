@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot import confirmations
-from storage import privacy, users
+from storage import privacy
 
 FORGET = "forget"
 
@@ -40,10 +40,9 @@ async def forget_everywhere(store, nonce: str, user_id: int, now: dt.datetime,
 def forget_confirmed(db, nonce: str, user_id: int, now: dt.datetime,
                      names: tuple[tuple[str | None, str | None], ...] = ()) -> privacy.ForgetResult | None:
     """Forget ``user_id`` if ``nonce`` is their unused, unexpired /forgetme confirmation;
-    None (and nothing changed) otherwise. ``names``: (first name, username) pairs Telegram
-    shows now, scrubbed as well as the ones stored (a renamed person is scrubbed under both)."""
+    None (and nothing changed) otherwise. ``names``: other (first name, username) pairs of the
+    person, scrubbed as well as the stored ones (the handler passes the names stored before this
+    update and the ones Telegram shows now, so a renamed person is scrubbed under both)."""
     if confirmations.redeem(db, nonce, user_id, FORGET, now) is None:
         return None
-    stored = users.get_user(db, user_id)
-    also = ((stored["first_name"], stored["username"]),) if stored else ()
-    return privacy.forget_and_log(db, user_id, now, "chat", also + tuple(names))
+    return privacy.forget_and_log(db, user_id, now, "chat", tuple(names))
