@@ -153,6 +153,27 @@ def last_inbound(db, query_id: int) -> str | None:
     return row[0] if row else None
 
 
+def add_file(db, query_id: int, mail_message: int, name: str, mime_type: str, content: bytes | None, size: int,
+             state: str = "waiting", reason: str | None = None) -> int:
+    return db["mail_files"].insert({"query_id": query_id, "mail_message": mail_message, "name": name, "mime_type": mime_type,
+                                    "size": size, "content": content, "state": state, "reason": reason}).last_pk
+
+
+def waiting_files(db, query_id: int | None = None) -> list[dict]:
+    """Files not yet posted to the experts' chat (of queries whose card is there)."""
+    sql = """SELECT f.* FROM mail_files f JOIN queries q ON q.id = f.query_id
+             WHERE f.state IN ('waiting', 'refused') AND q.posted_at IS NOT NULL"""
+    args: list = []
+    if query_id is not None:
+        sql += " AND f.query_id = ?"
+        args.append(query_id)
+    return list(db.query(sql + " ORDER BY f.id", args))
+
+
+def file_done(db, file_id: int, state: str, reason: str | None = None) -> None:
+    db.execute("UPDATE mail_files SET state = ?, content = NULL, reason = ? WHERE id = ?", [state, reason, file_id])
+
+
 def messages_by_fate(db) -> dict[str, int]:
     return {row[0]: row[1] for row in db.execute("SELECT fate, count(*) FROM mail_messages GROUP BY fate")}
 

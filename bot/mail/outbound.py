@@ -27,7 +27,6 @@ from typing import Awaitable, Callable
 from bot.delivery import RetryPolicy, promise_of
 from bot.mail.compose import Outgoing, build
 from bot.mail.config import Endpoint, MailConfig
-from knowledge.vocabulary import DeliveryKind
 from storage import mail as mail_store
 
 log = logging.getLogger("ldn.mail")
@@ -119,6 +118,7 @@ class MailOutcome:
     error: str | None = None
     server: str | None = None
     message_id: str | None = None
+    ref: str | None = None
 
 
 Sleeper = Callable[[float], Awaitable[None]]
@@ -130,6 +130,16 @@ def message_payload(msg: EmailMessage) -> dict:
             "raw": msg.as_string(policy=email_policy.SMTP)}
 
 
+def queue_mail(db, kind: str, ref: str, person_id: int, payload: dict, query_id: int | None, now: dt.datetime) -> int:
+    """The ledger row of an e-mail and, for a query's e-mail, its place in the thread."""
+    delivery_id, new = mail_store.enqueue(db, kind=kind, ref=ref, person_id=person_id, payload=payload, due_at=now, now=now,
+                                          promise=promise_of(kind))
+    if new and query_id is not None:
+        mail_store.add_message(db, message_id=payload["message_id"], query_id=query_id, direction="out", address=payload["to"][0],
+                               fate="sent", now=now, detail=kind)
+    return delivery_id
+
+
 class MailSender:
     """Sends the e-mail rows of the ledger over SMTP. One per process (``services.mail.sender``)."""
 
@@ -139,19 +149,19 @@ class MailSender:
         self.sleep = sleep
         self.stats = {"sent": 0, "retries": 0, "refused": 0, "uncertain": 0}
 
-    async def send(self, *, kind: str, ref: str, person_id: int, message: EmailMessage) -> MailOutcome:
-        """Record and send at once, once per (kind, ref, person)."""
+    async def send(self, *, kind: str, ref: str, person_id: int, message: EmailMessage, query_id: int | None = None) -> MailOutcome:
+        """Record and send at once, once per (kind, ref, person); with ``query_id`` the message
+        joins the query's thread (its Message-ID recorded with the ledger row, in one transaction)."""
         now = self.clock.now()
-        delivery_id, _new = await self.store.run(
-            lambda db: mail_store.enqueue(db, kind=kind, ref=ref, person_id=person_id, payload=message_payload(message),
-                                          due_at=now, now=now, promise=promise_of(kind)))
+        payload = message_payload(message)
+        delivery_id = await self.store.run(queue_mail, kind, ref, person_id, payload, query_id, now)
         return await self.deliver(delivery_id)
 
     async def deliver(self, delivery_id: int) -> MailOutcome:
         row = await self.store.run(mail_store.claim, delivery_id, self.clock.now())
         if row is None:
             current = await self.store.read(mail_store.get, delivery_id) or {}
-            return MailOutcome(delivery_id, current.get("status") or "missing", current.get("error"))
+            return MailOutcome(delivery_id, current.get("status") or "missing", current.get("error"), ref=current.get("ref"))
         payload = json.loads(row["payload"])
         data = payload["raw"].encode("utf-8")
         attempt = 0
@@ -162,7 +172,7 @@ class MailSender:
                 self.stats["sent"] += 1
                 await self.store.run(mail_store.finish, delivery_id, "sent", self.clock.now(), None)
                 log.info("mail.sent", extra={"delivery": delivery_id, "kind": row["kind"]})
-                return MailOutcome(delivery_id, "sent", server=result.describe(), message_id=payload.get("message_id"))
+                return MailOutcome(delivery_id, "sent", server=result.describe(), message_id=payload.get("message_id"), ref=row["ref"])
             if result.fate is SmtpFate.RETRY and attempt < self.policy.attempts:
                 self.stats["retries"] += 1
                 log.info("mail.retry", extra={"delivery": delivery_id, "reason": result.describe()})
@@ -175,12 +185,12 @@ class MailSender:
         if result.fate is SmtpFate.RETRY and (row.get("attempts") or 0) < MAX_LEDGER_ATTEMPTS:
             await self.store.run(mail_store.postpone, delivery_id, now + dt.timedelta(seconds=self.policy.max_delay), reason)
             log.warning("mail.postponed", extra={"delivery": delivery_id, "reason": reason})
-            return MailOutcome(delivery_id, "queued", reason, reason)
+            return MailOutcome(delivery_id, "queued", reason, reason, ref=row["ref"])
         status = "uncertain" if result.fate is SmtpFate.UNCERTAIN else "failed"
         self.stats["uncertain" if status == "uncertain" else "refused"] += 1
         await self.store.run(mail_store.finish, delivery_id, status, now, reason)
         log.warning("mail.not_sent", extra={"delivery": delivery_id, "status": status, "reason": reason})
-        return MailOutcome(delivery_id, status, reason, reason)
+        return MailOutcome(delivery_id, status, reason, reason, ref=row["ref"])
 
     async def flush_due(self) -> list[MailOutcome]:
         """Send every queued e-mail that is due (the periodic job)."""

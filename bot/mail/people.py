@@ -26,7 +26,7 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_RE = re.compile(r"\b([A-HJ-NP-Z2-9]{4})-([A-HJ-NP-Z2-9]{4})\b")
 
 
-def _hash(text: str) -> str:
+def code_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -52,8 +52,8 @@ def invite_by_email(db, *, address: str, country: str, lang: str, created_by: in
     """A Telegram invitation and an e-mail confirmation code for ``address``, stored together."""
     token, expires = invites.create_invite(db, country, created_by, now, ttl_days)
     code = new_code()
-    store.insert_invite(db, address=address, country=country, lang=lang if lang in LANGS else "en", code_hash=_hash(code),
-                        invite_hash=_hash(token), now=now, expires=expires)
+    store.insert_invite(db, address=address, country=country, lang=lang if lang in LANGS else "en", code_hash=code_hash(code),
+                        invite_hash=code_hash(token), now=now, expires=expires)
     return EmailInvite(token, code, expires)
 
 
@@ -75,7 +75,7 @@ class Confirmation:
 def confirm(db, code: str, address: str, display_name: str | None, now: dt.datetime) -> Confirmation:
     """The invited address answered with its code: bind it (to the Telegram record if the
     invitation was opened in Telegram already, else to a new e-mail-only person)."""
-    invite = store.invite_by_code(db, _hash(code))
+    invite = store.invite_by_code(db, code_hash(code))
     if invite is None or invite["address"] != address.lower():
         return Confirmation(Confirmed.INVALID)
     lang = invite["lang"]

@@ -10,6 +10,8 @@ queries asked by e-mail and every message carried, and the senders answered once
   its reply address (``helpdesk+q<N>-<token>@...``).
 * ``mail_messages`` - every e-mail of a query, in and out, by its ``Message-ID`` (threading
   by ``In-Reply-To``/``References`` looks up this table; a message seen twice is ignored).
+* ``mail_files`` - the files of an incoming e-mail, kept with the query (committed with it)
+  until they are posted to the experts' chat; then their content is dropped.
 * ``mail_notices`` - the last automatic answer to an address (unknown senders, size limit):
   at most one a day.
 """
@@ -72,3 +74,17 @@ def apply(db) -> None:
             PRIMARY KEY (address, kind)
         )"""
     )
+    db.execute(
+        """CREATE TABLE mail_files (
+            id INTEGER PRIMARY KEY,
+            query_id INTEGER NOT NULL REFERENCES queries(id),
+            mail_message INTEGER NOT NULL REFERENCES mail_messages(id),
+            name TEXT NOT NULL,
+            mime_type TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            content BLOB,                          -- NULL once posted (or refused)
+            state TEXT NOT NULL DEFAULT 'waiting', -- waiting | posted | refused (over the limits) | told (the experts were told)
+            reason TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX idx_mail_files_state ON mail_files(state)")

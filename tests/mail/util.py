@@ -2,6 +2,7 @@
 sends, and helpers to read those messages with the stdlib ``email`` package."""
 from __future__ import annotations
 
+import asyncio
 import socket
 import smtplib
 import threading
@@ -10,6 +11,8 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+
+from bot.mail.cli import send_invitation
 
 HELPDESK = "helpdesk@ldn.example.org"
 
@@ -99,3 +102,46 @@ def mail(subject: str, text: str, *, sender: str = "Amina Njeri <amina@ministry.
     if html is not None:
         msg.add_alternative(html, subtype="html")
     return msg
+
+
+class MailEnv:
+    """The bot with its e-mail channel (``bot``: the BotEnv) and the SMTP server it sends to."""
+
+    def __init__(self, bot, outbox: Sink):
+        self.bot, self.outbox = bot, outbox
+
+    @property
+    def services(self):
+        return self.bot.services
+
+    @property
+    def channel(self):
+        return self.services.mail
+
+    @property
+    def db(self):
+        return self.bot.db
+
+    @property
+    def port(self) -> int:
+        return self.channel.receiver.port
+
+    async def deliver(self, msg: EmailMessage | bytes, *, sender: str = "amina@ministry.example", rcpt: str = HELPDESK) -> dict:
+        """A mail server hands ``msg`` to the bot's receiver (smtplib, in a thread); then
+        everything that follows it is done."""
+        refused = await asyncio.to_thread(send_to, self.port, msg, sender=sender, rcpt=rcpt)
+        await self.channel.settle()
+        return refused
+
+    async def bind(self, address: str = "amina@ministry.example", country: str = "KEN", lang: str = "en",
+                   name: str = "Amina Njeri") -> int:
+        """Invite ``address`` by e-mail and confirm it by replying, as the person would; their user id."""
+        services = self.services
+        await send_invitation(services, self.channel.cfg, address=address, country=services.countries.get(country), lang=lang, days=14)
+        invitation = self.outbox.last(address)
+        reply = mail("Re: " + invitation["Subject"], "Yes, I confirm.\n\n> " + body(invitation).replace("\n", "\n> "),
+                     sender=f"{name} <{address}>", to=str(invitation["Reply-To"]), in_reply_to=invitation["Message-ID"])
+        await self.deliver(reply, sender=address, rcpt=str(invitation["Reply-To"]))
+        row = self.db.execute("SELECT user_id FROM mail_people WHERE address = ?", [address]).fetchone()
+        assert row is not None, "the address was not bound"
+        return row[0]
