@@ -81,7 +81,7 @@ def attachments(msg: EmailMessage) -> list[tuple[str, bytes]]:
 def send_to(port: int, msg: EmailMessage | bytes, *, sender: str = "amina@ministry.example", rcpt: str = HELPDESK) -> dict:
     """Hand a message to the bot's receiver with smtplib, as a mail server would."""
     with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
-        data = msg if isinstance(msg, bytes) else msg.as_bytes()
+        data = msg if isinstance(msg, bytes) else msg.as_bytes(policy=policy.SMTP)  # CRLF line ends, as on the wire
         return smtp.sendmail(sender, [rcpt], data)
 
 
