@@ -86,7 +86,9 @@ def anchor(payloads: list[bytes], clients: int) -> float:
 async def ldn(payloads: list[bytes], clients: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="ldn-mail-bench-"))
     controller, sink = start_sink()
+    saved = {name: os.environ.get(name) for name in ("LDN_SMTP_URL", "LDN_MAIL_LISTEN", "LDN_IMAP_URL")}
     os.environ.update({"LDN_SMTP_URL": f"smtp://127.0.0.1:{controller.port}", "LDN_MAIL_LISTEN": "127.0.0.1:0"})
+    os.environ.pop("LDN_IMAP_URL", None)
     try:
         config = config_from_text(CONFIG_TEXT).with_overrides(storage={"path": str(workdir / "ldn.db")},
                                                               mail={"from": HELPDESK})
@@ -124,6 +126,11 @@ async def ldn(payloads: list[bytes], clients: int) -> dict:
     finally:
         controller.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return {"accepted_per_s": len(payloads) / seconds, "carded_per_s": len(payloads) / total, "acks": acks,
             "card_median_ms": statistics.median(latency) * 1000, "card_p95_ms": latency[int(len(latency) * 0.95) - 1] * 1000}
 
