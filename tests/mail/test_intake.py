@@ -2,9 +2,15 @@
 size limit, HTML and quoted replies, and the files that come with a question."""
 from __future__ import annotations
 
+import asyncio
+import smtplib
+from email import policy as email_policy
+
 import pytest
 
+from bot.mail.config import Endpoint
 from bot.mail.parsing import html_to_text, trim_reply
+from bot.mail.receiver import MailReceiver
 from tests.mail.util import HELPDESK, body, mail
 from tests.util import EXPERT_CHAT
 
@@ -121,3 +127,35 @@ def test_quoted_history_and_signatures_are_trimmed():
     assert trim_reply("Yes\n\nSent from my iPhone") == "Yes"
     assert trim_reply("谢谢\n\n在 2026年12月3日，服务台 写道：\n> 旧") == "谢谢"
     assert html_to_text("<ul><li>one</li><li>two</li></ul>") == "• one\n\n• two"
+
+
+async def test_nothing_is_acknowledged_before_the_query_is_committed(menv):
+    await menv.bind()
+    menv.outbox.clear()
+    menv.db.execute("CREATE TEMP TRIGGER boom BEFORE INSERT ON query_events BEGIN SELECT RAISE(ABORT, 'injected'); END")
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        await menv.deliver(mail("Baseline", "How do we set the baseline?", message_id="atomic@ministry.example"))
+    assert refused.value.smtp_code == 451  # the forwarding server keeps the message and tries again
+    assert _queries(menv) == 0 and not menv.outbox.messages
+    assert menv.db.execute("SELECT count(*) FROM mail_messages WHERE message_id = 'atomic@ministry.example'").fetchone()[0] == 0
+    menv.db.execute("DROP TRIGGER boom")
+    await menv.deliver(mail("Baseline", "How do we set the baseline?", message_id="atomic@ministry.example"))
+    assert _queries(menv) == 1 and len(menv.outbox.messages) == 1
+
+
+async def test_the_receiver_speaks_lmtp_too(menv):
+    lmtp = MailReceiver(menv.channel, Endpoint("lmtp", "127.0.0.1", 0))
+    await lmtp.start()
+    await menv.bind()
+
+    def over_lmtp():
+        with smtplib.LMTP("127.0.0.1", lmtp.port) as client:
+            return client.sendmail("amina@ministry.example", [HELPDESK],
+                                   mail("By LMTP", "Delivered by the local mail server", message_id="l1@x").as_bytes(policy=email_policy.SMTP))
+
+    try:
+        assert await asyncio.to_thread(over_lmtp) == {}
+        await menv.channel.settle()
+        assert _queries(menv) == 1
+    finally:
+        await lmtp.close()
