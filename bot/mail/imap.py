@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
 import threading
 
 from imap_tools import AND, BaseMailBox, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
 
 from bot.mail.config import MailConfig
+from bot.mail.outbound import tls_context
 
 log = logging.getLogger("ldn.mail")
 
@@ -27,11 +27,11 @@ def open_mailbox(cfg: MailConfig) -> BaseMailBox:
     ep = cfg.imap
     assert ep is not None
     if ep.implicit_tls:
-        box: BaseMailBox = MailBox(ep.host, ep.port, timeout=cfg.timeout, ssl_context=ssl.create_default_context())
+        box: BaseMailBox = MailBox(ep.host, ep.port, timeout=cfg.timeout, ssl_context=tls_context())
     elif ep.loopback:
         box = MailBoxUnencrypted(ep.host, ep.port, timeout=cfg.timeout)  # a server on this machine (tests, a local Dovecot)
     else:
-        box = MailBoxStartTls(ep.host, ep.port, timeout=cfg.timeout, ssl_context=ssl.create_default_context())
+        box = MailBoxStartTls(ep.host, ep.port, timeout=cfg.timeout, ssl_context=tls_context())
     return box.login(ep.user or "", ep.password or "", initial_folder=ep.path or "INBOX")
 
 
