@@ -327,7 +327,7 @@ async def reload_command(update: Update, context: Context) -> None:
     services = svc(context)
     from pathlib import Path
 
-    from knowledge.faq import load_knowledge
+    from bot.search import load_knowledge
 
     try:
         version = await services.store.run(load_knowledge, Path(services.config.knowledge_dir) / "faq")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge.evaluate import engine_fn, evaluate, format_report, load_cases
-from knowledge.faq import LANGS, load_faq_dir, load_knowledge
-from knowledge.search import FaqSearch
+from bot.search import FaqSearch, load_knowledge
+from knowledge.faq import LANGS, load_faq_dir
 from storage.db import migrate, open_db
 from tests.knowledge.util import DATA
 
@@ -90,19 +90,21 @@ def test_candidates_left_out_could_never_be_shown(cases, real_db):
 
 
 def test_spelling_prefilter_keeps_every_word_rapidfuzz_would_accept(cases, real_db):
-    """``_Index.near`` drops vocabulary words by a lower bound before ``fuzz.ratio``;
+    """``SearchIndex.near`` drops vocabulary words by a lower bound before ``fuzz.ratio``;
     on misspellings made from the vocabulary and on every dev-set word, what rapidfuzz
     accepts is the same as over the whole vocabulary."""
     import random
 
     from rapidfuzz import fuzz, process
 
-    from knowledge.search import FUZZY_CUTOFF, content_tokens, fold
+    from knowledge.index import SPELL_SCRIPTS
+    from knowledge.text import FUZZY_CUTOFF, content_tokens, fold
 
-    index = FaqSearch(real_db)._index
+    index = FaqSearch(real_db).index
+    vocabs = {script: index.vocab(script) for script in SPELL_SCRIPTS if index.vocab(script)}
     rng = random.Random(7)
-    words = [(w, script) for case in cases for w, script in content_tokens(fold(case.q)) if script in index.vocab]
-    for script, vocab in index.vocab.items():
+    words = [(w, script) for case in cases for w, script in content_tokens(fold(case.q)) if script in vocabs]
+    for script, vocab in vocabs.items():
         for word in rng.sample(vocab, min(60, len(vocab))):
             i = rng.randrange(len(word))
             words += [(word[:i] + word[i + 1:], script), (word[:i] + word[i:i + 2][::-1] + word[i + 2:], script),
@@ -113,6 +115,6 @@ def test_spelling_prefilter_keeps_every_word_rapidfuzz_would_accept(cases, real_
             return sorted((m, s) for m, s, _ in process.extract(word, choices, scorer=fuzz.ratio, processor=None,
                                                                 score_cutoff=FUZZY_CUTOFF, limit=None))
         near = index.near(word, script)
-        assert accepted(near) == accepted(index.vocab[script]), word
+        assert accepted(near) == accepted(vocabs[script]), word
         kept += len(near)
-    assert kept < 0.2 * sum(len(index.vocab[s]) for _, s in words)  # and it does drop most words
+    assert kept < 0.2 * sum(len(vocabs[s]) for _, s in words)  # and it does drop most words
