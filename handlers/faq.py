@@ -163,7 +163,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     services = svc(context)
     who = await person(update, context)
     question = question.strip()
-    if not question:
+    if not any(ch.isprintable() and not ch.isspace() for ch in question):  # empty, or only invisible characters
         await reply(update, context, t(context, who, "error.empty"))
         return
     if len(question) > MAX_QUESTION:
