@@ -112,16 +112,16 @@ async def show_progress(update: Update, context: Context, who: Person, arg: str 
 
 
 async def send_chart(update: Update, context: Context, who: Person) -> None:
-    from bot.progress_chart import render_progress_chart
+    from bot.progress_chart import render_region_charts  # matplotlib loads on the first chart, not at start-up
 
     services = svc(context)
     now = services.clock.now()
-    progress = await services.store.run(ms.progress, _template(context), services.countries, now)
-    png = await asyncio.to_thread(render_progress_chart, progress)
-    total = progress.total
-    caption = t(context, who, "ms.progress.chart_caption", date=now.date().isoformat(), done=total.done,
-                applicable=total.applicable, percent=_percent(total.share))
-    await context.bot.send_photo(update.effective_chat.id, photo=png, caption=caption)
+    states = await services.store.run(ms.all_states, _template(context), services.countries, now)
+    charts = await asyncio.to_thread(render_region_charts, states, services.countries, services.i18n, who.lang, now)
+    for chart in charts:  # one phone-sized heatmap per region
+        caption = t(context, who, "ms.chart.caption", region=t(context, who, f"ms.region.{chart.annex}"),
+                    done=chart.done, applicable=chart.applicable, percent=_percent(chart.share), overdue=chart.overdue)
+        await context.bot.send_photo(update.effective_chat.id, photo=chart.png, caption=caption)
 
 
 async def progress_command(update: Update, context: Context) -> None:

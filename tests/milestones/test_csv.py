@@ -167,9 +167,11 @@ def test_cli_import_export_and_progress(tmp_path, monkeypatch, capsys):
     assert _cli(tmp_path, monkeypatch, "progress", "--chart", str(chart), "--json") == 0
     data = json.loads(capsys.readouterr().out)
     assert data["total"]["done"] == 1 and data["as_of"].startswith("2017-04-01T10:0")
-    assert data["chart"]["bytes"] == chart.stat().st_size
-    width, height = png_size(chart.read_bytes())
-    assert (width, height) == (1600, 900)
+    assert [c["region"] for c in data["charts"]] == ["I", "II", "III", "IV", "V"]
+    africa = tmp_path / "progress-I.png"
+    assert data["charts"][0]["path"] == str(africa) and data["charts"][0]["bytes"] == africa.stat().st_size
+    width, height = png_size(africa.read_bytes())
+    assert width == 1080 and height > 1000  # 40 countries, one row each
     assert _cli(tmp_path, monkeypatch, "progress") == 0
     out = capsys.readouterr().out
     assert "Africa (annex I)" in out and "KEN" in out
