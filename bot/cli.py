@@ -23,7 +23,7 @@ from knowledge.yamlfile import DataError
 log = logging.getLogger("ldn.cli")
 
 # Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
-FEATURE_CLIS = ["knowledge.cli", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations", "bot.mail.cli"]
+FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations", "bot.mail.cli"]
 
 NO_TOKEN_HELP = """No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram.
 To run it for real: open Telegram, talk to @BotFather, send /newbot, and copy the token it gives you:
@@ -48,7 +48,7 @@ def _config(args) -> Config:
 
 def loader(args) -> CliContext:
     """Load config and data, open the database (for subcommands that need it)."""
-    from bot.app import build_services
+    from bot.wiring import build_services
 
     config = _config(args)
     return CliContext(config, build_services(config, warm_search=False))
@@ -74,6 +74,10 @@ def cmd_run(args) -> int:
 
         return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang))
     setup_logging(config.raw.get("logging", {}).get("level", "INFO"))
+    from bot import runner
+
+    if runner.refuse_invalid_data(config):  # every data file, as `check` lists them
+        return 1
     last = calendar_is_past(config)
     if last is not None:
         logging.getLogger("ldn.cli").warning("calendar.all_past", extra={
@@ -85,8 +89,6 @@ def cmd_run(args) -> int:
         application = build_application(config, services=services)
     except DataError as exc:
         return _print_problems(exc)
-    from bot import runner
-
     return runner.run(application, config, webhook=getattr(args, "webhook", False))
 
 

@@ -14,6 +14,7 @@ from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHa
 from bot.services import Services
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, MAX_QUESTION, PRIVATE_TEXT, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t)
+from knowledge.sources import localise_source
 from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.handlers.faq")
@@ -28,7 +29,7 @@ def render_answer(services: Services, entry, lang: str) -> str:
     text = entry.text(lang)
     return remembered(services, "faq_html", (text.q, text.a, entry.source, lang), lambda: (
         f"<b>{html.escape(text.q)}</b>\n\n{html.escape(text.a.strip())}\n\n"
-        f"<i>{services.t(lang, 'faq.source', source=entry.source)}</i>"))
+        f"<i>{services.t(lang, 'faq.source', source=localise_source(entry.source, lang))}</i>"))
 
 
 def remembered(services: Services, name: str, key: tuple, build):
@@ -162,7 +163,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     services = svc(context)
     who = await person(update, context)
     question = question.strip()
-    if not question:
+    if not any(ch.isprintable() and not ch.isspace() for ch in question):  # empty, or only invisible characters
         await reply(update, context, t(context, who, "error.empty"))
         return
     if len(question) > MAX_QUESTION:
@@ -327,7 +328,7 @@ async def reload_command(update: Update, context: Context) -> None:
     services = svc(context)
     from pathlib import Path
 
-    from knowledge.faq import load_knowledge
+    from bot.search import load_knowledge
 
     try:
         version = await services.store.run(load_knowledge, Path(services.config.knowledge_dir) / "faq")
