@@ -40,7 +40,8 @@ def person_by_id(db, user_id: int) -> dict | None:
 
 
 def person_by_unsubscribe(db, token: str) -> dict | None:
-    return _one(db, "SELECT * FROM mail_people WHERE unsubscribe_token = ?", [token])
+    return _one(db, """SELECT u.*, m.address, m.channel FROM mail_people m JOIN users u ON u.user_id = m.user_id
+                       WHERE m.unsubscribe_token = ?""", [token])
 
 
 def next_person_id(db) -> int:
@@ -65,6 +66,24 @@ def people_for_email(db) -> list[dict]:
     return list(db.query("""SELECT u.*, m.address, m.display_name, m.channel, m.unsubscribe_token, m.digest_sent_week
                             FROM mail_people m JOIN users u ON u.user_id = m.user_id
                             WHERE m.channel IN ('email', 'both') ORDER BY m.user_id"""))
+
+
+def email_only(db) -> set[int]:
+    """People who chose e-mail alone for reminders (the Telegram planner leaves them out)."""
+    return {row[0] for row in db.execute("SELECT user_id FROM mail_people WHERE channel = 'email'")}
+
+
+def without_email_only(db, rows: list[dict]) -> list[dict]:
+    """``rows`` (users) without those who chose e-mail alone for reminders."""
+    skip = email_only(db)
+    return [row for row in rows if row["user_id"] not in skip] if skip else rows
+
+
+def mail_refs(db, prefix: str, since: dt.datetime) -> set[tuple[str, int]]:
+    """(ref, person) of the e-mails with refs starting ``prefix`` queued since ``since``."""
+    return {(row[0], row[1]) for row in db.execute(
+        "SELECT ref, chat_id FROM deliveries WHERE method = ? AND ref LIKE ? AND created_at >= ?",
+        [MAIL_METHOD, prefix + "%", utcnow_iso(since)])}
 
 
 def set_digest_week(db, user_id: int, week: str) -> bool:

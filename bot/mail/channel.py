@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from bot.helpdesk import relay
-from bot.mail import compose, outbound
+from bot.mail import compose, digest, outbound
 from bot.mail.compose import Outgoing, mt
 from bot.mail.config import MailConfig
 from bot.mail.intake import MAIL_SOURCE, Decision, Fate, Policy, take
 from bot.mail.parsing import Incoming, html_to_text, parse
+from bot.reminders import get_reminders
 from knowledge.vocabulary import DeliveryKind, LANGS
 from storage import helpdesk as hd_store
 from storage import mail as store
@@ -127,6 +128,10 @@ class MailChannel:
                     await self._confirmed(decision, mail)
                 case Fate.UNKNOWN | Fate.TOO_BIG if decision.answer:
                     await self._notice(decision, mail)
+                case Fate.UNSUBSCRIBED:
+                    await self._direct(mail, (decision.person or {}).get("user_id") or 0, f"unsubscribed:{mail.message_id}",
+                                       "Re: " + compose.bare_subject(mail.subject),
+                                       mt(self.services.i18n, self._lang(decision.person), "mail.unsubscribed.body"))
         except Exception:  # noqa: BLE001 - committed already: the periodic job posts and sends what is left
             log.exception("mail.after_failed", extra={"fate": decision.fate})
 
@@ -296,4 +301,72 @@ class MailChannel:
                 if query is not None:
                     await self._answer_went(query, int(chat), int(message), outcome)
         done["files"] = await self.post_files()
+        done["reminders"] = await self.send_reminders()
+        done["digests"] = await self.send_digests()
         return done
+
+    # -- reminders and the weekly digest ------------------------------------------------------------
+
+    def unsubscribe_address(self, person: dict) -> str:
+        return self.cfg.plus_address(f"u{person['unsubscribe_token']}")
+
+    def _footer(self, person: dict, lang: str) -> tuple[str, str]:
+        link = f"mailto:{self.unsubscribe_address(person)}?subject=unsubscribe"
+        return "\n\n-- \n" + mt(self.services.i18n, lang, "mail.footer", unsubscribe=f"<{link}>"), link
+
+    async def _to_person(self, person: dict, lang: str, *, ref: str, subject: str, text: str, ics: str | None) -> outbound.MailOutcome:
+        footer, link = self._footer(person, lang)
+        out = Outgoing(to=person["address"], to_name=person.get("display_name"), subject=subject, text=text + footer,
+                       auto="auto-generated", unsubscribe=link, attachments=[("ldn-tsp.ics", "text/calendar", ics.encode())] if ics else [])
+        return await self.sender.send(kind=DeliveryKind.EMAIL, ref=ref, person_id=person["user_id"],
+                                      message=compose.build(self.cfg, out, self.services.clock.now()))
+
+    async def send_reminders(self) -> int:
+        """The reminders due for those who get them by e-mail, once each."""
+        service = get_reminders(self.services)
+        await service.ensure_loaded()
+        due = await self.services.store.read(digest.reminders_due, service, self.services.clock.now())
+        sent = 0
+        for item in due:
+            i18n = self.services.i18n
+            title = item.text.split("\n", 1)[0].strip("🔔⏰📅 ").strip()
+            text = item.text + ("\n\n" + mt(i18n, item.lang, "mail.ics_note") if item.ics else "")
+            outcome = await self._to_person(item.person, item.lang, ref=digest.REMINDER_PREFIX + item.ref,
+                                            subject=mt(i18n, item.lang, "mail.reminder.subject", title=title[:120]), text=text, ics=item.ics)
+            sent += outcome.status == "sent"
+        return sent
+
+    def _digest_text(self, item: digest.Digest) -> str:
+        i18n, lang = self.services.i18n, item.lang
+        country = self.services.countries.get(item.person.get("country"))
+        parts = [mt(i18n, lang, "mail.digest.intro", country=country.name(lang) if country else "—")]
+        if item.queries:
+            lines = [f"• #{q['id']} ({html_to_text(i18n.t(lang, 'hd.state.' + q['state']))}): {q['text'].splitlines()[0][:100]}"
+                     for q in item.queries]
+            parts.append(mt(i18n, lang, "mail.digest.queries") + "\n" + "\n".join(lines))
+        else:
+            parts.append(mt(i18n, lang, "mail.digest.no_queries"))
+        if item.steps:
+            parts.append(mt(i18n, lang, "mail.digest.steps") + "\n" + "\n".join(
+                "• " + mt(i18n, lang, "mail.digest.step", title=title, due=due.isoformat()) for title, due in item.steps))
+        if item.events:
+            parts.append(mt(i18n, lang, "mail.digest.events") + "\n" + "\n".join(
+                f"• {e.title_in(lang)}: {e.start:%Y-%m-%d %H:%M} ({e.timezone})" for e in item.events))
+        if item.faq:
+            parts.append(mt(i18n, lang, "mail.digest.faq") + "\n" + "\n".join(f"• {q}" for q in item.faq))
+        parts.append(mt(i18n, lang, "mail.digest.reply"))
+        return "\n\n".join(parts)
+
+    async def send_digests(self) -> int:
+        """Monday's digest, once a week per person (recorded before it is sent: at most once)."""
+        service = get_reminders(self.services)
+        now = self.services.clock.now()
+        sent = 0
+        for item in await self.services.store.read(digest.digests_due, service, self.services.search, now):
+            if not await self.services.store.run(digest.digest_sent, item.person["user_id"], item.week):
+                continue
+            subject = mt(self.services.i18n, item.lang, "mail.digest.subject", date=now.strftime("%Y-%m-%d"))
+            outcome = await self._to_person(item.person, item.lang, ref=f"digest:{item.week}", subject=subject,
+                                            text=self._digest_text(item), ics=item.ics)
+            sent += outcome.status == "sent"
+        return sent

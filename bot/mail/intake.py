@@ -35,6 +35,7 @@ _RATING_RE = re.compile(r"^\s*(?:rating|note|nota|оценка|评分|تقييم
 _SUBJECT_RATING_RE = re.compile(r"\brating\s+([1-5])\b", re.IGNORECASE)
 _PLUS_QUERY_RE = re.compile(r"^[^+@]+\+q(\d+)-([a-f0-9]+)@")
 _PLUS_CONFIRM_RE = re.compile(r"^[^+@]+\+c([A-Z0-9-]+)@", re.IGNORECASE)
+_PLUS_UNSUBSCRIBE_RE = re.compile(r"^[^+@]+\+u([a-f0-9]+)@")
 
 
 class Fate(StrEnum):
@@ -47,7 +48,7 @@ class Fate(StrEnum):
     IGNORED = "ignored"        # automatic, bounce, list, our own: no answer at all
     TOO_BIG = "too_big"
     UNKNOWN = "unknown"        # not a bound address (helpdesk.visitors: register)
-    CLOSED = "closed"          # a reply to a closed query... becomes a new query (kept for the log)
+    UNSUBSCRIBED = "unsubscribed"  # reminders and digests no longer by e-mail (List-Unsubscribe)
 
 
 @dataclass
@@ -178,6 +179,11 @@ def take(db, mail: Incoming, policy: Policy, search, now: dt.datetime) -> Decisi
         store.set_message_fate(db, row_id, Fate.TOO_BIG, None, str(mail.size))
         return Decision(Fate.TOO_BIG, person=store.person_by_address(db, mail.sender), row_id=row_id,
                         answer=store.notice_once(db, mail.sender, Fate.TOO_BIG, _day(now)))
+    for rcpt in mail.recipients:
+        match = _PLUS_UNSUBSCRIBE_RE.match(rcpt)
+        if match and people.unsubscribe(db, match.group(1)):
+            store.set_message_fate(db, row_id, Fate.UNSUBSCRIBED, None)
+            return Decision(Fate.UNSUBSCRIBED, person=store.person_by_unsubscribe(db, match.group(1)), row_id=row_id)
     person = store.person_by_address(db, mail.sender)
     code = _confirmation_code(mail)
     if code is not None and (person is None or store.invite_by_code(db, people.code_hash(code)) is not None):

@@ -93,7 +93,7 @@ def confirm(db, code: str, address: str, display_name: str | None, now: dt.datet
         users.set_active(db, user_id, False, now)  # nobody to reach on Telegram
         users.set_lang(db, user_id, lang, now)
         users.set_role(db, user_id, Role.FOCAL_POINT, invite["country"], now, None, "email")
-    store.bind_address(db, user_id, address, display_name, secrets.token_urlsafe(16), now)
+    store.bind_address(db, user_id, address, display_name, secrets.token_hex(12), now)
     store.confirm_invite(db, invite["id"], user_id, now)
     return Confirmation(Confirmed.BOUND, user_id, invite["country"], lang)
 
@@ -108,7 +108,7 @@ def bind_visitor(db, address: str, display_name: str | None, now: dt.datetime) -
     user_id = store.next_person_id(db)
     users.touch_user(db, user_id, display_name, None, now)
     users.set_active(db, user_id, False, now)
-    store.bind_address(db, user_id, address, display_name, secrets.token_urlsafe(16), now)
+    store.bind_address(db, user_id, address, display_name, secrets.token_hex(12), now)
     return store.person_by_address(db, address) or {}
 
 
