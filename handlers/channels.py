@@ -38,6 +38,8 @@ def _text(context: Context, who, found: people.Channels) -> str:
 
 async def channels_command(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     services = context.services
     found = await services.store.run(people.channels_of, who.user_id, services.clock.now())
     if found.address is None:
@@ -51,6 +53,8 @@ async def channels_command(update: Update, context: Context) -> None:
 
 async def channels_button(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None or update.callback_query is None:
+        return
     parts = parse_cb(update.callback_query.data, Feature.CHANNELS)
     if not parts or len(parts) != 2 or parts[0] != ChannelsAction.SET or parts[1] not in set(ReminderChannel):
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)

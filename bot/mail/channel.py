@@ -32,7 +32,7 @@ FAQ_ANSWER_CHARS = 600
 
 
 def is_mail_query(query: dict | None) -> bool:
-    return bool(query) and query.get("source") == MAIL_SOURCE
+    return query is not None and query.get("source") == MAIL_SOURCE
 
 
 @dataclass
@@ -67,7 +67,7 @@ def thread_of(db, qid: int, default_lang: str) -> Thread | None:
     if query is None or thread is None:
         return None
     person = store.person_by_id(db, query["asker_id"]) or {}
-    lang = person.get("lang") if person.get("lang") in LANGS else (query.get("lang") or default_lang)
+    lang = str(person.get("lang") if person.get("lang") in LANGS else (query.get("lang") or default_lang))
     return Thread(query, query["asker_id"], person.get("address") or thread["address"], person.get("display_name"), lang,
                   thread["subject"], thread["token"], store.last_inbound(db, qid), store.thread_message_ids(db, qid))
 
@@ -119,7 +119,7 @@ class MailChannel:
             match decision.fate:
                 case Fate.QUERY:
                     await self._acknowledge(decision, mail)
-                    await self._to_experts(decision.query["id"])
+                    await self._to_experts((decision.query or {})["id"])
                 case Fate.FOLLOWUP:
                     await self._followup(decision)
                 case Fate.RATING:
@@ -164,7 +164,7 @@ class MailChannel:
         return await self.sender.send(kind=DeliveryKind.EMAIL, ref=ref, person_id=thread.person_id, message=message, query_id=qid)
 
     async def _acknowledge(self, decision: Decision, mail: Incoming) -> None:
-        qid, lang = decision.query["id"], self._lang(decision.person)
+        qid, lang = (decision.query or {})["id"], self._lang(decision.person)
         i18n = self.services.i18n
         items = self._faq_items(decision.candidates, lang)
         faq = mt(i18n, lang, "mail.ack.faq", items=items) if items else ""
@@ -199,7 +199,7 @@ class MailChannel:
         return posted
 
     async def _followup(self, decision: Decision) -> None:
-        query = decision.query
+        query = decision.query or {}
         if self.hooks is None or not query.get("posted_at"):
             return  # the card is not there yet: it shows the question; the tick posts the card
         text = self.services.t(self.hooks.expert_lang, "mail.experts.followup", n=query["id"], text=decision.followup_text or "")
@@ -209,7 +209,7 @@ class MailChannel:
             await self.hooks.refresh_card(query["id"])
 
     async def _rated(self, decision: Decision, mail: Incoming) -> None:
-        qid = decision.query["id"]
+        qid = (decision.query or {})["id"]
         if decision.answer:
             await self._mail_query(qid, ref=f"rated:{qid}", text=mt(self.services.i18n, self._lang(decision.person), "mail.rated.body", n=qid))
         if self.hooks is not None:
@@ -294,8 +294,9 @@ class MailChannel:
         done = {"sent": 0, "failed": 0, "files": 0}
         for outcome in await self.sender.flush_due():
             done["sent" if outcome.status == "sent" else "failed"] += outcome.status in ("sent", "failed")
-            if (outcome.ref or "").startswith("answer:") and outcome.status in ("sent", "failed"):
-                _, chat, message = outcome.ref.split(":")
+            ref = outcome.ref or ""
+            if ref.startswith("answer:") and outcome.status in ("sent", "failed"):
+                _, chat, message = ref.split(":")
                 route = await self.services.store.read(expert_message, int(chat), int(message))
                 query = await self.services.store.read(hd_store.get_query, route["query_id"]) if route else None
                 if query is not None:

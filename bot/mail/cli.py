@@ -37,7 +37,8 @@ def cmd_mail_test(args, loader) -> int:
     i18n = load_translator(Path(config.knowledge_dir) / "strings")
     result = asyncio.run(send_test(cfg, args.address, clock_from_env(config.now_override).now(),
                                    compose.mt(i18n, args.lang, "mail.test.body")))
-    print(f"{cfg.smtp.scheme}://{cfg.smtp.host}:{cfg.smtp.port}: {result.fate.value}: {result.describe()}")
+    where = f"{cfg.smtp.scheme}://{cfg.smtp.host}:{cfg.smtp.port}" if cfg.smtp else "smtp"
+    print(f"{where}: {result.fate.value}: {result.describe()}")
     return 0 if result.fate is SmtpFate.ACCEPTED else 1
 
 

@@ -55,7 +55,8 @@ class ImapPoller:
         done = 0
         for msg in box.fetch(AND(seen=False), mark_seen=False, bulk=BATCH, limit=BATCH):
             self._hand_over(msg.obj.as_bytes())
-            box.flag(msg.uid, MailMessageFlags.SEEN, True)
+            if msg.uid:
+                box.flag(msg.uid, MailMessageFlags.SEEN, True)
             done += 1
         self.rounds += 1
         return done

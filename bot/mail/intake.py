@@ -133,7 +133,7 @@ def _keep_files(db, qid: int, row_id: int, mail: Incoming, cfg: MailConfig) -> i
 def _new_query(db, mail: Incoming, person: dict, row_id: int, policy: Policy, search, now: dt.datetime) -> Decision:
     text = _question(mail, policy.max_question_chars)
     candidates = asking.suggest(db, search, text) if search is not None else []
-    lang = person.get("lang") if person.get("lang") in LANGS else policy.default_lang
+    lang = str(person.get("lang") if person.get("lang") in LANGS else policy.default_lang)
     qid = lifecycle.create_query(db, asker_id=person["user_id"], country=person.get("country"), lang=lang, text=text,
                                  source=MAIL_SOURCE, candidates=candidates, asker_message=(MAIL_CHAT, row_id), now=now)
     store.add_thread(db, qid, mail.sender, bare_subject(mail.subject) or text.split("\n", 1)[0][:80], secrets.token_hex(5))

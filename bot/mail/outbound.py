@@ -170,10 +170,13 @@ class MailSender:
             return MailOutcome(delivery_id, current.get("status") or "missing", current.get("error"), ref=current.get("ref"))
         payload = json.loads(row["payload"])
         data = payload["raw"].encode("utf-8")
+        smtp, sender = self.cfg.smtp, self.cfg.address
+        if smtp is None or sender is None:
+            return await self._not_sent(row, SmtpResult(SmtpFate.REFUSED, None, "no outbound server configured (LDN_SMTP_URL)"))
         attempt = 0
         while True:
             attempt += 1
-            result = await asyncio.to_thread(transact, self.cfg.smtp, self.cfg.timeout, self.cfg.address, payload["to"], data)
+            result = await asyncio.to_thread(transact, smtp, self.cfg.timeout, sender, payload["to"], data)
             if result.fate is SmtpFate.ACCEPTED:
                 self.stats["sent"] += 1
                 await self.store.run(mail_store.finish, delivery_id, "sent", self.clock.now(), None)
@@ -206,6 +209,8 @@ class MailSender:
 
 async def send_test(cfg: MailConfig, to: str, now: dt.datetime, text: str) -> SmtpResult:
     """``ldn-bot mail test ADDRESS``: one message straight over SMTP (no ledger), and the server's answer."""
+    if cfg.smtp is None or cfg.address is None:
+        return SmtpResult(SmtpFate.REFUSED, None, "set mail.from and LDN_SMTP_URL")
     msg = build(cfg, Outgoing(to=to, subject="LDN TSP helpdesk: test message", text=text, auto="auto-generated"), now)
     return await asyncio.to_thread(transact, cfg.smtp, cfg.timeout, cfg.address, [to], msg.as_bytes(policy=email_policy.SMTP))
 

@@ -128,14 +128,16 @@ def _text_of(msg: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, ValueError):
-        content = part.get_payload(decode=True).decode("utf-8", "replace")
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else str(payload or "")
     return html_to_text(content) if part.get_content_subtype() == "html" else content
 
 
 def _attachments(msg: EmailMessage) -> list[Attachment]:
     found = []
     for part in msg.iter_attachments():
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
         name = part.get_filename() or f"attachment.{part.get_content_subtype()}"
         found.append(Attachment(name.replace("/", "_")[:120], part.get_content_type().lower(), data))
     return found

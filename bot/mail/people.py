@@ -81,7 +81,8 @@ def confirm(db, code: str, address: str, display_name: str | None, now: dt.datet
     lang = invite["lang"]
     if invite["confirmed_at"]:
         return Confirmation(Confirmed.ALREADY, invite["user_id"], invite["country"], lang)
-    if parse_instant(invite["expires_at"]) <= now:
+    expires = parse_instant(invite["expires_at"])
+    if expires is None or expires <= now:
         return Confirmation(Confirmed.EXPIRED, None, invite["country"], lang)
     telegram = users.get_invite(db, invite["invite_hash"]) if invite["invite_hash"] else None
     if telegram and telegram["used_by"] is not None:
