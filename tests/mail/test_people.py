@@ -7,6 +7,7 @@ from pathlib import Path
 from bot.cli import main
 from bot.mail import people
 from storage import mail as mail_store
+from storage import privacy
 from storage import users
 from tests.mail.util import body, mail
 from tests.util import texts
@@ -73,3 +74,15 @@ async def test_an_email_only_record_joins_the_telegram_record(menv):
     assert users.get_user(env.db, email_only)["role"] is None
     calls = await env.send("/myqueries", user_id=TELEGRAM_USER)
     assert any("2018" in x for x in texts(calls))
+
+
+async def test_forgetting_a_person_removes_their_address_everywhere(menv):
+    person = await menv.bind()
+    await menv.deliver(mail("Baseline", "How do we set the baseline? amina@ministry.example", message_id="p1@ministry.example"))
+    await menv.deliver(mail("Question", "Can I join?", sender="stranger@else.example", message_id="p2@x"), sender="stranger@else.example")
+    result = await menv.services.store.run(privacy.forget, person)
+    assert not result.unregistered
+    for table in ("mail_people", "mail_invites", "mail_threads", "mail_messages", "mail_notices", "queries", "users", "deliveries"):
+        dump = " ".join(str(v) for row in menv.db.execute(f"SELECT * FROM {table}") for v in row)
+        assert "amina@ministry.example" not in dump, table
+    assert "stranger@else.example" in " ".join(r[0] for r in menv.db.execute("SELECT address FROM mail_notices"))
