@@ -243,6 +243,8 @@ def finish(db, delivery_id: int, status: str, now: dt.datetime, error: str | Non
 
 
 def due(db, now: dt.datetime, limit: int = 200) -> list[int]:
+    """Queued e-mails that are due (rows put back to 'pending' by ``ldn-bot deliveries resend`` are queued again)."""
+    db.execute("UPDATE deliveries SET status = ? WHERE method = ? AND status = 'pending'", [QUEUED, MAIL_METHOD])
     return [row[0] for row in db.execute(
         "SELECT id FROM deliveries WHERE method = ? AND status = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
         [MAIL_METHOD, QUEUED, utcnow_iso(now), limit])]

@@ -56,8 +56,13 @@ def reminders_due(db, service, now: dt.datetime) -> list[EmailReminder]:
         parsed = planner.parse_ref(p.ref) or {}
         event = events.get(parsed.get("event_id", ""))
         ics = calendar_file(service, [event], p.lang, now) if event is not None else None
-        out.append(EmailReminder(people[p.chat_id], p.ref, p.lang, html_to_text(p.text), ics))
+        out.append(EmailReminder(people[p.chat_id], p.ref, p.lang, _for_email(html_to_text(p.text)), ics))
     return out
+
+
+def _for_email(text: str) -> str:
+    """A Telegram reminder as e-mail text: without its lines of bot commands (/calendar, /reminders)."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("/")).strip()
 
 
 @dataclass

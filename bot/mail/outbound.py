@@ -203,7 +203,7 @@ class MailSender:
 
     async def flush_due(self) -> list[MailOutcome]:
         """Send every queued e-mail that is due (the periodic job)."""
-        ids = await self.store.read(mail_store.due, self.clock.now())
+        ids = await self.store.run(mail_store.due, self.clock.now())
         return [await self.deliver(delivery_id) for delivery_id in ids]
 
 
