@@ -116,3 +116,15 @@ async def test_the_same_message_twice_is_one_query(menv):
     await menv.deliver(msg)
     assert env.db.execute("SELECT count(*) FROM queries").fetchone()[0] == 1
     assert HELPDESK
+
+
+async def test_the_acknowledgement_is_in_the_persons_language(menv):
+    await menv.bind("awa@environnement.example", "SEN", "fr", name="Awa Diop")
+    menv.outbox.clear()
+    await menv.deliver(mail("Ligne de base", "Comment fixer la ligne de base de la productivité des terres ?",
+                            sender="Awa Diop <awa@environnement.example>", message_id="fr1@environnement.example"),
+                       sender="awa@environnement.example")
+    ack = menv.outbox.last("awa@environnement.example")
+    qid = menv.db.execute("SELECT max(id) FROM queries").fetchone()[0]
+    assert ack["Subject"] == f"[LDN #{qid}] Ligne de base"
+    assert f"enregistrée sous le numéro {qid}" in body(ack) and "répondez à ce message" in body(ack)
