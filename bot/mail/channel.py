@@ -124,7 +124,7 @@ class MailChannel:
                     await self._followup(decision)
                 case Fate.RATING:
                     await self._rated(decision, mail)
-                case Fate.CONFIRM | Fate.CONFIRM_FAILED:
+                case Fate.CONFIRM | Fate.CONFIRM_FAILED if decision.answer:
                     await self._confirmed(decision, mail)
                 case Fate.UNKNOWN | Fate.TOO_BIG if decision.answer:
                     await self._notice(decision, mail)

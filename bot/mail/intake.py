@@ -190,7 +190,8 @@ def take(db, mail: Incoming, policy: Policy, search, now: dt.datetime) -> Decisi
         done = people.confirm(db, code, mail.sender, mail.sender_name, now)
         fate = Fate.CONFIRM if done.outcome in (people.Confirmed.BOUND, people.Confirmed.ALREADY) else Fate.CONFIRM_FAILED
         store.set_message_fate(db, row_id, fate, None, done.outcome)
-        return Decision(fate, person=store.person_by_address(db, mail.sender), row_id=row_id, answer=True, confirmation=done)
+        answer = fate is Fate.CONFIRM or store.notice_once(db, mail.sender, Fate.CONFIRM_FAILED, _day(now))
+        return Decision(fate, person=store.person_by_address(db, mail.sender), row_id=row_id, answer=answer, confirmation=done)
     if person is None:
         if policy.visitors != "ask":
             store.set_message_fate(db, row_id, Fate.UNKNOWN, None)

@@ -86,3 +86,9 @@ async def test_forgetting_a_person_removes_their_address_everywhere(menv):
         dump = " ".join(str(v) for row in menv.db.execute(f"SELECT * FROM {table}") for v in row)
         assert "amina@ministry.example" not in dump, table
     assert "stranger@else.example" in " ".join(r[0] for r in menv.db.execute("SELECT address FROM mail_notices"))
+
+
+async def test_wrong_codes_are_answered_once_a_day(menv):
+    for n in range(3):
+        await menv.deliver(mail("Re: invitation WXYZ-2345", "confirm", message_id=f"w{n}@x"))
+    assert len(menv.outbox.to("amina@ministry.example")) == 1
