@@ -9,8 +9,9 @@ from enum import StrEnum
 from bot.mail.config import MailConfig
 from bot.mail.parsing import Incoming
 
-_AUTO_SUBJECT_RE = re.compile(r"^(automatic reply|auto(matic)?[- ]?reply|out of (the )?office|réponse automatique|absence|"
-                              r"respuesta automática|fuera de la oficina|автоответ|автоматический ответ|自动回复|رد تلقائي)\b",
+# Subjects of out-of-office notices that carry none of the headers (older Exchange and webmail).
+_AUTO_SUBJECT_RE = re.compile(r"^(automatic reply|auto(matic)?[- ]?reply|out of (the )?office\s*:|réponse automatique|absent du bureau|"
+                              r"respuesta automática|fuera de la oficina|автоответ|автоматический ответ|自动回复|رد تلقائي)",
                               re.IGNORECASE)
 _DAEMONS = ("mailer-daemon", "postmaster", "mail-daemon", "noreply-dmarc-support")
 

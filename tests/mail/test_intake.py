@@ -38,7 +38,7 @@ def _fates(menv) -> list[str]:
 async def test_automatic_mail_is_dropped_without_an_answer(menv, headers, sender, envelope, skip):
     await menv.bind()
     menv.outbox.clear()
-    subject = "Out of office" if skip == "auto_reply" else "Weekly news"
+    subject = "Out of office: back on Monday" if skip == "auto_reply" else "Weekly news"
     await menv.deliver(mail(subject, "I am away until Monday.", sender=sender, headers=headers, message_id=f"auto-{skip}@x"),
                        sender=envelope)
     assert _queries(menv) == 0 and not menv.outbox.messages  # no query, no answer: no loop
@@ -50,6 +50,12 @@ async def test_an_out_of_office_subject_alone_is_an_auto_reply(menv):
     menv.outbox.clear()
     await menv.deliver(mail("Automatic reply: [LDN #1] Baseline", "I am out of the office.", message_id="ooo@x"))
     assert _queries(menv) == 0 and not menv.outbox.messages
+
+
+async def test_a_question_about_absence_or_offices_is_a_question(menv):
+    await menv.bind()
+    await menv.deliver(mail("Absence of data for the national office", "We lack SOC data.", message_id="abs@ministry.example"))
+    assert _queries(menv) == 1
 
 
 async def test_a_delivery_report_is_a_bounce(menv):
