@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot import __version__, cli_faq, cli_helpdesk, cli_milestones, cli_operations, cli_reminders
 from bot.config import Config, load_config
+from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.cli")
@@ -203,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_config(sub.add_parser("console", help="chat with the bot in this terminal, offline"))
     p.add_argument("--user-id", type=int, default=1001)
-    p.add_argument("--lang", default="en", choices=["en", "fr", "es", "ru", "ar", "zh"])
+    p.add_argument("--lang", default="en", choices=list(LANGS))
     p.add_argument("--name", help="your name in the console (default: from your role and id)")
     p.add_argument("--script", help="play this conversation file without a terminal and print the transcript")
     p.add_argument("--files", help="folder where photos and documents the bot sends are saved")
