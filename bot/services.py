@@ -53,6 +53,8 @@ class Services:
     faq_rendered: dict = field(default_factory=dict)
     #: when the "last update received" mark was last written (handlers.operations)
     last_update_written: dt.datetime | None = None
+    #: the intake's settings (bot.intake.settings_of: helpdesk.visitors, daily_query_limit)
+    intake_settings: Any = None
 
     def t(self, lang: str, key: str, /, **kwargs: Any) -> str:
         return self.i18n.t(lang, key, **kwargs)

@@ -6,14 +6,14 @@ Each feature module exposes ``handlers() -> [(group, handler), ...]`` and may ex
 """
 from __future__ import annotations
 
-from handlers import core, faq, groups, helpdesk, inline, milestones, operations, reminders
+from handlers import core, faq, groups, helpdesk, inline, intake, milestones, operations, reminders
 from handlers.common import CONTEXT_TYPES
 
 __all__ = ["CONTEXT_TYPES", "FEATURES", "register", "run_startup_hooks"]
 from handlers.router import route_commands
 
 # Order matters within a group: the first matching handler of a group wins.
-FEATURES = [groups, core, helpdesk, milestones, reminders, operations, inline, faq]
+FEATURES = [groups, core, intake, helpdesk, milestones, reminders, operations, inline, faq]
 
 
 def register(application) -> None:

@@ -288,17 +288,17 @@ async def button(update: Update, context: Context) -> None:
         await _set_status(update, context, who, iso3, step_id, args[2])
     elif action == "note":
         await answer_button(update)
-        expect_input(context, "ms_note", iso3=iso3, step=step_id)
+        await expect_input(context, "ms_note", iso3=iso3, step=step_id)
         await reply(update, context, t(context, who, "ms.ask.note", title=template.get(step_id).title_in(who.lang), limit=ms.NOTE_LIMIT))
     elif action == "ev":
         await answer_button(update)
-        expect_input(context, EVIDENCE_INPUT, iso3=iso3, step=step_id)
+        await expect_input(context, EVIDENCE_INPUT, iso3=iso3, step=step_id)
         AWAITING_EVIDENCE.users.add(who.user_id)
         await reply(update, context, t(context, who, "ms.ask.evidence", title=template.get(step_id).title_in(who.lang)))
     elif action == "due":
         await answer_button(update)
         step = template.get(step_id)
-        expect_input(context, "ms_due", iso3=iso3, step=step_id)
+        await expect_input(context, "ms_due", iso3=iso3, step=step_id)
         await reply(update, context, t(context, who, "ms.ask.due", title=step.title_in(who.lang),
                                         country=services.countries.name(iso3, who.lang), default=_date(step.due)))
     elif action == "file":
@@ -370,7 +370,7 @@ async def note_input(update: Update, context: Context, who: Person, data: dict) 
     iso3, step_id = target
     text = (update.effective_message.text or "").strip()
     if len(text) > ms.NOTE_LIMIT:
-        expect_input(context, "ms_note", iso3=iso3, step=step_id)
+        await expect_input(context, "ms_note", iso3=iso3, step=step_id)
         await reply(update, context, t(context, who, "ms.bad.note_long", limit=ms.NOTE_LIMIT))
         return
     services = svc(context)
@@ -395,7 +395,7 @@ async def evidence_input(update: Update, context: Context, who: Person, data: di
         await show_step(update, context, who, iso3, step_id, edit=False, header=t(context, who, "ms.saved.evidence_removed"))
         return
     if ms.parse_link(text) is None:
-        expect_input(context, EVIDENCE_INPUT, iso3=iso3, step=step_id)
+        await expect_input(context, EVIDENCE_INPUT, iso3=iso3, step=step_id)
         AWAITING_EVIDENCE.users.add(who.user_id)
         await reply(update, context, t(context, who, "ms.bad.evidence"))
         return
@@ -413,7 +413,7 @@ async def evidence_file(update: Update, context: Context) -> None:
     AWAITING_EVIDENCE.users.discard(update.effective_user.id)
     message = update.effective_message
     who = await person(update, context)
-    clear_input(context)
+    await clear_input(context)
     target = await _input_target(update, context, who, awaiting.get("data") or {})
     if target is None:
         raise ApplicationHandlerStop
@@ -462,7 +462,7 @@ async def due_input(update: Update, context: Context, who: Person, data: dict) -
     text = (update.effective_message.text or "").strip()
     due = _parse_due(text)
     if due == "bad":
-        expect_input(context, "ms_due", iso3=target[0], step=target[1])
+        await expect_input(context, "ms_due", iso3=target[0], step=target[1])
         await reply(update, context, t(context, who, "ms.bad.date", text=text[:40]))
         return
     await _apply_due(update, context, who, target[0], target[1], due)

@@ -471,7 +471,7 @@ def _segment_keyboard(context: Context, who) -> object:
 async def _ask_text(update: Update, context: Context, who, broadcast_id: int, segment: bc.Segment) -> None:
     services = svc(context)
     people, groups = await services.store.run(bc.counts, services, segment)
-    expect_input(context, "bc_text", id=broadcast_id)
+    await expect_input(context, "bc_text", id=broadcast_id)
     await edit_or_reply(update, context, t(context, who, "bc.ask_text", segment=segment.code, people=people, groups=groups))
 
 
@@ -532,7 +532,7 @@ async def broadcast_button(update: Update, context: Context) -> None:
             return
         if arg == "ctry":
             broadcast_id = await services.store.run(store.create_broadcast, who.user_id, "countries:", now)
-            expect_input(context, "bc_countries", id=broadcast_id)
+            await expect_input(context, "bc_countries", id=broadcast_id)
             await edit_or_reply(update, context, t(context, who, "bc.ask_countries"))
             return
         code = SEGMENT_BUTTONS.get(arg)
@@ -585,7 +585,7 @@ async def broadcast_countries_input(update: Update, context: Context, who, data:
     text = (update.effective_message.text or "").strip()
     segment = bc.parse_segment("countries:" + text, services.countries)
     if segment is None:
-        expect_input(context, "bc_countries", **data)
+        await expect_input(context, "bc_countries", **data)
         await reply(update, context, t(context, who, "bc.bad_segment", text=text[:80]))
         return
     if not await services.store.run(store.update_draft, data["id"], segment=segment.code):
@@ -602,11 +602,11 @@ async def broadcast_text_input(update: Update, context: Context, who, data: dict
     message = update.effective_message
     body = message.text_html if message.text else ""
     if not body.strip():
-        expect_input(context, "bc_text", **data)
+        await expect_input(context, "bc_text", **data)
         await reply(update, context, t(context, who, "error.empty"))
         return
     if len(body) > bc.MAX_BODY:
-        expect_input(context, "bc_text", **data)
+        await expect_input(context, "bc_text", **data)
         await reply(update, context, t(context, who, "bc.too_long", limit=bc.MAX_BODY))
         return
     row = await services.store.run(store.get_broadcast, data["id"])
