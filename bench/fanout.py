@@ -231,7 +231,7 @@ async def run(recipients: int = 500, mode: str = "broadcast", groups: int = 0, c
         await services.store.run(populate)
         group_ids = [-1_000_000_000_000 - i for i in range(groups)]
         if groups:
-            import bot.reminders as reminders
+            import bot.reminders.service as reminders
 
             reminders.groups_for_countries = lambda db, countries, kind: [{"chat_id": g, "lang": "en"} for g in group_ids]
         await application.initialize()

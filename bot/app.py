@@ -1,9 +1,7 @@
 """The one factory that builds the Application, used by ``run``, ``console``, tests and benchmarks."""
 from __future__ import annotations
 
-import hashlib
 import logging
-from pathlib import Path
 from typing import Any
 
 from telegram import LinkPreviewOptions, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
@@ -12,79 +10,17 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 import handlers
-from bot.clock import Clock, clock_from_env
+from bot.clock import Clock
 from bot.config import Config
-from bot.delivery import Deliverer, RetryPolicy
-from bot.faqstats import FaqStats
-from bot.i18n import LANGS, load_translator
+from bot.i18n import LANGS
 from bot.services import Services
-from knowledge.countries import load_countries
+from bot.wiring import build_services
 from storage import users
-from storage.db import Store, migrate, open_db
+from storage.db import Store
 
 log = logging.getLogger("ldn.app")
 
 OFFLINE_TOKEN = "0:offline-console"
-
-
-def build_services(config: Config, *, clock: Clock | None = None, store: Store | None = None, sleep=None,
-                   warm_search: bool = True) -> Services:
-    """Load data files, open and migrate the database; raises DataError on invalid data.
-
-    ``warm_search``: fetch every FTS5 term of the FAQ up front (0.7 s), as a bot that
-    answers for days should; one-off CLI commands skip it and fetch what they use.
-    """
-    clock = clock or clock_from_env(config.now_override)
-    if store is None:
-        db = open_db(config.db_path)
-        migrate(db, clock.now())
-        store = Store(db)
-    kdir = Path(config.knowledge_dir)
-    i18n = load_translator(kdir / "strings")
-    countries = load_countries(kdir / "countries.yaml")
-    deliverer_kwargs = {"sleep": sleep} if sleep is not None else {}
-    deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), i18n=i18n, **deliverer_kwargs)
-    services = Services(config=config, clock=clock, store=store, i18n=i18n, countries=countries,
-                        deliverer=deliverer, bot_username=config.bot_username)
-    _attach_search(services, warm_search)
-    services.faq_stats = FaqStats(store, clock)
-    return services
-
-
-_PARSED_FAQ: dict[str, list] = {}
-
-
-def faq_fingerprint(knowledge_dir: Path) -> str:
-    """A digest of the FAQ files and topics: unchanged files need no reload at start."""
-    digest = hashlib.sha256()
-    for path in sorted((knowledge_dir / "faq").glob("*.yaml")) + [knowledge_dir / "topics.yaml"]:
-        if path.exists():
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def _attach_search(services: Services, warm: bool = True) -> None:
-    """Load the FAQ files into the database (only if they changed) and open the search engine.
-
-    Invalid files raise DataError, so ``run`` refuses to start on them.
-    """
-    from knowledge.faq import load_faq_dir
-    from knowledge.search import FaqSearch
-    from storage import faq as faq_storage
-
-    db = services.store.db
-    kdir = Path(services.config.knowledge_dir)
-    fingerprint = faq_fingerprint(kdir)
-    if users.get_state(db, "faq_fingerprint") != fingerprint:
-        entries = _PARSED_FAQ.get(fingerprint)
-        if entries is None:
-            entries = load_faq_dir(kdir / "faq", topics_path=kdir / "topics.yaml")
-            _PARSED_FAQ.clear()
-            _PARSED_FAQ[fingerprint] = entries
-        faq_storage.load_entries(db, entries, services.clock.now())
-        users.set_state(db, "faq_fingerprint", fingerprint, services.clock.now())
-    services.search = FaqSearch(db, warm=warm)
 
 
 def build_application(config: Config, *, request: Any = None, clock: Clock | None = None, store: Store | None = None,

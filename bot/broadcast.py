@@ -19,13 +19,14 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from bot.i18n import LANGS
-from bot import reminders
-from bot.reminders import HTML, Recipient, get_reminders
+from bot.reminders import service as reminder_service
+from bot.reminders.planner import Recipient
+from bot.reminders.render import text_payload
+from bot.reminders.service import get_reminders
 from knowledge.events import ROLES
+from knowledge.vocabulary import LANGS, DeliveryKind
 from storage import reminders as store
 from storage import users
-from storage.db import transaction
 
 log = logging.getLogger("ldn.broadcast")
 
@@ -93,11 +94,11 @@ def recipients(db, services, segment: Segment) -> list[Recipient]:
     out: list[Recipient] = []
     if segment.kind == "groups":
         seen: set[int] = set()
-        for group in reminders.groups_for_countries(db, list(segment.countries), "broadcast"):
+        for group in reminder_service.groups_for_countries(db, list(segment.countries), "broadcast"):
             chat_id = int(group["chat_id"])
             if chat_id not in seen:
                 seen.add(chat_id)
-                lang = group.get("lang") if group.get("lang") in LANGS else services.config.default_language
+                lang = str(group["lang"]) if group.get("lang") in LANGS else services.config.default_language
                 out.append(Recipient(chat_id, lang, group.get("timezone") or "UTC", None, None, True))
         return out
     rows = users.users_where(db, countries=list(segment.countries) if segment.kind == "countries" else None)
@@ -126,19 +127,18 @@ def start(db, services, broadcast_id: int, now: dt.datetime) -> int | None:
         return None
     segment = parse_segment(row["segment"], services.countries)
     found = recipients(db, services, segment) if segment else []
-    with transaction(db):
-        if not store.start_broadcast(db, broadcast_id, now, len(found)):
-            return None
-        for who in found:
-            text = services.i18n.t(who.lang, "bc.header") + "\n\n" + row["text"]
-            store.add_delivery(db, kind="broadcast", ref=f"bc:{broadcast_id}", chat_id=who.chat_id, due_at=now, now=now,
-                               payload=lambda _id, t=text: {"text": t, **HTML})
+    if not store.start_broadcast(db, broadcast_id, now, len(found)):
+        return None
+    for who in found:
+        text = services.i18n.t(who.lang, "bc.header") + "\n\n" + row["text"]
+        store.add_delivery(db, kind=DeliveryKind.BROADCAST, ref=f"bc:{broadcast_id}", chat_id=who.chat_id, due_at=now, now=now,
+                           payload=text_payload(text))
     return len(found)
 
 
 def tally(db, broadcast_id: int) -> dict:
     row = store.get_broadcast(db, broadcast_id) or {}
-    by_status = store.status_counts(db, "broadcast", f"bc:{broadcast_id}")
+    by_status = store.status_counts(db, DeliveryKind.BROADCAST, f"bc:{broadcast_id}")
     return {"id": broadcast_id, "total": row.get("recipients", 0), "sent": by_status.get("sent", 0),
             "failed": by_status.get("failed", 0) + by_status.get("skipped", 0), "blocked": by_status.get("blocked", 0),
             "uncertain": by_status.get("uncertain", 0),
@@ -176,7 +176,7 @@ async def send(services, bot, broadcast_id: int, *, progress: Progress | None = 
         await report()
 
     while True:
-        ids = await services.store.run(store.pending_ids, "broadcast", ref, 1000)
+        ids = await services.store.run(store.pending_ids, DeliveryKind.BROADCAST, ref, 1000)
         if not ids:
             break
         await asyncio.gather(*(one(i) for i in ids))
@@ -185,3 +185,99 @@ async def send(services, bot, broadcast_id: int, *, progress: Progress | None = 
     log.info("broadcast.done", extra={k: v for k, v in figures.items() if k in ("id", "total", "sent", "failed", "blocked")})
     await report(final=True)
     return figures
+
+
+# -- what /broadcast calls (each one service call, one transaction) ----------------------------
+
+@dataclass
+class Draft:
+    """A draft as the secretariat sees it: its segment and how many it would reach."""
+
+    outcome: str                 # ok | stale | not_allowed | bad_segment
+    broadcast_id: int | None = None
+    segment: Segment | None = None
+    people: int = 0
+    groups: int = 0
+    text: str = ""
+
+
+def _draft(db, services, broadcast_id: int, segment: Segment, text: str = "") -> Draft:
+    people, groups = counts(db, services, segment)
+    return Draft("ok", broadcast_id, segment, people, groups, text)
+
+
+def create_draft(db, services, created_by: int, segment: Segment | None, now: dt.datetime) -> Draft:
+    """A new draft to ``segment`` (None: countries still to be typed)."""
+    broadcast_id = store.create_broadcast(db, created_by, segment.code if segment else "countries:", now)
+    return _draft(db, services, broadcast_id, segment) if segment else Draft("ok", broadcast_id)
+
+
+def set_segment(db, services, broadcast_id: int, created_by: int, segment: Segment) -> Draft:
+    row = store.get_broadcast(db, broadcast_id)
+    if row is None or row["created_by"] != created_by or not store.update_draft(db, broadcast_id, segment=segment.code):
+        return Draft("stale")
+    return _draft(db, services, broadcast_id, segment)
+
+
+def set_text(db, services, broadcast_id: int, created_by: int, text: str) -> Draft:
+    """The message of a draft (the caller checked its length); the preview's figures."""
+    row = store.get_broadcast(db, broadcast_id)
+    if row is None or row["status"] != "draft" or row["created_by"] != created_by:
+        return Draft("stale")
+    segment = parse_segment(row["segment"], services.countries)
+    if segment is None:
+        return Draft("bad_segment")
+    store.update_draft(db, broadcast_id, text=text)
+    return _draft(db, services, broadcast_id, segment, text)
+
+
+def discard(db, broadcast_id: int, created_by: int) -> str:
+    """Cancel a draft: ``ok`` | ``not_allowed`` (another person's, or none)."""
+    row = store.get_broadcast(db, broadcast_id)
+    if row is None or row["created_by"] != created_by:
+        return "not_allowed"
+    store.cancel_draft(db, broadcast_id)
+    return "ok"
+
+
+def confirm(db, services, broadcast_id: int, created_by: int, now: dt.datetime) -> Draft:
+    """Confirm a draft: ``ok`` (people = recipients written) | ``not_allowed`` | ``stale`` (pressed twice)."""
+    row = store.get_broadcast(db, broadcast_id)
+    if row is None or row["created_by"] != created_by:
+        return Draft("not_allowed")
+    total = start(db, services, broadcast_id, now)
+    return Draft("stale") if total is None else Draft("ok", broadcast_id, people=total)
+
+
+def set_progress_message(db, broadcast_id: int, chat_id: int, message_id: int) -> None:
+    store.set_progress_message(db, broadcast_id, chat_id, message_id)
+
+
+def status(db, broadcast_id: int | None, limit: int = 5) -> list[dict]:
+    """``/broadcast status [id]``: the figures of the last broadcasts (or of one)."""
+    if broadcast_id is None:
+        rows = store.recent_broadcasts(db, limit)
+    else:
+        rows = [r for r in [store.get_broadcast(db, broadcast_id)] if r and r["status"] != "draft"]
+    return [tally(db, row["id"]) for row in rows]
+
+
+def resume(db, now: dt.datetime) -> list[int]:
+    """At start: drafts older than a day are dropped; the broadcasts still sending are returned."""
+    store.expire_drafts(db, now - dt.timedelta(days=1))
+    return [row["id"] for row in store.broadcasts_in(db, "sending")]
+
+
+@dataclass
+class ProgressTarget:
+    lang: str
+    chat_id: int | None
+    message_id: int | None
+
+
+def progress_target(db, services, broadcast_id: int) -> ProgressTarget:
+    """Where a broadcast's progress is shown, and in which language (its author's)."""
+    row = store.get_broadcast(db, broadcast_id) or {}
+    creator = users.get_user(db, row["created_by"]) if row.get("created_by") else None
+    return ProgressTarget((creator or {}).get("lang") or services.config.default_language, row.get("progress_chat_id"),
+                          row.get("progress_message_id"))

@@ -21,7 +21,7 @@ from knowledge.yamlfile import DataError
 log = logging.getLogger("ldn.cli")
 
 # Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
-FEATURE_CLIS = ["knowledge.cli", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
+FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
 
 NO_TOKEN_HELP = """No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram.
 To run it for real: open Telegram, talk to @BotFather, send /newbot, and copy the token it gives you:
@@ -46,7 +46,7 @@ def _config(args) -> Config:
 
 def loader(args) -> CliContext:
     """Load config and data, open the database (for subcommands that need it)."""
-    from bot.app import build_services
+    from bot.wiring import build_services
 
     config = _config(args)
     return CliContext(config, build_services(config, warm_search=False))

@@ -11,12 +11,14 @@ import sys
 from bot.i18n import LANGS
 from bot.reminders import calendar_file, calendar_selection, get_reminders, sync_events
 from storage import reminders as store
+from storage.db import transaction
 
 
 def _synced(ctx):
     """The reminder service, with events.yaml loaded into the database (chat edits kept)."""
     service = get_reminders(ctx.services)
-    sync_events(ctx.db, service.definitions(), ctx.services.clock.now())
+    with transaction(ctx.db):
+        sync_events(ctx.db, service.definitions(), ctx.services.clock.now())
     return service
 
 

@@ -28,7 +28,7 @@ SECRET_COLUMNS = frozenset({
     ("invites", "token_hash"),
     ("deliveries", "payload"),
 })
-HIDDEN_TABLES = frozenset({"_migrations", "faq_strings", "faq_state", "invites"})
+HIDDEN_TABLES = frozenset({"_migrations", "faq_search_index", "faq_state", "invites"})
 
 TABLE_DOCS: dict[str, str] = {
     "users": "Everyone who talked to the bot: Telegram user id, name, language, role and country (focal points).",

@@ -6,14 +6,15 @@ Each feature module exposes ``handlers() -> [(group, handler), ...]`` and may ex
 """
 from __future__ import annotations
 
-from handlers import core, faq, groups, helpdesk, inline, intake, milestones, operations, reminders
+from handlers import broadcast, core, events, faq, groups, helpdesk, inline, intake, milestones, operations, reminders
 from handlers.common import CONTEXT_TYPES
 
 __all__ = ["CONTEXT_TYPES", "FEATURES", "register", "run_startup_hooks"]
 from handlers.router import route_commands
 
-# Order matters within a group: the first matching handler of a group wins.
-FEATURES = [groups, core, intake, helpdesk, milestones, reminders, operations, inline, faq]
+# Order matters within a group: the first matching handler of a group wins; start-up hooks run
+# in this order too (reminders loads the calendar before broadcast resumes interrupted sends).
+FEATURES = [groups, core, intake, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq]
 
 
 def register(application) -> None:

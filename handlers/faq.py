@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 from bot.services import Services
 from handlers.common import (GROUP_COMMANDS, authorised, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t)
+from knowledge.sources import localise_source
 from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.handlers.faq")
@@ -28,7 +29,7 @@ def render_answer(services: Services, entry, lang: str) -> str:
     text = entry.text(lang)
     return remembered(services, "faq_html", (text.q, text.a, entry.source, lang), lambda: (
         f"<b>{html.escape(text.q)}</b>\n\n{html.escape(text.a.strip())}\n\n"
-        f"<i>{services.t(lang, 'faq.source', source=entry.source)}</i>"))
+        f"<i>{services.t(lang, 'faq.source', source=localise_source(entry.source, lang))}</i>"))
 
 
 def remembered(services: Services, name: str, key: tuple, build):
@@ -324,7 +325,7 @@ async def reload_command(update: Update, context: Context) -> None:
     services = svc(context)
     from pathlib import Path
 
-    from knowledge.faq import load_knowledge
+    from bot.search import load_knowledge
 
     try:
         version = await services.store.run(load_knowledge, Path(services.config.knowledge_dir) / "faq")

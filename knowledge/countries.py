@@ -1,8 +1,12 @@
 """The registry of the 95 participating countries (``knowledge/countries.yaml``).
 
 Each country carries its ISO 3166 alpha-3 code, names in the six UN languages, the
-seed report's list group, its UNCCD regional implementation annex, whether it was an
-LDN pilot, its regional inception workshop and an IANA time zone.
+seed report's list group, two annexes kept apart - the Convention's regional
+implementation annex (``unccd_annex``) and the annex under which the programme grouped
+it (``programme_annex``; they differ for Kyrgyzstan and Uzbekistan) - whether it was an
+LDN pilot, its inception workshop (the pilot countries had their own, seed para. 22)
+and an IANA time zone. ``Country.annex`` is the programme's grouping, which targeting
+and progress by region follow.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from knowledge.vocabulary import LANGS
 
 LIST_GROUPS = {"africa": 35, "asia": 17, "lac": 17, "nmed_cee": 12, "pilot": 14}
 ANNEXES = ("I", "II", "III", "IV", "V")
-WORKSHOPS = ("konya", "batumi", "bangkok", "buenos_aires")
+WORKSHOPS = ("konya", "batumi", "bangkok", "buenos_aires", "pilots")
 # The names users type in /progress, /link and broadcasts, mapped to annexes.
 REGION_ALIASES = {
     "africa": ("I",), "afrique": ("I",),
@@ -33,10 +37,16 @@ class Country:
     names: dict
     un_language: str
     list_group: str
-    annex: str
+    unccd_annex: str
+    programme_annex: str
     pilot: bool
     workshop: str
     timezone: str
+
+    @property
+    def annex(self) -> str:
+        """The annex the programme grouped the country under (what targeting by region uses)."""
+        return self.programme_annex
 
     def name(self, lang: str = "en") -> str:
         return self.names.get(lang) or self.names["en"]
@@ -95,7 +105,7 @@ class CountryRegistry:
     def to_json(self) -> list[dict]:
         return [
             {"iso3": c.iso3, "names": dict(c.names), "un_language": c.un_language, "list_group": c.list_group,
-             "annex": c.annex, "pilot": c.pilot, "workshop": c.workshop, "timezone": c.timezone}
+             "annex": c.annex, "unccd_annex": c.unccd_annex, "programme_annex": c.programme_annex, "pilot": c.pilot, "workshop": c.workshop, "timezone": c.timezone}
             for c in self.countries
         ]
 
@@ -129,7 +139,8 @@ def load_countries(path: Path | str = DEFAULT_PATH) -> CountryRegistry:
             problems.append(Problem(f, item.line_of("names") if isinstance(item, Node) else line, f"{iso3}: names missing {', '.join(missing)}"))
             bad = True
         checks = (
-            ("list_group", tuple(LIST_GROUPS)), ("annex", ANNEXES), ("workshop", WORKSHOPS), ("un_language", LANGS),
+            ("list_group", tuple(LIST_GROUPS)), ("unccd_annex", ANNEXES), ("programme_annex", ANNEXES),
+            ("workshop", WORKSHOPS), ("un_language", LANGS),
         )
         for key, allowed in checks:
             if item.get(key) not in allowed:
@@ -146,7 +157,7 @@ def load_countries(path: Path | str = DEFAULT_PATH) -> CountryRegistry:
             bad = True
         if not bad:
             countries.append(Country(iso3, {k: str(v) for k, v in (names or {}).items()}, item["un_language"], item["list_group"],
-                                     item["annex"], item["pilot"], item["workshop"], str(tz)))
+                                     item["unccd_annex"], item["programme_annex"], item["pilot"], item["workshop"], str(tz)))
     if not problems:
         counts = {g: sum(1 for c in countries if c.list_group == g) for g in LIST_GROUPS}
         for group, expected in LIST_GROUPS.items():
@@ -156,6 +167,9 @@ def load_countries(path: Path | str = DEFAULT_PATH) -> CountryRegistry:
             problems.append(Problem(f, 1, f"{len(countries)} countries, the seed lists 95"))
         if sum(c.pilot for c in countries) != 14:
             problems.append(Problem(f, 1, "the seed lists 14 pilot countries"))
+        for c in countries:
+            if (c.workshop == "pilots") != c.pilot:
+                problems.append(Problem(f, 1, f"{c.iso3}: the pilots workshop is for the 14 pilot countries, and only for them"))
     if problems:
         raise DataError(problems)
     return CountryRegistry(countries)

@@ -12,16 +12,19 @@ import datetime as dt
 import hashlib
 import json
 import re
+import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from knowledge.countries import load_countries
 from knowledge.yamlfile import DataError, Node, Problem, top_level_list
 from knowledge.durations import DurationError, format_duration, parse_duration
-from knowledge.vocabulary import LANGS
+from knowledge.isotime import DateRangeError, check_range
+from knowledge.vocabulary import LANGS, EventKind
 
-KINDS = ("workshop", "milestone", "meeting", "deadline")
+KINDS: tuple[str, ...] = tuple(k.value for k in EventKind)  # every kind has a category (vocabulary.EVENT_CATEGORY)
 ROLES = ("focal_point", "expert", "secretariat")
 ANNEXES = ("I", "II", "III", "IV", "V")
 LIST_GROUPS = ("africa", "asia", "lac", "nmed_cee", "pilot")
@@ -37,21 +40,16 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 # -- offsets ----------------------------------------------------------------------
 
-def parse_offset(text: Any) -> dt.timedelta:
-    """``14d``, ``2h``, ``1d12h``, ``30m``, ``2w`` to a positive timedelta; ValueError otherwise."""
-    try:
-        return parse_duration(text)
-    except DurationError as exc:
-        raise ValueError(f"offset {text!r} is not like 14d, 3d, 2h or 30m ({exc})") from None
-
-
-format_offset = format_duration
-
-
 def canonical_offsets(values) -> tuple[str, ...]:
-    """Parsed, canonical, de-duplicated, longest first."""
-    deltas = sorted({parse_offset(v) for v in values}, reverse=True)
-    return tuple(format_offset(d) for d in deltas)
+    """Reminder offsets (``14d``, ``2h``: knowledge.durations' grammar) parsed, canonical,
+    de-duplicated, longest first; DurationError (a ValueError) names the bad one."""
+    deltas: set[dt.timedelta] = set()
+    for value in values:
+        try:
+            deltas.add(parse_duration(value))
+        except DurationError as exc:
+            raise DurationError(f"offset {value!r} is not like 14d, 3d, 2h or 30m ({exc})") from None
+    return tuple(format_duration(d) for d in sorted(deltas, reverse=True))
 
 
 # -- audience ---------------------------------------------------------------------
@@ -397,6 +395,12 @@ def parse_event(item: Any, f: str = "<event>", *, known_countries: set[str] | No
         problems.append(Problem(f, at("end"), f"{eid}: end {raw_end!r} must be a local time like 2016-05-30T18:00"))
     elif start is not None and end is not None and end < start:
         problems.append(Problem(f, at("end"), f"{eid}: end is before start"))
+    for key, value in (("start", start), ("end", end)):
+        try:
+            if value is not None:
+                check_range(value)
+        except DateRangeError as exc:
+            problems.append(Problem(f, at(key), f"{eid}: {key} {exc}"))
     title = _texts(item, "title", eid, f, line, problems, True)
     place = _texts(item, "place", eid, f, line, problems, False)
     audience = _audience(item, eid, f, line, problems, known_countries)
@@ -420,14 +424,55 @@ def parse_event(item: Any, f: str = "<event>", *, known_countries: set[str] | No
     return Event(eid, kind, start, end, str(tz), title, place or {}, audience, offsets, bool(cancelled), line)
 
 
+ADD_LANG_KEYS = ("title", "place")
+
+
+def parse_add_words(text: str, registry) -> tuple[dict | None, str | None]:
+    """What the secretariat types after ``/event add``: ``key=value`` words (shell quoting) to an
+    event mapping for :func:`parse_event`; (None, what is wrong) if unreadable."""
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        return None, str(exc)
+    data: dict = {}
+    texts: dict[str, dict[str, str]] = {"title": {}, "place": {}}
+    for word in words:
+        if "=" not in word:
+            return None, f"expected key=value, got {word!r}"
+        key, value = word.split("=", 1)
+        key = key.strip().lower()
+        base, dot, lang = key.partition(".")
+        if base in ADD_LANG_KEYS:
+            lang = lang if dot else "en"
+            if lang not in LANGS:
+                return None, f"unknown language in {key!r}"
+            texts[base][lang] = value
+        elif key in ("tz", "timezone", "zone"):
+            data["timezone"] = value
+        elif key == "audience":
+            audience = parse_audience_text(value, registry)
+            if audience is None:
+                return None, f"audience {value!r} not understood (e.g. KEN,UGA · africa · annex:IV+V · pilots · all · role:secretariat)"
+            data["audience"] = audience
+        elif key == "offsets":
+            data["offsets"] = [v for v in value.replace(" ", ",").split(",") if v]
+        elif key in ("id", "kind", "start", "end"):
+            data[key] = value
+        else:
+            return None, f"unknown key {key!r}"
+    for base, given in texts.items():
+        if given:
+            fallback = given.get("en") or next(iter(given.values()))
+            data[base] = {lang: given.get(lang) or fallback for lang in LANGS}
+    return data, None
+
+
 def _known_countries(path: Path) -> set[str] | None:
     """ISO3 codes of the registry next to the events file (to check audience.countries), if loadable."""
     registry_path = path.parent / "countries.yaml"
     if not registry_path.exists():
         return None
     try:
-        from knowledge.countries import load_countries
-
         return {c.iso3 for c in load_countries(registry_path)}
     except DataError:
         return None

@@ -6,11 +6,12 @@ raises :class:`~knowledge.yamlfile.DataError` listing *all* problems as
 ``file:line: message``, so the secretariat fixes a batch of mistakes in one go and a
 broken file can never replace the knowledge the bot is serving.
 
-:func:`load_knowledge` is the one way YAML reaches the database (bot start, ``/reload``
-and ``ldn-bot faq reload``).
+Putting the entries in the database is :func:`bot.search.load_knowledge`'s job (this
+module is a leaf: it imports nothing of ``storage``, ``bot`` or ``handlers``).
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,17 +275,31 @@ def load_faq_dir(
     return entries
 
 
-def load_knowledge(db, path: str | Path | None = None, topics_path: str | Path | None = None) -> int:
-    """Validate the FAQ files and load them into the database; return the new knowledge version.
-
-    On any problem :class:`DataError` is raised *before* the database is touched, so
-    the knowledge already loaded keeps being served. Promoted (helpdesk) entries are kept.
-    """
-    from storage import faq as faq_store
-
-    entries = load_faq_dir(path, topics_path=topics_path)
-    return faq_store.load_entries(db, entries)
-
-
 def entries_by_id(entries: Iterable[FaqEntry]) -> dict[str, FaqEntry]:
     return {entry.id: entry for entry in entries}
+
+
+PARSED_FORMAT = 1
+"""Version of :func:`entries_to_json`'s layout and of the checks the entries passed."""
+
+
+def entries_to_json(entries: Iterable[FaqEntry]) -> bytes:
+    """Validated entries as JSON (a cache of parsed files: :func:`entries_from_json` reads it)."""
+    return json.dumps({"format": PARSED_FORMAT, "entries": [
+        {"id": e.id, "topic": e.topic, "source": e.source, "note": e.note, "origin": e.origin, "file": e.file,
+         "line": e.line, "texts": {lang: [t.q, list(t.alt), t.a] for lang, t in e.texts.items()}}
+        for e in entries]}, ensure_ascii=False).encode()
+
+
+def entries_from_json(data: bytes) -> list[FaqEntry] | None:
+    """The entries saved by :func:`entries_to_json`, or None if saved in another format."""
+    try:
+        raw = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict) or raw.get("format") != PARSED_FORMAT:
+        return None
+    return [FaqEntry(id=e["id"], topic=e["topic"], source=e["source"], note=e["note"], origin=e["origin"],
+                     file=e["file"], line=e["line"],
+                     texts={lang: FaqText(q, tuple(alt), a) for lang, (q, alt, a) in e["texts"].items()})
+            for e in raw["entries"]]

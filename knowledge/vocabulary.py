@@ -246,3 +246,16 @@ def parse_callback(data: str | None, feature: str) -> list[str] | None:
     if len(parts) < 3 or parts[0] != CALLBACK_VERSION or parts[1] != feature:
         return None
     return parts[2:]
+
+
+#: The largest row id SQLite stores (a signed 64-bit INTEGER).
+MAX_ROW_ID = 2**63 - 1
+
+
+def parse_row_id(text: str | None) -> int | None:
+    """A row id from callback data or a command argument (``17``), or None: only ASCII digits
+    (``isdigit`` also accepts ``²`` and other digits ``int`` refuses) and within SQLite's range."""
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if value <= MAX_ROW_ID else None

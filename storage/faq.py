@@ -1,8 +1,10 @@
 """All SQL of the FAQ: entries and their index, knowledge version, misses, feedback, drafts.
 
-Tables are created by ``storage/migrations/m0002_knowledge.py``. The search engine
-(:mod:`knowledge.search`) reads entries from here and queries the FTS5 index through
-:func:`fts_term_ranks`; nothing else in the project writes these tables directly.
+Tables are created by ``storage/migrations/m0002_knowledge.py``. The search
+(:mod:`bot.search`) reads the entries from here and builds its own index from them
+(stored by :mod:`storage.search_index`). Nothing else in the project writes these
+tables directly. :func:`fts_table` builds an SQLite FTS5 index of the same strings for
+comparison (the bench's FTS5 baseline, the test of the engine's bm25).
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any, Iterable, Mapping
 import sqlite_utils
 
 from knowledge.faq import LANGS, MAX_ANSWER_CHARS, FaqEntry, FaqText
+from knowledge.text import fold
 from storage.db import transaction, utcnow_iso
 
 MISS_KINDS = ("abstain", "not_helpful")
@@ -78,26 +81,6 @@ def _entry_rows(entry: FaqEntry, origin: str, position: int, now: str) -> list[d
     ]
 
 
-def _rebuild_index(db: sqlite_utils.Database) -> None:
-    """Recreate ``faq_strings`` (and through its triggers the FTS index) from ``faq_entries``.
-
-    Derived data: rebuilding everything keeps promoted entries normalised the same
-    way as fresh YAML ones, even after the normalisation code changes.
-    """
-    from knowledge.search import fold  # the one normalisation shared by index and queries
-
-    db.execute("DELETE FROM faq_strings")
-    rows = []
-    for entry_id, lang, q, alts, a in db.execute(
-        "SELECT id, lang, q, alts, a FROM faq_entries ORDER BY origin DESC, position, id, lang"
-    ).fetchall():
-        strings = [("q", q)] + [("alt", alt) for alt in json.loads(alts or "[]")] + [("a", a)]
-        for kind, text in strings:
-            rows.append({"entry_id": entry_id, "lang": lang, "kind": kind, "text": text, "norm": fold(text)})
-    if rows:
-        db["faq_strings"].insert_all(rows, batch_size=500)
-
-
 def load_entries(db: sqlite_utils.Database, entries: Iterable[FaqEntry], now: dt.datetime | None = None) -> int:
     """Replace the YAML-origin entries by ``entries`` in one transaction; return the new version.
 
@@ -120,7 +103,6 @@ def load_entries(db: sqlite_utils.Database, entries: Iterable[FaqEntry], now: dt
             rows.extend(_entry_rows(entry, "yaml", position, stamp))
         if rows:
             db["faq_entries"].insert_all(rows, batch_size=500)
-        _rebuild_index(db)
         return _bump(db, stamp)
 
 
@@ -151,62 +133,6 @@ def read_entries(db: sqlite_utils.Database) -> list[FaqEntry]:
             )
         )
     return entries
-
-
-_FTS_SQL = """
-SELECT faq_strings.entry_id,
-       min(faq_strings_fts.rank * CASE faq_strings.kind WHEN 'a' THEN :answer_weight ELSE 1.0 END) AS best
-FROM faq_strings_fts JOIN faq_strings ON faq_strings.rowid = faq_strings_fts.rowid
-WHERE faq_strings_fts MATCH :match
-GROUP BY faq_strings.entry_id
-ORDER BY best
-LIMIT :limit
-"""
-
-
-def fts_candidates(
-    db: sqlite_utils.Database, match: str, limit: int = 40, answer_weight: float = 1.0
-) -> list[tuple[str, float]]:
-    """Entries whose strings match an FTS5 ``match`` expression: ``(entry_id, bm25)``, best first.
-
-    ``bm25`` is SQLite's (``rank``: negative, lower is better) of the entry's best
-    string; a match in an answer is multiplied by ``answer_weight``. ``match`` must
-    already be safe FTS5 syntax: :mod:`knowledge.search` builds it from quoted
-    trigrams only. (The index itself is created by sqlite-utils ``enable_fts``.)
-
-    This is the one-query form. The engine gets the same figures from
-    :func:`fts_term_ranks` (cached per term and summed); the tests check both agree.
-    """
-    return db.execute(_FTS_SQL, {"match": match, "limit": limit, "answer_weight": answer_weight}).fetchall()
-
-
-_TERMS_PER_QUERY = 100  # well below SQLite's limit of 500 terms in a compound SELECT
-
-
-def fts_term_ranks(db: sqlite_utils.Database, terms: list[str]) -> dict[str, list[tuple[int, float]]]:
-    """For each FTS5 term (a quoted trigram), the ``faq_strings`` rows holding it and
-    FTS5's bm25 (``rank``) of a query made of that term alone.
-
-    FTS5's bm25 of ``"a" OR "b" OR ...`` is the sum over the terms of idf(term) times
-    the term's saturated frequency in the row, each part independent of the other
-    terms; so per-term results can be cached and added up per query (see
-    :class:`knowledge.search.TermRanks`). Terms are fetched in batches of
-    ``UNION ALL`` queries.
-    """
-    out: dict[str, list[tuple[int, float]]] = {term: [] for term in terms}
-    for start in range(0, len(terms), _TERMS_PER_QUERY):
-        batch = terms[start:start + _TERMS_PER_QUERY]
-        sql = " UNION ALL ".join(
-            f"SELECT {i}, rowid, rank FROM faq_strings_fts WHERE faq_strings_fts MATCH ?" for i in range(len(batch)))
-        for i, rowid, rank in db.execute(sql, batch).fetchall():
-            out[batch[i]].append((rowid, rank))
-    return out
-
-
-def fts_strings(db: sqlite_utils.Database) -> list[tuple[int, str, str, str]]:
-    """Every indexed string: ``(rowid, entry_id, kind, norm)`` in rowid order (``kind``:
-    ``q``, ``alt`` or ``a``)."""
-    return db.execute("SELECT rowid, entry_id, kind, norm FROM faq_strings ORDER BY rowid").fetchall()
 
 
 # -- misses (the secretariat's "gaps") -------------------------------------------------
@@ -460,7 +386,6 @@ def approve_draft(
             "UPDATE faq_drafts SET status = 'approved', entry_id = ?, decided_by = ?, decided_at = ? WHERE id = ?",
             [entry_id, by, stamp, draft_id],
         )
-        _rebuild_index(db)
         _bump(db, stamp)
     return entry_id
 
@@ -482,6 +407,53 @@ def remove_promoted(db: sqlite_utils.Database, entry_id: str, now: dt.datetime |
         if cursor.rowcount == 0:
             return False
         stamp = _now(now)
-        _rebuild_index(db)
         _bump(db, stamp)
     return True
+
+
+# -- FTS5, for comparison ---------------------------------------------------------------------
+
+
+def fts_table(db: sqlite_utils.Database) -> None:
+    """(Re)create ``faq_fts``, an SQLite FTS5 ``trigram`` index of every question, phrasing
+    and answer (folded as the search folds them), for :func:`fts_candidates`. The bot
+    does not use it: the search computes the same bm25 itself (see ``knowledge.search``)."""
+    with transaction(db):
+        db.execute("DROP TABLE IF EXISTS faq_fts")
+        db.execute("CREATE VIRTUAL TABLE faq_fts USING fts5(entry_id UNINDEXED, kind UNINDEXED, norm, tokenize='trigram')")
+        rows = []
+        for entry_id, q, alts, a in db.execute(
+            "SELECT id, q, alts, a FROM faq_entries ORDER BY origin DESC, position, id, lang"
+        ).fetchall():
+            for kind, text in [("q", q)] + [("alt", alt) for alt in json.loads(alts or "[]")] + [("a", a)]:
+                rows.append((entry_id, kind, fold(text)))
+        db.conn.executemany("INSERT INTO faq_fts (entry_id, kind, norm) VALUES (?, ?, ?)", rows)
+
+
+def fts_quote(term: str) -> str:
+    """``term`` as one FTS5 string (user text never reaches FTS5 as syntax)."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+_FTS_SQL = """
+SELECT entry_id, min(rank * CASE kind WHEN 'a' THEN :answer_weight ELSE 1.0 END) AS best
+FROM faq_fts
+WHERE faq_fts MATCH :match
+GROUP BY entry_id
+ORDER BY best
+LIMIT :limit
+"""
+
+
+def fts_candidates(
+    db: sqlite_utils.Database, match: str, limit: int = 40, answer_weight: float = 1.0
+) -> list[tuple[str, float]]:
+    """Entries whose strings match an FTS5 ``match`` expression in ``faq_fts`` (see
+    :func:`fts_table`): ``(entry_id, bm25)``, best first.
+
+    ``bm25`` is SQLite's (``rank``: negative, lower is better) of the entry's best
+    string; a match in an answer is multiplied by ``answer_weight``. ``match`` must
+    already be safe FTS5 syntax: quoted terms (see :func:`fts_quote`). The search
+    engine computes the same bm25 from its own postings; the tests check both agree.
+    """
+    return db.execute(_FTS_SQL, {"match": match, "limit": limit, "answer_weight": answer_weight}).fetchall()

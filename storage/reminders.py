@@ -7,14 +7,13 @@ from typing import Callable, Iterable
 
 from knowledge.events import LOCAL_FORMAT, Audience, Event
 from storage import deliveries
-from storage.db import parse_iso, transaction, utcnow_iso
+from storage.deliveries import AT_MOST_ONCE
 from knowledge.vocabulary import REMINDER_DELIVERY_KINDS
-
-
+from storage.db import parse_iso, transaction, utcnow_iso
 
 # -- the calendar ------------------------------------------------------------------
 
-def _event(row: dict) -> Event:
+def event_of_row(row: dict) -> Event:
     offsets = json.loads(row["offsets"]) if row.get("offsets") else None
     return Event(
         id=row["id"], kind=row["kind"],
@@ -31,7 +30,7 @@ def event_rows(db) -> list[dict]:
 
 def list_events(db, *, include_cancelled: bool = True) -> list[Event]:
     sql = "SELECT * FROM calendar_events" + ("" if include_cancelled else " WHERE status = 'active'") + " ORDER BY start_utc, id"
-    return [_event(r) for r in db.query(sql)]
+    return [event_of_row(r) for r in db.query(sql)]
 
 
 def get_event(db, event_id: str) -> Event | None:
@@ -42,7 +41,7 @@ def get_event(db, event_id: str) -> Event | None:
 def get_event_and_hash(db, event_id: str) -> tuple[Event, str | None] | None:
     """The event and the digest of the YAML it came from (None if added in chat)."""
     rows = list(db.query("SELECT * FROM calendar_events WHERE id = ?", [event_id]))
-    return (_event(rows[0]), rows[0]["yaml_hash"]) if rows else None
+    return (event_of_row(rows[0]), rows[0]["yaml_hash"]) if rows else None
 
 
 def event_count(db) -> int:
@@ -68,10 +67,6 @@ def save_event(db, event: Event, *, now: dt.datetime, source: str, version: int,
          json.dumps(list(event.offsets)) if event.offsets is not None else None,
          "cancelled" if event.cancelled else "active", source, version, utcnow_iso(since), yaml_hash, by, stamp, stamp],
     )
-
-
-def set_yaml_hash(db, event_id: str, yaml_hash: str | None) -> None:
-    db.execute("UPDATE calendar_events SET yaml_hash = ? WHERE id = ?", [yaml_hash, event_id])
 
 
 def log_event(db, event_id: str, action: str, by: int | None, now: dt.datetime, details: dict | None = None) -> None:
@@ -115,14 +110,14 @@ def all_mutes(db) -> dict[int, set[str]]:
 
 def add_delivery(db, *, kind: str, ref: str, chat_id: int, due_at: dt.datetime, now: dt.datetime,
                  payload: Callable[[int], dict], method: str = "sendMessage", status: str = "pending",
-                 error: str | None = None) -> tuple[int, bool]:
+                 error: str | None = None, promise: str = AT_MOST_ONCE) -> tuple[int, bool]:
     """Insert a ledger row unless (kind, ref, chat_id) exists; the payload is built from the new row's id
-    (its buttons name it). Returns (id, created)."""
+    (its buttons name it). ``promise``: see bot/delivery.py. Returns (id, created)."""
     with transaction(db):
         cur = db.execute(
-            """INSERT INTO deliveries (kind, ref, chat_id, method, payload, status, due_at, created_at, error)
-               VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?) ON CONFLICT(kind, ref, chat_id) DO NOTHING""",
-            [kind, ref, chat_id, method, status, utcnow_iso(due_at), utcnow_iso(now), error],
+            """INSERT INTO deliveries (kind, ref, chat_id, method, payload, status, due_at, created_at, error, promise)
+               VALUES (?, ?, ?, ?, '{}', ?, ?, ?, ?, ?) ON CONFLICT(kind, ref, chat_id) DO NOTHING""",
+            [kind, ref, chat_id, method, status, utcnow_iso(due_at), utcnow_iso(now), error, promise],
         )
         if cur.rowcount == 1:
             new_id = cur.lastrowid
@@ -164,11 +159,6 @@ def status_counts(db, kind: str, ref: str) -> dict[str, int]:
 def pending_ids(db, kind: str, ref: str, limit: int = 1000) -> list[int]:
     return [r["id"] for r in db.query(
         "SELECT id FROM deliveries WHERE kind = ? AND ref = ? AND status = 'pending' ORDER BY id LIMIT ?", [kind, ref, limit])]
-
-
-def last_sent_to(db, chat_id: int, limit: int = 5) -> list[dict]:
-    return list(db.query("SELECT * FROM deliveries WHERE chat_id = ? AND kind IN ('reminder', 'snooze') AND status = 'sent' "
-                         "ORDER BY sent_at DESC, id DESC LIMIT ?", [chat_id, limit]))
 
 
 # -- broadcasts ----------------------------------------------------------------------

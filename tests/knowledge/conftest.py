@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.faq import load_knowledge
-from knowledge.search import FaqSearch
+from bot.search import FaqSearch, load_knowledge
 from storage.db import migrate, open_db
 from tests.knowledge.util import FIXTURE, FIXTURE_FAQ
 

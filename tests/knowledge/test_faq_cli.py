@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from knowledge.cli import add_faq_commands
+from bot.cli_faq import add_faq_commands
 from storage import faq as store
 from tests.knowledge.util import FIXTURE_DEVSET, FIXTURE_FAQ
 
@@ -134,7 +134,7 @@ def test_gaps_empty(ctx, capsys):
 
 
 def test_main_cli_registers_faq(tmp_path, monkeypatch, capsys):
-    """The project's ``ldn-bot`` finds these commands (``knowledge.cli.add_commands``)."""
+    """The project's ``ldn-bot`` finds these commands (``bot.cli_faq.add_commands``)."""
     from bot import cli as main_cli
 
     monkeypatch.setenv("LDN_DB", str(tmp_path / "ldn.db"))

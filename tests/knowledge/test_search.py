@@ -6,8 +6,10 @@ import datetime as dt
 import pytest
 
 from knowledge.evaluate import engine_fn, evaluate, load_cases
-from knowledge.faq import LANGS, load_faq_dir, load_knowledge
-from knowledge.search import MAX_QUERY_CHARS, FaqSearch, content_tokens, fold
+from bot.search import FaqSearch, load_knowledge
+from knowledge.faq import LANGS, load_faq_dir
+from knowledge.search import MAX_QUERY_CHARS
+from knowledge.text import content_tokens, fold
 from knowledge.yamlfile import DataError
 from storage import faq as store
 from storage.db import migrate, open_db
@@ -324,33 +326,39 @@ def test_most_asked(loaded_db):
     assert store.most_asked(loaded_db, 2) == [("soc-indicator", 3), ("baseline-period", 2)]
 
 
-def test_summed_term_ranks_equal_one_fts5_query(engine, loaded_db):
-    """The engine adds up FTS5's bm25 of each trigram (``TermRanks``, cached); FTS5 ranking
-    the whole ``OR`` query at once gives the same figures, for every dev-set query."""
-    from knowledge.search import ANSWER_WEIGHT, _fts_quote
+def test_engine_bm25_equals_fts5(engine, loaded_db):
+    """The engine computes bm25 from its own trigram postings; SQLite FTS5 ranking the
+    same ``OR`` of trigrams over the same folded strings gives the same figures, for
+    every dev-set query."""
+    from knowledge.search import ANSWER_WEIGHT
 
+    store.fts_table(loaded_db)
     compared = 0
     for case in load_cases(FIXTURE_DEVSET) + [type("Q", (), {"q": "wéird ÜNKNOWN zzqx 未知词"})()]:
-        chosen, _ideal = engine.fts_terms(content_tokens(fold(case.q)))
+        chosen, _ideal = engine.ranker.fts_terms(content_tokens(fold(case.q)))
         if not chosen:
             continue
         entries = engine.entries()
-        summed = {entries[i].id: rank
-                  for i, rank in engine.term_ranks.best_per_entry(loaded_db, chosen, ANSWER_WEIGHT, 1000)}
-        direct = dict(store.fts_candidates(loaded_db, " OR ".join(_fts_quote(t) for t in chosen), 1000, ANSWER_WEIGHT))
-        assert summed.keys() == direct.keys(), case.q
+        ours = {entries[i].id: rank for i, rank in engine.ranker.bm25_best(chosen, ANSWER_WEIGHT, 1000)}
+        direct = dict(store.fts_candidates(loaded_db, " OR ".join(store.fts_quote(t) for t in chosen), 1000, ANSWER_WEIGHT))
+        assert ours.keys() == direct.keys(), case.q
         for entry_id, rank in direct.items():
-            assert summed[entry_id] == pytest.approx(rank, rel=1e-9), (case.q, entry_id)
+            assert ours[entry_id] == pytest.approx(rank, rel=1e-9), (case.q, entry_id)
         compared += 1
     assert compared >= 10
 
 
-def test_offline_search_needs_no_sqlite_and_says_when_it_would(loaded_db):
-    """A warm engine (the bot's) fetches every trigram a query can send, so an ``offline``
-    search (the event loop's) gives the same hits without touching SQLite; a term that
-    is missing all the same raises ``NeedsDatabase`` and the online search fetches it."""
-    engine = FaqSearch(loaded_db, warm=True)
+def test_offline_search_needs_no_sqlite_once_loaded(loaded_db):
+    """Before the index is loaded an ``offline`` search (the event loop's) raises
+    ``NeedsDatabase`` without doing any work; once an online search (or ``warm``) has
+    loaded it, offline searches give the same hits without touching SQLite."""
+    from knowledge.search import NeedsDatabase
+
     cases = load_cases(FIXTURE_DEVSET)
+    cold = FaqSearch(loaded_db)
+    with pytest.raises(NeedsDatabase):
+        cold.search(cases[0].q, offline=True)
+    engine = FaqSearch(loaded_db, warm=True)
     online = [[(h.id, h.score) for h in engine.search(case.q)] for case in cases]
     engine._last = None
     loaded_db.conn.close()  # an offline search must not need it
@@ -358,18 +366,79 @@ def test_offline_search_needs_no_sqlite_and_says_when_it_would(loaded_db):
     assert offline == online and any(online)
 
 
-def test_offline_search_missing_a_term_asks_for_the_database(engine, loaded_db):
-    from knowledge.search import NeedsDatabase
+def test_index_is_built_once_per_content_and_loaded_from_the_database(tmp_path, caplog):
+    """The first engine builds the index and stores it under the entries' digest; a new
+    process (empty in-process cache) loads it instead of building, with the same
+    results; new content gets a new index and the old one is dropped."""
+    import logging
 
-    query = "baseline period"
-    chosen, _ = engine.fts_terms(content_tokens(fold(query)))
-    expected = [h.id for h in engine.search(query)]
-    engine._last = None
-    saved = engine.term_ranks.ranks.pop(chosen[0])  # as if another process had changed the index
-    try:
-        with pytest.raises(NeedsDatabase):
-            engine.search(query, offline=True)
-        assert [h.id for h in engine.search(query)] == expected
-        assert chosen[0] in engine.term_ranks.ranks
-    finally:
-        engine.term_ranks.ranks.setdefault(chosen[0], saved)
+    from bot import search as service
+    from knowledge.index import entries_digest
+
+    def builds():
+        return sum(r.getMessage() == "search.index_built" for r in caplog.records)
+
+    caplog.set_level(logging.INFO, logger="ldn.search")
+    db = open_db(tmp_path / "ldn.db")
+    migrate(db)
+    load_knowledge(db, FIXTURE_FAQ)
+    service._INDEX_CACHE.clear()
+    queries = [case.q for case in load_cases(FIXTURE_DEVSET)]
+    first = FaqSearch(db)
+    expected = [[(h.id, h.score) for h in first.search(q)] for q in queries]
+    digest = entries_digest(store.read_entries(db))
+    assert db.execute("SELECT digest FROM faq_search_index").fetchall() == [(digest,)]
+    assert builds() == 1
+
+    service._INDEX_CACHE.clear()  # as in a new process
+    again = FaqSearch(db)
+    assert [[(h.id, h.score) for h in again.search(q)] for q in queries] == expected
+    assert builds() == 1  # loaded, not rebuilt
+
+    store.load_entries(db, [e for e in load_faq_dir(FIXTURE_FAQ) if e.id != "soc-indicator"])
+    assert again.get("soc-indicator") is not None  # memory: as of the last refresh
+    again.search("soil organic carbon")  # notices the new version
+    assert builds() == 2 and again.get("soc-indicator") is None
+    assert db.execute("SELECT count(*) FROM faq_search_index").fetchone()[0] == 1
+    db.conn.close()
+
+
+def test_stored_index_of_other_content_is_not_used(loaded_db):
+    """``from_bytes`` refuses a blob built from other entries (or by another format)."""
+    from knowledge.index import SearchIndex
+
+    entries = store.read_entries(loaded_db)
+    blob = SearchIndex.build(entries).to_bytes()
+    assert SearchIndex.from_bytes(blob, entries) is not None
+    assert SearchIndex.from_bytes(blob, entries[1:]) is None
+
+
+def test_a_fresh_database_beside_a_used_one_reuses_the_parsed_faq_and_the_index(faq_copy, caplog):
+    """The parsed FAQ files and the built index are also kept in ``.ldn-cache/`` beside the
+    database: a new database in the same place loads both instead of redoing them."""
+    import logging
+
+    from bot import search as service
+
+    caplog.set_level(logging.INFO, logger="ldn.search")
+    kdir, now = faq_copy.parent, NOW
+    first = open_db(kdir / "first.db")
+    migrate(first)
+    service._INDEX_CACHE.clear()
+    service._PARSED_FAQ.clear()
+    assert service.sync_knowledge(first, kdir, now) is True
+    expected = [(h.id, h.score) for h in FaqSearch(first).search("soil organic carbon")]
+    cache = sorted(p.name.split("-")[0] for p in (kdir / ".ldn-cache").iterdir())
+    assert cache == ["faq", "search"]
+
+    service._INDEX_CACHE.clear()  # a new process ...
+    service._PARSED_FAQ.clear()
+    fresh = open_db(kdir / "fresh.db")  # ... on a new database
+    migrate(fresh)
+    assert service.sync_knowledge(fresh, kdir, now) is True
+    assert store.read_entries(fresh) == store.read_entries(first)
+    assert [(h.id, h.score) for h in FaqSearch(fresh).search("soil organic carbon")] == expected
+    assert sum(r.getMessage() == "search.index_built" for r in caplog.records) == 1
+    assert service.sync_knowledge(fresh, kdir, now) is False  # unchanged files: nothing to load
+    first.conn.close()
+    fresh.conn.close()

@@ -16,7 +16,7 @@ def load_bench():
 
 
 async def test_small_fan_out_with_chaos_loses_nothing_and_duplicates_nothing(monkeypatch):
-    import bot.reminders as reminders
+    import bot.reminders.service as reminders
 
     monkeypatch.setattr(reminders, "groups_for_countries", reminders.groups_for_countries)  # the bench replaces it; restored after
     bench = load_bench()

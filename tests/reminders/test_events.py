@@ -10,17 +10,8 @@ from bot.clock import FakeClock
 from bot.datafiles import validate_all
 from bot.reminders import Settings, add_event, move_event, sync_events
 from knowledge.countries import load_countries
-from knowledge.events import (
-    LANGS,
-    Audience,
-    EventSet,
-    apply_reporting_deadline,
-    canonical_offsets,
-    format_offset,
-    load_events,
-    parse_audience_text,
-    parse_offset,
-)
+from knowledge.durations import format_duration, parse_duration
+from knowledge.events import LANGS, Audience, EventSet, apply_reporting_deadline, canonical_offsets, load_events, parse_audience_text
 from knowledge.yamlfile import DataError
 from storage import reminders as store
 from storage.db import migrate, open_db
@@ -96,14 +87,14 @@ def test_every_problem_is_reported_with_its_line(tmp_path, registry):
 
 
 def test_offsets():
-    assert parse_offset("14d") == dt.timedelta(days=14)
-    assert parse_offset("1d12h") == dt.timedelta(days=1, hours=12)
-    assert parse_offset("2w") == dt.timedelta(days=14)
-    assert format_offset(parse_offset("90m")) == "1h30m"
+    assert parse_duration("14d") == dt.timedelta(days=14)
+    assert parse_duration("1d12h") == dt.timedelta(days=1, hours=12)
+    assert parse_duration("2w") == dt.timedelta(days=14)
+    assert format_duration(parse_duration("90m")) == "1h30m"
     assert canonical_offsets(["2h", "14d", "2w", "1d"]) == ("14d", "1d", "2h")
-    for bad in ("", "3 days", "-1d", "0h", "d"):
+    for bad in ("", "3 days", "-1d", "0h", "d", "99999d"):
         with pytest.raises(ValueError):
-            parse_offset(bad)
+            canonical_offsets([bad])
 
 
 def test_settings_from_config():

@@ -225,3 +225,20 @@ async def test_reload_from_yaml_reports_changes(env):
     text = one_text(await env.send("/events reload", user_id=SECRETARIAT))
     assert "no change" in text
     assert "not allowed" in one_text(await env.send("/events reload", user_id=FOCAL_KEN))
+
+
+async def test_cancel_with_notices_is_all_or_nothing(env):
+    """Cancelling and writing the notices is one service call: when a notice cannot be written,
+    the event stays active and its pending reminders stay pending."""
+    await person(env, FOCAL_KEN, "KEN")
+    env.clock.set(KONYA_3D)
+    await tick(env)
+    await env.press(snooze_data(messages(env, FOCAL_KEN)[0], "1h"), user_id=FOCAL_KEN)
+    calls = await env.send("/event cancel ws-konya", user_id=SECRETARIAT)
+    env.db.execute("CREATE TEMP TRIGGER boom BEFORE INSERT ON deliveries WHEN NEW.kind = 'event_notice' "
+                   "BEGIN SELECT RAISE(ABORT, 'injected'); END")
+    await env.press(calls[-1].buttons[0]["callback_data"], user_id=SECRETARIAT)
+    env.db.execute("DROP TRIGGER boom")
+    assert not store.get_event(env.db, "ws-konya").cancelled
+    assert ledger(env, kind="snooze")[0]["status"] == "pending"
+    assert not list(env.db.query("SELECT * FROM calendar_event_log WHERE event_id = 'ws-konya' AND action = 'cancelled'"))

@@ -1,6 +1,8 @@
 """Checklist steps not done: reminders before their due date, then a weekly nudge while overdue, until done."""
 from __future__ import annotations
 
+import datetime as dt
+
 from bot import milestones
 from tests.reminders.util import ledger, messages, person, tick
 from tests.util import FOCAL_KEN
@@ -74,3 +76,36 @@ async def test_country_due_date_and_local_time(env):
     await tick(env)
     [call] = step_messages(env, 701)
     assert "30 November 2016" in call.text
+
+
+def overdue_refs(env):
+    return [r["ref"].rsplit(":", 1)[1] for r in ledger(env, kind="reminder")
+            if r["ref"].startswith("ms:KEN:working_group") and ":od" in r["ref"]]
+
+
+async def test_overdue_reminders_stop_after_overdue_max(env):
+    """The default ``reminders.overdue_max`` is 4: weekly nudges od0..od3, then silence."""
+    await person(env, FOCAL_KEN, "KEN")
+    first = dt.datetime(2016, 11, 1, 6, tzinfo=dt.timezone.utc)      # the day after the due date, 09:00 Nairobi
+    for week in range(7):
+        env.clock.set(first + dt.timedelta(weeks=week))
+        await tick(env)
+    assert overdue_refs(env) == ["od0", "od1", "od2", "od3"]
+
+
+async def test_overdue_max_from_config(config, app_factory):
+    env = await app_factory(cfg=config.with_overrides(reminders={"overdue_max": 1}))
+    await person(env, FOCAL_KEN, "KEN")
+    for when in (OVERDUE_1, OVERDUE_2, "2016-11-15T06:00:00Z"):
+        env.clock.set(when)
+        await tick(env)
+    assert overdue_refs(env) == ["od0"]
+    assert len([c for c in step_messages(env, FOCAL_KEN) if "overdue" in c.text]) == 1
+
+
+async def test_overdue_max_zero_sends_no_overdue_reminder(config, app_factory):
+    env = await app_factory(cfg=config.with_overrides(reminders={"overdue_max": 0}))
+    await person(env, FOCAL_KEN, "KEN")
+    env.clock.set(OVERDUE_1)
+    await tick(env)
+    assert overdue_refs(env) == []

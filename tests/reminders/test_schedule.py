@@ -152,6 +152,18 @@ async def test_403_marks_blocked_and_inactive_and_stops_reminders(env):
     assert len(env.api.sent("sendMessage", FOCAL_KEN)) == 1  # only the refused one
 
 
+async def test_linked_groups_get_their_circles_reminders(env):
+    now = env.clock.now()
+    for chat_id, circle, iso3s in ((-100777, "annex:I", ["KEN"]), (-100778, "annex:II", ["THA"])):
+        groups.record_group(env.db, chat_id, title="Peers", chat_type="supergroup", lang="fr", added_by=900, now=now)
+        groups.set_circle(env.db, chat_id, circle, iso3s, 900, now)
+    env.clock.set(KONYA_3D)
+    await tick(env)
+    [call] = messages(env, -100777)
+    assert "Atelier" in call.text and not call.buttons  # no snooze buttons in a group
+    assert not messages(env, -100778)                   # Konya is for annex I: not Thailand's circle
+
+
 async def test_reporting_deadline_comes_from_config(config, clock, app_factory):
     cfg = config.with_overrides(reminders={"reporting_deadline": "2018-04-30T12:00:00Z", "grace": "2h"})
     first = await app_factory(cfg=cfg)
@@ -207,3 +219,23 @@ async def test_the_repeating_job_runs_the_tick(env):
     env.clock.set(KONYA_3D)
     await _tick_job(SimpleNamespace(application=env.app))
     assert len(messages(env, FOCAL_KEN)) == 1
+
+
+async def test_a_deadline_reminder_whose_outcome_is_unknown_is_sent_again_a_workshop_one_is_not(env):
+    """The delivery promise (bot/delivery.py): deadline reminders at least once, others at most once."""
+    await person(env, FOCAL_KEN, "KEN")
+    env.clock.set(KONYA_3D)                            # ws-konya, 3 days before: a workshop reminder
+    env.api.fail_next("sendMessage", "timeout")        # the Bot API carried it out, the answer was lost
+    await tick(env)
+    assert len(messages(env, FOCAL_KEN)) == 1
+    [row] = [r for r in ledger(env, kind="reminder", chat_id=FOCAL_KEN) if r["status"] != "skipped"]
+    assert (row["ref"], row["promise"], row["status"]) == ("ev:ws-konya:v1:3d", "at_most_once", "uncertain")
+    env.api.clear()
+    env.clock.set("2018-03-17T23:59:00Z")             # 14 days before the 2018 reporting deadline
+    env.api.fail_next("sendMessage", "timeout")
+    await tick(env)
+    texts = [c.text for c in messages(env, FOCAL_KEN)]
+    assert len(texts) == 2 and "Deadline" in texts[0] and "Sent again" in texts[1]
+    [row] = [r for r in ledger(env, kind="reminder", chat_id=FOCAL_KEN) if r["ref"].startswith("ev:reporting-2018")
+             and r["status"] != "skipped"]
+    assert (row["promise"], row["status"], row["resends"]) == ("at_least_once", "sent", 1)

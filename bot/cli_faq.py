@@ -18,8 +18,12 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from knowledge.faq import LANGS, load_faq_dir, load_knowledge
+from bot.search import FaqSearch, load_knowledge
+from knowledge.evaluate import engine_fn, evaluate, format_report, load_cases
+from knowledge.faq import LANGS, load_faq_dir
 from knowledge.yamlfile import DataError
+from storage import faq as store
+from storage.db import migrate, open_db
 
 GAP_COLUMNS = ["created_at", "kind", "lang", "country", "best_score", "entry_id", "query"]
 
@@ -82,9 +86,6 @@ def _faq_dir(ctx: Any, explicit: str | None) -> Path | None:
 
 def _engine(ctx: Any):
     """The context's search engine if it has one, else a new one (loading the YAML if never loaded)."""
-    from knowledge.search import FaqSearch
-    from storage import faq as store
-
     services = getattr(ctx, "services", None)
     engine = getattr(services, "search", None) or getattr(ctx, "search", None)
     if engine is not None:
@@ -119,8 +120,6 @@ def cmd_search(args, ctx) -> int:
 
 
 def cmd_eval(args, ctx) -> int:
-    from knowledge.evaluate import engine_fn, evaluate, format_report, load_cases
-
     cases = load_cases(args.files)
     report = evaluate(engine_fn(_engine(ctx)), cases)
     if args.json:
@@ -131,8 +130,6 @@ def cmd_eval(args, ctx) -> int:
 
 
 def cmd_reload(args, ctx) -> int:
-    from storage import faq as store
-
     path = _faq_dir(ctx, args.dir)
     try:
         entries = load_faq_dir(path)
@@ -155,8 +152,6 @@ def cmd_reload(args, ctx) -> int:
 
 
 def cmd_gaps(args, ctx) -> int:
-    from storage import faq as store
-
     rows = store.list_gaps(ctx.db, since=args.since, limit=args.limit)
     if args.csv:
         writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -176,9 +171,7 @@ def cmd_gaps(args, ctx) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone use: ``python -m knowledge.cli faq search ... --db PATH``."""
-    from storage.db import migrate, open_db
-
+    """Stand-alone use: ``python -m bot.cli_faq faq search ... --db PATH``."""
     parser = argparse.ArgumentParser(prog="ldn-bot")
     parser.add_argument("--db", default="data/ldn.db")
     sub = parser.add_subparsers(dest="command", required=True)

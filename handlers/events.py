@@ -1,0 +1,262 @@
+"""The programme's calendar in chat: ``/events`` (everyone: the calendar as text) and, for the
+secretariat, ``/event add|move|cancel|show`` (a preview, then Confirm) and ``/events reload``.
+
+Dates and offsets are checked at the edge (:mod:`bot.reminders.admin`): a date outside the
+accepted range or an offset that is not a duration gets a translated answer naming the range.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import secrets
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.i18n import Raw
+from bot.reminders import admin
+from bot.reminders.admin import Outcome, Preview
+from bot.reminders.render import format_when, kind_label
+from bot.reminders.service import Reminders, get_reminders
+from handlers.common import (GROUP_COMMANDS, Context, answer_button, authorised, cb, edit_or_reply, is_private, keyboard, parse_cb,
+                             person, reply, svc, t)
+from knowledge.events import Event, parse_add_words, parse_local
+from knowledge.vocabulary import EventAction, Feature
+from knowledge.yamlfile import DataError
+
+
+
+def service(context: Context) -> Reminders:
+    return get_reminders(svc(context))
+
+
+# -- /events -------------------------------------------------------------------------------------
+
+def _event_line(context: Context, who, event: Event, tz: str | None = None) -> str:
+    services = svc(context)
+    when = format_when(services.i18n, who.lang, event.start_utc, tz or event.timezone)
+    line = t(context, who, "ev.item", id=event.id, when=when, title=event.title_in(who.lang), kind=kind_label(services.i18n, who.lang, event.kind))
+    if who.is_secretariat:
+        line += " " + t(context, who, "ev.item_audience", audience=event.audience.describe())
+    if event.cancelled:
+        line += " " + t(context, who, "ev.cancelled_mark")
+    return line
+
+
+async def _reload(update: Update, context: Context, who) -> None:
+    if not who.is_secretariat:
+        await reply(update, context, t(context, who, "error.not_allowed"))
+        return
+    try:
+        result = await service(context).reload(by=who.user_id)
+    except DataError as exc:
+        problems = "\n".join(html.escape(str(p)) for p in exc.problems[:20])
+        await reply(update, context, t(context, who, "ev.reload_failed", problems=Raw(f"<pre>{problems}</pre>")))
+        return
+    summary = ", ".join(f"{k}: {', '.join(v)}" for k, v in result.items() if v) or t(context, who, "ev.reload_nochange")
+    await reply(update, context, t(context, who, "ev.reloaded", summary=summary))
+
+
+async def events_command(update: Update, context: Context) -> None:
+    who = await person(update, context)
+    if not is_private(update):
+        return
+    services = svc(context)
+    args = [a.lower() for a in (context.args or [])]
+    if args[:1] == ["reload"]:
+        await _reload(update, context, who)
+        return
+    rem = service(context)
+    await rem.ensure_loaded()
+    events, past, tz = await services.store.run(admin.listing, rem, who.user_id, staff=who.is_secretariat,
+                                                show_all=args[:1] == ["all"], now=services.clock.now())
+    lines = [t(context, who, "ev.title")]
+    lines += [_event_line(context, who, e, tz) for e in events] or [t(context, who, "ev.empty")]
+    if past:
+        lines.append(t(context, who, "ev.past", count=past))
+    lines += ["", t(context, who, "ev.usage" if who.is_secretariat else "ev.calendar_hint")]
+    await reply(update, context, "\n".join(lines))
+
+
+# -- /event: preview, then confirm --------------------------------------------------------------
+
+def _preview_text(context: Context, who, found: Preview, heading: str) -> str:
+    services = svc(context)
+    event = found.event
+    lines = [heading, f"<code>{html.escape(event.id)}</code> · {kind_label(services.i18n, who.lang, event.kind)}",
+             f"<b>{html.escape(event.title_in(who.lang))}</b>",
+             t(context, who, "ev.preview.when", start=format_when(services.i18n, who.lang, event.start_utc, event.timezone),
+               end=format_when(services.i18n, who.lang, event.end_utc, event.timezone))]
+    if event.place_in(who.lang):
+        lines.append(t(context, who, "rem.event.place", place=event.place_in(who.lang)))
+    lines.append(t(context, who, "ev.preview.audience", audience=event.audience.describe(), count=found.audience))
+    times = [f"{off} → {format_when(services.i18n, who.lang, due, event.timezone)}" for off, due in found.reminders or []]
+    lines.append(t(context, who, "ev.preview.reminders", reminders=", ".join(times) or "—"))
+    return "\n".join(lines)
+
+
+def _remember(context: Context, op: dict) -> str:
+    token = secrets.token_hex(4)
+    context.user_data["event_op"] = {**op, "token": token}
+    return token
+
+
+def _confirm_keyboard(context: Context, who, token: str):
+    services = svc(context)
+    return keyboard([[(html.unescape(services.t(who.lang, "button.confirm")), cb(Feature.EVENTS, EventAction.CONFIRM, token)),
+                      (html.unescape(services.t(who.lang, "button.cancel")), cb(Feature.EVENTS, EventAction.CANCEL, token))]])
+
+
+def _cancel_keyboard(context: Context, who, token: str, count: int):
+    return keyboard([
+        [(html.unescape(t(context, who, "ev.btn.cancel_notify", count=count)), cb(Feature.EVENTS, EventAction.CONFIRM, token, "notify"))],
+        [(html.unescape(t(context, who, "ev.btn.cancel_silent")), cb(Feature.EVENTS, EventAction.CONFIRM, token, "silent"))],
+        [(html.unescape(t(context, who, "ev.btn.keep")), cb(Feature.EVENTS, EventAction.CANCEL, token))]])
+
+
+def _refusal(context: Context, who, found: Preview, event_id: str = "") -> str:
+    """The answer to a preview or confirmation that did not go through."""
+    match found.outcome:
+        case Outcome.DATE_RANGE:
+            return t(context, who, "ev.date_range", **admin.DATE_RANGE)
+        case Outcome.BAD_OFFSET:
+            return t(context, who, "ev.bad_offset", **admin.OFFSET_RANGE)
+        case Outcome.INVALID:
+            return t(context, who, "ev.invalid", problems=found.problems) + "\n\n" + t(context, who, "ev.usage")
+        case Outcome.EXISTS:
+            return t(context, who, "ev.exists", id=found.event.id)
+        case Outcome.NOT_FOUND:
+            return t(context, who, "ev.not_found", id=event_id[:40])
+        case Outcome.ALREADY_CANCELLED:
+            return t(context, who, "ev.already_cancelled", id=found.event.id)
+    return t(context, who, "error.stale_button")
+
+
+async def _add(update: Update, context: Context, who) -> None:
+    services = svc(context)
+    raw = update.effective_message.text.split(None, 2)
+    data, error = parse_add_words(raw[2] if len(raw) > 2 else "", services.countries)
+    if data is None:
+        await reply(update, context, t(context, who, "ev.invalid", problems=error) + "\n\n" + t(context, who, "ev.usage"))
+        return
+    found = await services.store.run(admin.prepare_add, service(context), data, services.clock.now())
+    if found.outcome is not Outcome.OK:
+        await reply(update, context, _refusal(context, who, found))
+        return
+    token = _remember(context, {"op": "add", "data": data})
+    await reply(update, context, _preview_text(context, who, found, t(context, who, "ev.preview.add")),
+                markup=_confirm_keyboard(context, who, token))
+
+
+def _move_times(args: list[str]) -> tuple[dt.datetime, dt.datetime | None] | None:
+    """``/event move ID START [END]``: the new local start (and end); None if unreadable."""
+    start = parse_local(args[2]) if len(args) >= 3 else None
+    end = parse_local(args[3]) if len(args) >= 4 else None
+    if start is None or (len(args) >= 4 and (end is None or end < start)):
+        return None
+    return start, end
+
+
+async def _edit(update: Update, context: Context, who, sub: str, args: list[str]) -> None:
+    services = svc(context)
+    rem = service(context)
+    now = services.clock.now()
+    event_id = args[1].lower()
+    times = _move_times(args) if sub == "move" else None
+    if sub == "move" and times is None:
+        found = await services.store.run(admin.inspect, rem, event_id, now, live=True)
+        await reply(update, context, _refusal(context, who, found, args[1]) if found.outcome is not Outcome.OK
+                    else t(context, who, "ev.move_usage"))
+        return
+    if sub == "move":
+        found = await services.store.run(admin.prepare_move, rem, event_id, times[0], times[1], now)
+    else:
+        found = await services.store.run(admin.inspect, rem, event_id, now, live=sub == "cancel")
+    if found.outcome is not Outcome.OK:
+        await reply(update, context, _refusal(context, who, found, args[1]))
+        return
+    if sub == "show":
+        text = _preview_text(context, who, found, t(context, who, "ev.preview.show"))
+        await reply(update, context, text + ("\n" + t(context, who, "ev.cancelled_mark") if found.event.cancelled else ""))
+        return
+    if sub == "move":
+        token = _remember(context, {"op": "move", "id": found.old.id, "version": found.old.version,
+                                    "start": found.event.start.isoformat(), "end": found.event.end.isoformat()})
+        heading = t(context, who, "ev.preview.move", old=format_when(services.i18n, who.lang, found.old.start_utc, found.old.timezone))
+        await reply(update, context, _preview_text(context, who, found, heading), markup=_confirm_keyboard(context, who, token))
+        return
+    token = _remember(context, {"op": "cancel", "id": found.event.id, "version": found.event.version})
+    await reply(update, context, _preview_text(context, who, found, t(context, who, "ev.preview.cancel")),
+                markup=_cancel_keyboard(context, who, token, found.audience))
+
+
+async def event_command(update: Update, context: Context) -> None:
+    if not is_private(update):
+        return  # secretariat tools stay silent in groups
+    who = await authorised(update, context, secretariat=True)
+    if who is None:
+        return
+    await service(context).ensure_loaded()
+    args = context.args or []
+    sub = args[0].lower() if args else ""
+    if sub == "add":
+        await _add(update, context, who)
+    elif sub in ("move", "cancel", "show") and len(args) >= 2:
+        await _edit(update, context, who, sub, args)
+    else:
+        await reply(update, context, t(context, who, "ev.usage"))
+
+
+async def _confirm(context: Context, who, op: dict, notify: bool) -> str:
+    services = svc(context)
+    rem = service(context)
+    now = services.clock.now()
+    if op["op"] == "add":
+        done = await services.store.run(admin.confirm_add, rem, op["data"], now, who.user_id)
+        if done.outcome is Outcome.EXISTS:
+            return t(context, who, "ev.exists", id=done.event.id)
+        return t(context, who, "ev.added", id=done.event.id) if done.outcome is Outcome.OK else _refusal(context, who, done)
+    if op["op"] == "move":
+        done = await services.store.run(admin.confirm_move, rem, op["id"], dt.datetime.fromisoformat(op["start"]),
+                                        dt.datetime.fromisoformat(op["end"]), op["version"], now, who.user_id)
+        if done.outcome is not Outcome.OK:
+            return _refusal(context, who, done)
+        return t(context, who, "ev.moved", id=done.event.id, when=format_when(services.i18n, who.lang, done.event.start_utc, done.event.timezone))
+    done = await services.store.run(admin.confirm_cancel, rem, op["id"], op["version"], notify, now, who.user_id)
+    if done.outcome is not Outcome.OK:
+        return _refusal(context, who, done)
+    if done.notified:
+        rem.spawn(rem.flush(context.bot))
+    return t(context, who, "ev.cancelled", id=done.event.id, count=done.notified)
+
+
+async def event_button(update: Update, context: Context) -> None:
+    who = await person(update, context)
+    if not who.is_secretariat:
+        await answer_button(update, t(context, who, "error.not_allowed"), alert=True)
+        return
+    parts = parse_cb(update.callback_query.data, Feature.EVENTS)
+    op = (context.user_data or {}).get("event_op")
+    if not parts or len(parts) < 2 or not op or op.get("token") != parts[1]:
+        await answer_button(update, t(context, who, "error.stale_button"), alert=True)
+        return
+    context.user_data.pop("event_op", None)
+    await answer_button(update)
+    if parts[0] != EventAction.CONFIRM:
+        await edit_or_reply(update, context, t(context, who, "common.cancelled"))
+        return
+    await edit_or_reply(update, context, await _confirm(context, who, op, notify=len(parts) > 2 and parts[2] == "notify"))
+
+
+# -- registration -------------------------------------------------------------------------------
+
+def handlers():
+    return [
+        (GROUP_COMMANDS, CommandHandler("events", events_command)),
+        (GROUP_COMMANDS, CommandHandler("event", event_command)),
+        (GROUP_COMMANDS, CallbackQueryHandler(event_button, pattern=rf"^v1:{Feature.EVENTS}:")),
+    ]
+
+
+def commands() -> list[str]:
+    return ["events"]
