@@ -109,6 +109,14 @@ REGISTRY: tuple[Personal, ...] = (
     # confirmations (m0009)
     Personal("confirmations", "other", "one-time confirmation buttons you were sent (kept ten minutes)",
              delete=("user_id",)),
+    # intake (m0013)
+    Personal("awaited_inputs", "messages", "what the bot asked you to type next (until you answer, cancel or it expires)",
+             delete=("user_id",), json_scrub=("data",)),
+    Personal("intake_offers", "messages", "a message of yours the bot offered to file with the experts (kept a week)",
+             delete=("user_id",), ids={"chat_id": NULL}),
+    Personal("blocked_users", "roles", "people blocked from using the bot, and who blocked them",
+             ids={"blocked_by": NULL}),
+    Personal("block_events", "roles", "the record of blocks and unblocks", ids={"user_id": ZERO, "by_user": NULL}),
 )
 
 # Tables that hold nothing about a person (checked by the tests, so that a new table is classified).
