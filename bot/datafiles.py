@@ -52,7 +52,8 @@ def _settings_problems(config: Config) -> list[Problem]:
     where = str(config.path or "config.yaml")
     checks = [("bot.reminders", lambda m: m.Settings.from_section(config.section("reminders"), where)),
               ("bot.backup", lambda m: m.ops_settings(config)),
-              ("bot.helpdesk", lambda m: m.settings_from(config.section("helpdesk")))]
+              ("bot.helpdesk", lambda m: m.settings_from(config.section("helpdesk"))),
+              ("bot.intake", lambda m: m.settings_from(config.section("helpdesk")))]
     for module_name, check in checks:
         try:
             module = importlib.import_module(module_name)

@@ -32,6 +32,7 @@ from bot.roles import Person
 from knowledge.durations import parse_duration
 from storage import helpdesk as hd_store
 from storage import intake as store
+from storage import users
 from storage.db import utcnow_iso
 
 #: Messages of a query in the asker's chat that a reply continues.
@@ -292,6 +293,10 @@ def is_blocked(db, user_id: int) -> bool:
     return store.is_blocked(db, user_id)
 
 
+def blocked_ids(db) -> frozenset[int]:
+    return frozenset(store.blocked_ids(db))
+
+
 # -- edits ---------------------------------------------------------------------------------------------------
 
 
@@ -306,6 +311,8 @@ def record_edit(db, who: Person, *, chat_id: int, message_id: int, text: str, no
     """An edited private message: if it became part of one of the person's queries, its new text
     is stored with an event row; any other edit changes nothing."""
     text = text.strip()
+    if text.startswith("/"):  # an edited "/ask question": the question
+        text = text.split(None, 1)[1].strip() if len(text.split(None, 1)) > 1 else ""
     if not text:
         return Edit(None)
     routed = hd_store.route(db, chat_id, message_id)
@@ -318,3 +325,28 @@ def record_edit(db, who: Person, *, chat_id: int, message_id: int, text: str, no
     hd_store.add_event(db, query["id"], now, who.user_id, "edited", None, None, detail=str(message_id))
     hd_store.update_query(db, query["id"], now)
     return Edit(hd_store.get_query(db, query["id"]), text)
+
+
+# -- who is shown what -----------------------------------------------------------------------------------------
+
+#: commands only who may ask the helpdesk is shown (menus, /help)
+ASKER_COMMANDS = ("ask", "myqueries")
+
+
+def menu_for_everyone(services, commands: list[str]) -> list[str]:
+    """The private chats' command menu: without /ask and /myqueries when visitors must register."""
+    if settings_of(services).visitors is Visitors.ASK:
+        return list(commands)
+    return [c for c in commands if c not in ASKER_COMMANDS]
+
+
+def focal_points(db) -> list[tuple[int, str]]:
+    """Every registered focal point and their language (their menu has /ask and /myqueries)."""
+    return [(row["user_id"], row.get("lang") or "en") for row in users.users_where(db, role="focal_point")]
+
+
+def help_lines(text: str, right: AskRight) -> str:
+    """/help's general part, without the lines of commands this person cannot use."""
+    if right.may_ask:
+        return text
+    return "\n".join(line for line in text.split("\n") if not line.startswith(tuple("/" + c for c in ASKER_COMMANDS)))

@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import invites, people
+from bot import intake, invites, people
 from bot.i18n import LANG_NAMES, LANGS
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, Context, answer_button, cb,
                              edit_or_reply, forget_cached_person, is_private, keyboard, parse_cb,
@@ -57,7 +57,7 @@ async def redeem_invite(update: Update, context: Context, who, token: str) -> No
 
 async def help_command(update: Update, context: Context) -> None:
     who = await person(update, context)
-    parts = [t(context, who, "help.everyone")]
+    parts = [intake.help_lines(t(context, who, "help.everyone"), intake.ask_right(who, intake.settings_of(svc(context))))]
     if who.is_focal_point:
         parts.append(t(context, who, "help.focal_point"))
     if who.is_expert:

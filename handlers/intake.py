@@ -18,13 +18,13 @@ import logging
 import time
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, CommandHandler, MessageHandler, filters
+from telegram.ext import ApplicationHandlerStop, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot import intake
 from bot.intake import AskRight, Choice, Decision, Fate
 from bot.roles import Person
 from handlers import faq
-from handlers.common import (GROUP_COMMANDS, GROUP_INPUT, INPUTS, MAX_QUESTION, PRIVATE_TEXT, Context, authorised, clear_input,
+from handlers.common import (GROUP_COMMANDS, GROUP_INPUT, INPUTS, MAX_QUESTION, PRIVATE_TEXT, Context, answer_button, authorised, clear_input,
                              is_private, keyboard, person, reply, t)
 from handlers.helpdesk import asking
 from handlers.helpdesk.outbox import notify_experts
@@ -36,6 +36,8 @@ log = logging.getLogger("ldn.handlers.intake")
 
 #: before the commands: a command drops an awaited input (and then runs)
 GROUP_PROMPT = -1
+#: before that: a blocked person's private message gets one short answer
+GROUP_GATE = -2
 #: seconds the intake trusts "nothing of this user's in the database" (a CLI block shows up after this)
 QUIET_SECONDS = 30.0
 
@@ -142,6 +144,33 @@ async def question(update: Update, context: Context, who: Person, decision: Deci
     await reply(update, context, t(context, who, key), markup=keyboard(rows + [topics]))
 
 
+# -- blocked people --------------------------------------------------------------------------------------
+
+
+async def _blocked(context: Context) -> frozenset[int]:
+    """The blocked ids, read again every QUIET_SECONDS (so a block from the command line shows up)."""
+    services = context.services
+    if time.monotonic() - services.blocked_read_at > QUIET_SECONDS:
+        services.blocked_users = await services.store.read(intake.blocked_ids)
+        services.blocked_read_at = time.monotonic()
+    return services.blocked_users
+
+
+async def gate(update: Update, context: Context) -> None:
+    """A blocked person's private message or button press: one short answer, nothing else
+    (their edits are ignored quietly)."""
+    user = update.effective_user
+    if user is None or not is_private(update) or user.id not in await _blocked(context):
+        return
+    if update.message is not None or update.callback_query is not None:
+        who = await person(update, context)
+        if update.callback_query is not None:
+            await answer_button(update, t(context, who, "intake.blocked"), alert=True)
+        else:
+            await reply(update, context, t(context, who, "intake.blocked"))
+    raise ApplicationHandlerStop
+
+
 # -- commands drop a prompt; /cancel -----------------------------------------------------------------
 
 
@@ -180,11 +209,12 @@ async def edited_message(update: Update, context: Context) -> None:
     edit = await services.store.run(intake.record_edit, who, chat_id=message.chat_id, message_id=message.message_id,
                                     text=text, now=now(services))
     if edit.query is None:
-        return
+        raise ApplicationHandlerStop
     qid = edit.query["id"]
     log.info("intake.edited", extra={"query": qid})
     await notify_experts(context.bot, services, edit.query, xt(services, "intake.notice_edited", n=qid, text=edit.text),
                          f"edited:{message.chat_id}:{message.message_id}:{int(message.edit_date.timestamp()) if message.edit_date else 0}")
+    raise ApplicationHandlerStop
 
 
 # -- /block N ------------------------------------------------------------------------------------------------
@@ -204,6 +234,7 @@ async def block_command(update: Update, context: Context) -> None:
         await reply(update, context, t(context, who, "intake.block_not_found", n=qid))
         return
     log.info("intake.blocked", extra={"query": qid, "by": who.user_id})
+    services.blocked_read_at = 0.0  # read the blocked ids again
     await reply(update, context, t(context, who, "intake.block_done" if result.done else "intake.block_already", n=qid))
 
 
@@ -222,9 +253,11 @@ async def on_startup(application) -> None:
 def handlers():
     private_command = filters.ChatType.PRIVATE & filters.COMMAND & filters.UpdateType.MESSAGE
     return [
+        (GROUP_GATE, TypeHandler(Update, gate)),
         (GROUP_PROMPT, MessageHandler(private_command, command_drops_prompt)),
         (GROUP_COMMANDS, CommandHandler("cancel", cancel_command)),
         (GROUP_COMMANDS, CommandHandler("block", block_command)),
         (GROUP_INPUT, MessageHandler(PRIVATE_TEXT, private_text)),
-        (GROUP_INPUT, MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited_message)),
+        # before the commands too: an edited "/ask ..." is an edit, never a second query
+        (GROUP_PROMPT, MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited_message)),
     ]
