@@ -9,6 +9,10 @@
 # -p 127.0.0.1:8443:8443  and the command  run --webhook  (TLS is terminated by a reverse proxy in front).
 # A config file: -v /etc/ldn-bot/config.yaml:/config/config.yaml:ro  and  run --config /config/config.yaml
 # Operator commands run in the same container: docker exec ldn-bot ldn-bot status | backup | export ...
+# Dashboard (read-only Datasette): add  -p 127.0.0.1:8001:8001  to docker run, then
+#   docker exec -d -e LDN_DASHBOARD_PASSWORD_HASH='pbkdf2_sha256$...' ldn-bot ldn-bot dashboard --host 0.0.0.0
+# (inside the container 0.0.0.0 is needed for the published port; it refuses to start without the hash;
+#  make one with: docker exec -it ldn-bot datasette hash-password)
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -18,13 +22,16 @@ COPY bot ./bot
 COPY handlers ./handlers
 COPY storage ./storage
 COPY knowledge ./knowledge
-# the webhooks extra adds tornado (PTB's webhook server); the dashboard is not installed in the image
-RUN pip install --prefix=/install ".[webhooks]"
+# the webhooks extra adds tornado (PTB's webhook server); the dashboard extra adds Datasette, its login
+# (datasette-auth-passwords) and chart (datasette-dashboards) plugins for `ldn-bot dashboard`
+RUN pip install --prefix=/install ".[webhooks,dashboard]"
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LDN_DB=/data/ldn.db
+# a CJK font for the Chinese labels of the /progress charts (matplotlib's own fonts have no CJK glyphs)
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin ldn \
  && mkdir -p /data && chown ldn:ldn /data && chmod 700 /data
 COPY --from=build /install /usr/local
@@ -32,8 +39,8 @@ WORKDIR /data
 USER ldn
 # the database (ldn.db, its -wal/-shm and .lock files) and the daily backups (/data/backups)
 VOLUME ["/data"]
-# webhook mode only (telegram.webhook.port)
-EXPOSE 8443
+# webhook mode only (telegram.webhook.port); 8001: `ldn-bot dashboard --host 0.0.0.0`
+EXPOSE 8443 8001
 # healthy while the bot runs with a fresh heartbeat (it writes one every minute)
 HEALTHCHECK --interval=2m --timeout=20s --start-period=2m --retries=3 CMD ["ldn-bot", "status", "--check"]
 STOPSIGNAL SIGTERM

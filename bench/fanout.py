@@ -7,8 +7,9 @@ API and refuses with ``429 Too Many Requests`` + ``parameters.retry_after`` when
 * 1 message per second per private chat,
 * 20 messages per minute per group.
 
-The bot side is the real thing: ``bot.app.build_application`` with ``rate_limit=True`` (PTB's
-``AIORateLimiter``), the delivery ledger in a SQLite file, :class:`bot.delivery.Deliverer`
+The bot side is the real thing: ``bot.app.build_application`` with ``rate_limit=True``
+(:class:`bot.updates.QuietRateLimiter`: PTB's ``AIORateLimiter`` retrying each 429 after its
+``retry_after``, one WARNING line per 429), the delivery ledger in a SQLite file, :class:`bot.delivery.Deliverer`
 (claim -> send with retries -> mark) driven by the broadcast sender or the reminder tick.
 
     python bench/fanout.py                      # 500 recipients, a broadcast to everyone
@@ -296,8 +297,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    # PTB logs each 429 it passes on (max_retries=0: the Deliverer retries) with a traceback; counted below instead.
-    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     report = asyncio.run(run(args.recipients, args.mode, args.groups, args.chaos, args.timeout, quiet=args.json))
     if args.json:
         print(json.dumps(report, indent=1, sort_keys=True))

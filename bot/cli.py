@@ -72,6 +72,10 @@ def cmd_run(args) -> int:
 
         return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang))
     setup_logging(config.raw.get("logging", {}).get("level", "INFO"))
+    from bot import runner
+
+    if runner.refuse_invalid_data(config):  # every data file, as `check` lists them
+        return 1
     last = calendar_is_past(config)
     if last is not None:
         logging.getLogger("ldn.cli").warning("calendar.all_past", extra={
@@ -83,8 +87,6 @@ def cmd_run(args) -> int:
         application = build_application(config, services=services)
     except DataError as exc:
         return _print_problems(exc)
-    from bot import runner
-
     return runner.run(application, config, webhook=getattr(args, "webhook", False))
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from bot import milestones as ms
+from bot.i18n import LANGS
 
 
 def add_commands(subparsers, loader: Callable[..., Any], with_config: Callable | None = None) -> None:
@@ -29,7 +30,8 @@ def add_commands(subparsers, loader: Callable[..., Any], with_config: Callable |
     p.set_defaults(func=lambda args: cmd_export(args, loader(args)))
 
     p = wrap(subparsers.add_parser("progress", help="countries' progress through the checklist, by region"))
-    p.add_argument("--chart", metavar="FILE.png", help="also write the progress chart as a PNG image")
+    p.add_argument("--chart", metavar="FILE.png", help="also write the per-region charts as FILE-I.png ... FILE-V.png")
+    p.add_argument("--lang", default="en", choices=list(LANGS), help="language of the charts' titles and legends")
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(func=lambda args: cmd_progress(args, loader(args)))
 
@@ -86,14 +88,16 @@ def cmd_progress(args, ctx) -> int:
     now = ctx.services.clock.now()
     progress = ms.progress(ctx.db, template, registry, now)
     written = None
-    if args.chart:
-        from bot.progress_chart import write_progress_chart
+    if args.chart:  # the same per-region heatmaps as /progress chart: FILE-I.png ... FILE-V.png
+        from bot.progress_chart import render_region_charts, write_region_charts
 
-        written = write_progress_chart(progress, args.chart)
+        charts = render_region_charts(ms.all_states(ctx.db, template, registry, now), registry, ctx.services.i18n,
+                                      args.lang, now)
+        written = write_region_charts(charts, args.chart)
     if args.json:
         data = progress.to_json()
         if args.chart:
-            data["chart"] = {"path": str(args.chart), "bytes": written}
+            data["charts"] = written
         print(json.dumps(data, ensure_ascii=False, indent=1))
         return 0
     total = progress.total
@@ -108,8 +112,8 @@ def cmd_progress(args, ctx) -> int:
     for c in sorted(progress.countries, key=lambda c: (-c.share, c.iso3)):
         print(f"{c.iso3}  {c.done:>2}/{c.applicable:<2} {c.share:>5.0%}  in progress {c.in_progress:<2} overdue {c.overdue:<2} "
               f"{registry.name(c.iso3)}")
-    if written is not None:
-        print(f"\nchart: {args.chart} ({written} bytes)", file=sys.stderr)
+    for chart in written or ():
+        print(f"chart: {chart['path']} ({chart['width']}x{chart['height']}, {chart['bytes']} bytes)", file=sys.stderr)
     return 0
 
 

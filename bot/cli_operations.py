@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -356,7 +357,9 @@ def cmd_export_all(args) -> int:
 # -- dashboard ----------------------------------------------------------------------------------------------
 
 def cmd_dashboard(args) -> int:
-    from bot import dashboard
+    from bot import dashboard, milestones
+    from bot.clock import clock_from_env
+    from bot.dashboard import feeds
     from storage import ops
 
     config = _config(args)
@@ -365,6 +368,7 @@ def cmd_dashboard(args) -> int:
         return 1
     try:
         ops.sync_countries(db, _registry(config), _now(config))  # the region table the canned queries use
+        milestones.sync_template(db, milestones.load_template(config), _now(config))  # the steps the pages list
     finally:
         db.conn.close()
     if args.write_metadata:
@@ -376,11 +380,16 @@ def cmd_dashboard(args) -> int:
     except ImportError:
         print("the dashboard needs Datasette: pip install 'ldn-bot[dashboard]' (or pip install datasette)", file=sys.stderr)
         return 1
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"warning: serving on {args.host}: anyone who can reach this address sees the data (no login). "
-              "Prefer 127.0.0.1 and an SSH tunnel.", file=sys.stderr)
-    print(f"dashboard on http://{args.host}:{args.port}/ (read-only; Ctrl-C stops it)", file=sys.stderr)
-    dashboard.serve(config.db_path, args.host, args.port, config)
+    try:
+        login = dashboard.check_bind(args.host, os.environ.get(dashboard.PASSWORD_ENV))
+    except dashboard.BindRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"dashboard on http://{args.host}:{args.port}/ (read-only{', login required' if login else ''}; "
+          "Ctrl-C stops it)", file=sys.stderr)
+    clock = clock_from_env(config.now_override)
+    dashboard.serve(config.db_path, args.host, args.port, config, clock=clock.now,
+                    calendar=feeds.dashboard_calendar(config, clock))
     return 0
 
 

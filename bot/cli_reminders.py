@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import sys
 
+from bot import milestones
 from bot.i18n import LANGS
+from bot.ics import due_dates_from
 from bot.reminders import calendar_file, calendar_selection, get_reminders, sync_events
 from storage import reminders as store
 from storage.db import transaction
@@ -41,7 +43,12 @@ def cmd_calendar(args, loader) -> int:
     service = _synced(ctx)
     events = store.list_events(ctx.db)
     chosen = calendar_selection(service, events, countries=countries, everything=countries is None)
-    text = calendar_file(service, chosen, args.lang, ctx.services.clock.now())
+    due = []
+    if args.country:  # the country's own checklist due dates, as all-day events
+        steps = milestones.country_steps(ctx.db, milestones.load_template(ctx.services.config), registry,
+                                         registry.get(args.country).iso3, ctx.services.clock.now())
+        due = due_dates_from(steps, args.lang)
+    text = calendar_file(service, chosen, args.lang, ctx.services.clock.now(), due)
     data = text.encode("utf-8")
     if args.output:
         with open(args.output, "wb") as fh:

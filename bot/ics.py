@@ -1,170 +1,150 @@
-"""An iCalendar (RFC 5545) file of the programme's events, written by hand.
+"""An iCalendar (RFC 5545) file of the programme's events and a country's checklist due dates.
 
-* CRLF line ends; content lines folded at 75 octets (never inside a UTF-8 sequence);
-* TEXT values escaped (``\\`` ``;`` ``,`` and newlines);
-* every event keeps its own IANA zone: ``DTSTART;TZID=Europe/Istanbul:20160528T090000`` with one
-  ``VTIMEZONE`` per zone used, whose observances are computed from the tz database for the
-  years the calendar spans (so clients without that zone still place the event right);
-* ``UID`` is stable per event (re-importing updates instead of duplicating), ``SEQUENCE`` is the
-  event's version (bumped when it moves), cancelled events are listed with ``STATUS:CANCELLED``;
+Written with the ``icalendar`` library (line folding, TEXT escaping, CRLF, VTIMEZONE from the
+tz database); the rules are ours:
+
+* every timed event keeps its own IANA zone (``DTSTART;TZID=Europe/Istanbul:20160528T090000``) with
+  one ``VTIMEZONE`` per zone used, valid for the years the calendar spans, so clients without
+  that zone still place the event right;
+* a deadline (``kind: deadline``) and a checklist step's due date are all-day events on their
+  local date (``DTSTART;VALUE=DATE``; the deadline's date in its own zone);
+* ``UID`` is stable (``<event id>@ldn-tsp-bot.unccd``, ``step-<ISO3>-<step id>@...``), so
+  re-importing or a subscription updates instead of duplicating; ``SEQUENCE`` is the event's
+  version - 1 (bumped when it moves); cancelled events stay listed with ``STATUS:CANCELLED``;
+* each event carries one ``VALARM`` per reminder offset (``TRIGGER:-P14D``), the same offsets
+  the bot reminds at, so a phone reminds when Telegram does not;
 * ``SUMMARY``/``LOCATION`` in the reader's language (with a ``LANGUAGE`` parameter).
 """
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
 
+import icalendar
+
+from knowledge.durations import parse_duration
 from knowledge.events import Event
 
-CRLF = "\r\n"
 PRODID = "-//UNCCD Global Mechanism//LDN TSP bot//EN"
 UID_DOMAIN = "ldn-tsp-bot.unccd"
 UTC = dt.timezone.utc
+ALL_DAY_KINDS = ("deadline",)
 
 
-def escape_text(value: str) -> str:
-    """RFC 5545 3.3.11 TEXT escaping."""
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\n"))
+@dataclass(frozen=True)
+class DueDate:
+    """A country's checklist step due on a date (an all-day event)."""
+
+    iso3: str
+    step_id: str
+    title: str
+    due: dt.date
+    overdue: bool = False
+
+    @property
+    def uid(self) -> str:
+        return f"step-{self.iso3}-{self.step_id}@{UID_DOMAIN}"
 
 
-def fold(line: str, limit: int = 75) -> str:
-    """Fold a content line so that no physical line exceeds ``limit`` octets (RFC 5545 3.1)."""
-    raw = line.encode("utf-8")
-    if len(raw) <= limit:
-        return line
-    parts: list[str] = []
-    current = ""
-    size = 0
-    budget = limit
-    for char in line:
-        width = len(char.encode("utf-8"))
-        if size + width > budget:
-            parts.append(current)
-            current, size = char, width
-            budget = limit - 1  # continuation lines start with one space
-        else:
-            current += char
-            size += width
-    parts.append(current)
-    return (CRLF + " ").join(parts)
+def _text(value: str, lang: str) -> icalendar.vText:
+    text = icalendar.vText(value)
+    text.params["LANGUAGE"] = lang
+    return text
 
 
-def _utc_stamp(when: dt.datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+def _alarms(component: icalendar.Event, offsets: Sequence[str], summary: str) -> None:
+    for offset in offsets:
+        alarm = icalendar.Alarm()
+        alarm.add("ACTION", "DISPLAY")
+        alarm.add("DESCRIPTION", summary)
+        alarm.add("TRIGGER", -parse_duration(offset))
+        component.add_component(alarm)
 
 
-def _local_stamp(when: dt.datetime) -> str:
-    return when.strftime("%Y%m%dT%H%M%S")
-
-
-def _offset(delta: dt.timedelta | None) -> str:
-    seconds = int((delta or dt.timedelta()).total_seconds())
-    sign = "+" if seconds >= 0 else "-"
-    seconds = abs(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{sign}{hours:02d}{minutes:02d}" + (f"{secs:02d}" if secs else "")
-
-
-def transitions(tz: ZoneInfo, start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
-    """UTC instants in [start, end) where the zone's offset changes (to the minute)."""
-    found: list[dt.datetime] = []
-    step = dt.timedelta(days=1)
-    t = start
-    previous = t.astimezone(tz).utcoffset()
-    while t < end:
-        nxt = min(t + step, end)
-        offset = nxt.astimezone(tz).utcoffset()
-        if offset != previous:
-            lo, hi = t, nxt
-            while hi - lo > dt.timedelta(minutes=1):
-                mid = lo + (hi - lo) / 2
-                mid = mid.replace(second=0, microsecond=0)
-                if mid <= lo:
-                    break
-                if mid.astimezone(tz).utcoffset() == previous:
-                    lo = mid
-                else:
-                    hi = mid
-            found.append(hi.replace(second=0, microsecond=0))
-            previous = offset
-        t = nxt
-    return found
-
-
-def vtimezone(name: str, first_year: int, last_year: int) -> list[str]:
-    """A VTIMEZONE for ``name`` valid from 1 January ``first_year`` to the end of ``last_year``."""
-    tz = ZoneInfo(name)
-    start = dt.datetime(first_year, 1, 1, tzinfo=UTC)
-    end = dt.datetime(last_year + 1, 1, 1, tzinfo=UTC)
-    lines = ["BEGIN:VTIMEZONE", f"TZID:{name}"]
-
-    def observance(at_utc: dt.datetime, before: dt.timedelta, after_local: dt.datetime) -> list[str]:
-        kind = "DAYLIGHT" if after_local.dst() else "STANDARD"
-        onset = (at_utc + before).replace(tzinfo=None)  # local wall time, in the offset in force before
-        out = [f"BEGIN:{kind}", f"DTSTART:{_local_stamp(onset)}", f"TZOFFSETFROM:{_offset(before)}",
-               f"TZOFFSETTO:{_offset(after_local.utcoffset())}"]
-        abbreviation = after_local.tzname()
-        if abbreviation:
-            out.append(f"TZNAME:{escape_text(abbreviation)}")
-        out.append(f"END:{kind}")
-        return out
-
-    first_local = start.astimezone(tz)
-    lines += observance(start, first_local.utcoffset(), first_local)
-    previous = first_local.utcoffset()
-    for instant in transitions(tz, start, end):
-        local = instant.astimezone(tz)
-        lines += observance(instant, previous, local)
-        previous = local.utcoffset()
-    lines.append("END:VTIMEZONE")
-    return lines
-
-
-def _when(prop: str, local: dt.datetime, tz: str) -> str:
-    if tz in ("UTC", "Etc/UTC"):
-        return f"{prop}:{_utc_stamp(local.replace(tzinfo=UTC))}"
-    return f"{prop};TZID={tz}:{_local_stamp(local)}"
+def _when(component: icalendar.Event, event: Event) -> None:
+    if event.kind in ALL_DAY_KINDS:
+        day = event.start.date()  # the wall-clock date in the event's zone
+        component.add("DTSTART", day)
+        component.add("DTEND", day + dt.timedelta(days=1))
+        return
+    zone = UTC if event.timezone in ("UTC", "Etc/UTC") else event.zone
+    component.add("DTSTART", event.start.replace(tzinfo=zone))
+    if event.end > event.start:
+        component.add("DTEND", event.end.replace(tzinfo=zone))
+    # A point in time (the end of a phase) has no DTEND: RFC 5545 3.6.1 then makes it end when it starts.
 
 
 def vevent(event: Event, lang: str, now: dt.datetime, *, description: str | None = None,
-           updated: dt.datetime | None = None) -> list[str]:
-    lines = ["BEGIN:VEVENT", f"UID:{event.id}@{UID_DOMAIN}", f"DTSTAMP:{_utc_stamp(now)}",
-             _when("DTSTART", event.start, event.timezone)]
-    if event.end > event.start:
-        lines.append(_when("DTEND", event.end, event.timezone))
-    # A point in time (deadline, end of a phase) has no DTEND: RFC 5545 3.6.1 then makes it end when it starts.
-    lines.append(f"SUMMARY;LANGUAGE={lang}:{escape_text(event.title_in(lang))}")
+           offsets: Sequence[str] = (), updated: dt.datetime | None = None) -> icalendar.Event:
+    component = icalendar.Event()
+    component.add("UID", f"{event.id}@{UID_DOMAIN}")
+    component.add("DTSTAMP", now.astimezone(UTC))
+    _when(component, event)
+    summary = event.title_in(lang)
+    component.add("SUMMARY", _text(summary, lang))
     place = event.place_in(lang)
     if place:
-        lines.append(f"LOCATION;LANGUAGE={lang}:{escape_text(place)}")
+        component.add("LOCATION", _text(place, lang))
     if description:
-        lines.append(f"DESCRIPTION;LANGUAGE={lang}:{escape_text(description)}")
-    lines.append(f"CATEGORIES:{escape_text(event.kind.upper())}")
-    lines.append(f"SEQUENCE:{max(0, event.version - 1)}")
-    lines.append("STATUS:CANCELLED" if event.cancelled else "STATUS:CONFIRMED")
-    lines.append("TRANSP:OPAQUE" if event.end > event.start else "TRANSP:TRANSPARENT")
+        component.add("DESCRIPTION", _text(description, lang))
+    component.add("CATEGORIES", [event.kind.upper()])
+    component.add("SEQUENCE", max(0, event.version - 1))
+    component.add("STATUS", "CANCELLED" if event.cancelled else "CONFIRMED")
+    timed = event.end > event.start and event.kind not in ALL_DAY_KINDS
+    component.add("TRANSP", "OPAQUE" if timed else "TRANSPARENT")
     if updated is not None:
-        lines.append(f"LAST-MODIFIED:{_utc_stamp(updated)}")
-    lines.append("END:VEVENT")
-    return lines
+        component.add("LAST-MODIFIED", updated.astimezone(UTC))
+    if not event.cancelled:
+        _alarms(component, offsets, summary)
+    return component
+
+
+def due_event(step: DueDate, lang: str, now: dt.datetime, *, description: str | None = None,
+              offsets: Sequence[str] = ()) -> icalendar.Event:
+    component = icalendar.Event()
+    component.add("UID", step.uid)
+    component.add("DTSTAMP", now.astimezone(UTC))
+    component.add("DTSTART", step.due)
+    component.add("DTEND", step.due + dt.timedelta(days=1))
+    component.add("SUMMARY", _text(step.title, lang))
+    if description:
+        component.add("DESCRIPTION", _text(description, lang))
+    component.add("CATEGORIES", ["MILESTONE"])
+    component.add("SEQUENCE", 0)
+    component.add("STATUS", "CONFIRMED")
+    component.add("TRANSP", "TRANSPARENT")
+    _alarms(component, offsets, step.title)
+    return component
 
 
 def calendar(events: Iterable[Event], *, lang: str = "en", now: dt.datetime, name: str = "LDN TSP",
-             descriptions: dict[str, str] | None = None) -> str:
-    """The whole VCALENDAR as text with CRLF line ends (encode as UTF-8 to write it)."""
+             descriptions: Mapping[str, str] | None = None, offsets: Mapping[str, Sequence[str]] | None = None,
+             due_dates: Iterable[DueDate] = (), due_description: str | None = None,
+             due_offsets: Sequence[str] = ()) -> str:
+    """The whole VCALENDAR as text with CRLF line ends (encode as UTF-8 to write it).
+
+    ``offsets`` maps an event id to its reminder offsets (``["14d", "1d"]``), one VALARM each;
+    ``due_dates`` adds a country's checklist steps as all-day events with ``due_offsets`` alarms.
+    """
     events = list(events)
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             f"X-WR-CALNAME:{escape_text(name)}"]
-    zones = sorted({e.timezone for e in events if e.timezone not in ("UTC", "Etc/UTC")})
-    if events:
-        years = [y for e in events for y in (e.start.year, e.end.year)]
-        first, last = min(years) - 1, max(years) + 1
-        for tz in zones:
-            lines += vtimezone(tz, first, last)
+    due_dates = list(due_dates)
+    cal = icalendar.Calendar()
+    for key, value in (("VERSION", "2.0"), ("PRODID", PRODID), ("CALSCALE", "GREGORIAN"), ("METHOD", "PUBLISH"),
+                       ("X-WR-CALNAME", name)):
+        cal.add(key, value)
     for event in events:
-        lines += vevent(event, lang, now, description=(descriptions or {}).get(event.id))
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + CRLF for line in lines)
+        cal.add_component(vevent(event, lang, now, description=(descriptions or {}).get(event.id),
+                                 offsets=(offsets or {}).get(event.id, ())))
+    for step in due_dates:
+        cal.add_component(due_event(step, lang, now, description=due_description, offsets=due_offsets))
+    years = [y for e in events if e.kind not in ALL_DAY_KINDS for y in (e.start.year, e.end.year)]
+    if years:
+        cal.add_missing_timezones(first_date=dt.date(min(years) - 1, 1, 1), last_date=dt.date(max(years) + 2, 1, 1))
+    return cal.to_ical().decode("utf-8")
+
+
+def due_dates_from(steps: Iterable, lang: str) -> list[DueDate]:
+    """A country's checklist steps (``bot.milestones.StepState``) still to do, as due dates."""
+    return [DueDate(s.iso3, s.step.id, s.step.title_in(lang), s.due, s.overdue)
+            for s in steps if not s.closed and s.due is not None]

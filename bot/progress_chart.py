@@ -1,95 +1,164 @@
-"""The secretariat's progress chart as a PNG: share of steps done by region, steps done per country.
+"""The secretariat's progress chart for a phone: per region, a country x step heatmap as PNG.
+
+One image per UNCCD region (annex): a row per country, a column per checklist step (numbered as in
+``/checklist``), each cell coloured by its state (done, in progress, overdue in red, not started,
+not applicable). 1080 px wide (a phone screen at full resolution, so Telegram does not shrink the
+text), every label at least 12 pt; title and legend in the reader's language, through the
+translation layer (``ms.chart.*``, ``ms.status.*``, ``ms.region.*`` in knowledge/strings/milestones.yaml).
 
 Drawn with matplotlib's Agg backend through the object API (``Figure`` + ``FigureCanvasAgg``),
 never pyplot's global state, so it is safe to call from a worker thread of the running bot.
-Labels are in English and ISO3 codes (the fonts shipped with matplotlib have no CJK glyphs);
-the caption sent with the image is translated.
+Country names are shown when a font for the language is installed (Noto Sans CJK or WenQuanYi
+Micro Hei for Chinese: the Docker image installs fonts-wqy-microhei); otherwise, and in Arabic
+(matplotlib does not join Arabic letters), the ISO3 codes.
 """
 from __future__ import annotations
 
+import datetime as dt
+import html
 import io
 import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
 
-from bot.milestones import ANNEX_NAMES, Progress
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont
+from matplotlib.patches import Patch
 
-DONE = "#2e7d32"
-IN_PROGRESS = "#f9a825"
-OVERDUE = "#c62828"
-NEUTRAL = "#9e9e9e"
+matplotlib.use("Agg", force=False)  # no display needed; the object API below never opens a window
+
+WIDTH_PX = 1080
 DPI = 100
+FONT_PT = 12
+TITLE_PT = 15
+ROW_IN = 0.34          # one country row
+STATES = ("done", "in_progress", "overdue", "not_started", "not_applicable")
+COLOURS = {"done": "#2e7d32", "in_progress": "#f9a825", "overdue": "#c62828", "not_started": "#e0e0e0",
+           "not_applicable": "#ffffff"}
+# fonts tried in order for each glyph (matplotlib >= 3.6 falls back per character)
+FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Noto Sans"]
+CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei")
 _LOCK = threading.Lock()  # matplotlib's font cache and text layout are not meant for concurrent use
 
 
-def render_progress_chart(progress: Progress, *, title: str | None = None) -> bytes:
-    """Two panels (regions and pilots; the countries sorted by steps done) as PNG bytes."""
-    with _LOCK:
-        return _render(progress, title)
+@dataclass(frozen=True)
+class RegionChart:
+    annex: str
+    png: bytes
+    countries: int
+    done: int
+    applicable: int
+    overdue: int
+    width: int
+    height: int
+
+    @property
+    def share(self) -> float:
+        return self.done / self.applicable if self.applicable else 0.0
 
 
-def _render(progress: Progress, title: str | None) -> bytes:
-    import matplotlib
+def _cell(state) -> str:
+    if state.status in ("done", "not_applicable"):
+        return state.status
+    if state.overdue:
+        return "overdue"
+    return state.status
 
-    matplotlib.use("Agg", force=False)  # no display needed; the object API below never opens a window
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(16, 9), dpi=DPI, layout="constrained")
+def _has_font(family: str) -> bool:
+    try:
+        findfont(FontProperties(family=family), fallback_to_default=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _names_readable(lang: str) -> bool:
+    if lang == "zh":
+        return any(_has_font(f) for f in CJK_FONTS)
+    if lang == "ar":
+        return False  # matplotlib does not join Arabic letters: codes read better than broken words
+    return True
+
+
+def _t(i18n, lang: str, key: str, **kwargs) -> str:
+    return html.unescape(i18n.t(lang, key, **kwargs))
+
+
+def build_figure(annex: str, rows: list[tuple[str, list]], *, i18n, lang: str, as_of: dt.date,
+                 steps: int) -> Figure:
+    """The figure of one region: ``rows`` is [(country label, [StepState per step])]."""
+    height_in = 2.6 + ROW_IN * max(len(rows), 1)
+    fig = Figure(figsize=(WIDTH_PX / DPI, height_in), dpi=DPI, layout="constrained")
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(1, 2, width_ratios=[1, 2.6])
-    _regions_panel(fig.add_subplot(grid[0, 0]), progress)
-    _countries_panel(fig.add_subplot(grid[0, 1]), progress)
-    stamp = progress.as_of.strftime("%Y-%m-%d")
-    total = progress.total
-    fig.suptitle(title or f"LDN Target Setting Programme - milestones as of {stamp}: "
-                          f"{total.done} of {total.applicable} steps done ({total.share:.0%})",
-                 fontsize=14, fontweight="bold")
+    ax = fig.add_subplot()
+    codes = [[STATES.index(_cell(s)) for s in states] for _, states in rows] or [[STATES.index("not_started")] * steps]
+    ax.imshow(codes, cmap=ListedColormap([COLOURS[s] for s in STATES]), vmin=-0.5, vmax=len(STATES) - 0.5,
+              aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(steps), [str(i + 1) for i in range(steps)], fontsize=FONT_PT)
+    ax.xaxis.tick_top()
+    ax.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=FONT_PT)
+    ax.set_xticks([x - 0.5 for x in range(1, steps)], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.set_xlabel(_t(i18n, lang, "ms.chart.steps"), fontsize=FONT_PT)
+    ax.xaxis.set_label_position("top")
+    region = _t(i18n, lang, f"ms.region.{annex}")
+    fig.suptitle(_t(i18n, lang, "ms.chart.title", region=region, countries=len(rows), date=as_of.isoformat()),
+                 fontsize=TITLE_PT, fontweight="bold")
+    legend = [Patch(facecolor=COLOURS[s], edgecolor="#9e9e9e",
+                    label=_t(i18n, lang, "ms.chart.overdue" if s == "overdue" else f"ms.status.{s}")) for s in STATES]
+    fig.legend(handles=legend, loc="outside lower center", ncols=3, fontsize=FONT_PT, frameon=False)
+    return fig
+
+
+def _png(fig: Figure) -> tuple[bytes, int, int]:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
-    return buffer.getvalue()
+    width, height = fig.canvas.get_width_height()
+    return buffer.getvalue(), width, height
 
 
-def write_progress_chart(progress: Progress, path) -> int:
-    """Render to a file; returns the number of bytes written."""
-    data = render_progress_chart(progress)
-    with open(path, "wb") as fh:
-        fh.write(data)
-    return len(data)
+def render_region_charts(states: dict[str, list], registry, i18n, lang: str, now: dt.datetime,
+                         annexes: Iterable[str] | None = None) -> list[RegionChart]:
+    """One :class:`RegionChart` per region (annex) with countries, in annex order, as PNG bytes.
+
+    ``states`` is :func:`bot.milestones.all_states` (ISO3 -> that country's StepStates).
+    """
+    with _LOCK, matplotlib.rc_context({"font.family": [f for f in FONTS if _has_font(f)] or ["sans-serif"]}):
+        readable = _names_readable(lang)
+        by_annex: dict[str, list[tuple[str, list]]] = {}
+        for country in registry:
+            if country.iso3 in states:
+                label = country.name(lang) if readable else country.iso3
+                if len(label) > 24:
+                    label = label[:23] + "…"
+                by_annex.setdefault(country.annex, []).append((label, states[country.iso3]))
+        out = []
+        steps = max((len(s) for s in states.values()), default=0)
+        for annex in sorted(by_annex) if annexes is None else [a for a in annexes if a in by_annex]:
+            rows = sorted(by_annex[annex], key=lambda r: r[0])
+            fig = build_figure(annex, rows, i18n=i18n, lang=lang, as_of=now.date(), steps=steps)
+            png, width, height = _png(fig)
+            cells = [s for _, row in rows for s in row]
+            out.append(RegionChart(annex, png, len(rows), sum(s.status == "done" for s in cells),
+                                   sum(s.status != "not_applicable" for s in cells), sum(_cell(s) == "overdue" for s in cells),
+                                   width, height))
+        return out
 
 
-def _regions_panel(ax, progress: Progress) -> None:
-    groups = [(f"{ANNEX_NAMES[g.key]}\n(annex {g.key}, {len(g.countries)})", g) for g in progress.by_annex]
-    groups.append((f"Pilot countries ({len(progress.pilots.countries)})", progress.pilots))
-    groups.append((f"All countries ({len(progress.total.countries)})", progress.total))
-    labels = [label for label, _ in groups][::-1]
-    shares = [g.share * 100 for _, g in groups][::-1]
-    colors = [NEUTRAL if g.key == "all" else DONE for _, g in groups][::-1]
-    bars = ax.barh(range(len(groups)), shares, color=colors)
-    ax.set_yticks(range(len(groups)), labels, fontsize=9)
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("share of applicable steps done (%)")
-    ax.set_title("Progress by region", fontsize=12)
-    ax.grid(axis="x", alpha=0.3)
-    for bar, (_, group) in zip(bars, groups[::-1], strict=True):
-        ax.text(min(bar.get_width() + 1.5, 80), bar.get_y() + bar.get_height() / 2,
-                f"{group.share:.0%}" + (f"  ({group.overdue_countries} with overdue)" if group.overdue_countries else ""),
-                va="center", fontsize=8)
-
-
-def _countries_panel(ax, progress: Progress) -> None:
-    countries = sorted(progress.countries, key=lambda c: (-c.done, -c.in_progress, c.iso3))
-    x = range(len(countries))
-    done = [c.done for c in countries]
-    started = [c.in_progress for c in countries]
-    ax.bar(x, done, color=DONE, label="done", width=0.8)
-    ax.bar(x, started, bottom=done, color=IN_PROGRESS, label="in progress", width=0.8)
-    overdue_x = [i for i, c in enumerate(countries) if c.overdue]
-    if overdue_x:
-        ax.scatter(overdue_x, [-0.35] * len(overdue_x), marker="^", color=OVERDUE, s=12, label="has overdue steps",
-                   clip_on=False, zorder=3)
-    ax.set_xticks(list(x), [c.iso3 for c in countries], rotation=90, fontsize=6)
-    ax.set_xlim(-0.7, max(len(countries) - 0.3, 0.3))
-    ax.set_ylim(-0.6, progress.steps + 0.5)
-    ax.set_ylabel(f"steps (of {progress.steps})")
-    ax.set_title(f"Steps done per country ({len(countries)} countries)", fontsize=12)
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8)
+def write_region_charts(charts: list[RegionChart], path) -> list[dict]:
+    """Write ``FILE-<annex>.png`` beside ``path`` (``progress.png`` -> ``progress-I.png`` ...); what was written."""
+    base = Path(path)
+    written = []
+    for chart in charts:
+        target = base.with_name(f"{base.stem}-{chart.annex}{base.suffix or '.png'}")
+        target.write_bytes(chart.png)
+        written.append({"region": chart.annex, "path": str(target), "bytes": len(chart.png),
+                        "width": chart.width, "height": chart.height})
+    return written

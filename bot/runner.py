@@ -1,5 +1,8 @@
 """``ldn-bot run``: long polling (the default) or a webhook, with the run lock and one startup line.
 
+* Every data file is validated first (:func:`refuse_invalid_data`, the same checks and
+  ``file:line: what is wrong`` messages as ``ldn-bot check``, ``events.yaml`` included): on
+  any problem the bot does not start (exit status 1).
 * The run lock (``<database>.lock``, see :mod:`bot.backup`) is taken first: a second bot
   on the same database refuses to start, and ``ldn-bot restore`` refuses to run under a bot.
 * One structured log line ``bot.start`` says what started: version, mode, database path,
@@ -28,6 +31,7 @@ from telegram.error import TelegramError
 
 from bot import __version__
 from bot.backup import RunLock
+from bot.datafiles import validate_all
 from storage import ops, users
 from storage.db import schema_version
 
@@ -91,6 +95,16 @@ def webhook_settings(config) -> WebhookSettings:
                                  "of A-Z, a-z, 0-9, _ and -")
     return WebhookSettings(url=url, listen=str(section.get("listen") or "0.0.0.0"), port=port, path=path,
                            secret_token=secret, secret_generated=generated)
+
+
+def refuse_invalid_data(config) -> int:
+    """1 after printing every problem of the data files (as ``ldn-bot check`` does), 0 if there is none."""
+    problems, _counts = validate_all(config)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        log.error("bot.refused", extra={"problems": len(problems), "hint": "run `ldn-bot check` and fix each file:line"})
+    return 1 if problems else 0
 
 
 # -- the startup line ---------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Each result is an article: title = the question, description = the answer's first line,
 message = the answer with its source, in the user's language. An empty query shows the
-most asked questions. Nothing is stored about inline users or their queries (no user row
+most asked questions. Every query is answered, whatever its text: results, or an empty list
+with a "search in the bot" button (which opens a private chat with ``/start ask``). Nothing is stored about inline users or their queries (no user row
 is created, no miss is logged): the text typed after ``@botname`` may be in any chat.
 
 Caching: the results depend on the user's language, so they are always ``is_personal``;
@@ -20,11 +21,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import InlineQueryHandler
 
+from bot import faqstats, people
 from bot.i18n import normalise_lang
 from handlers.common import GROUP_COMMANDS, MAX_MESSAGE, Context, svc
 from handlers.faq import render_answer, search
-from storage import faq as faq_store
-from storage import users
 
 log = logging.getLogger("ldn.handlers.inline")
 
@@ -49,7 +49,7 @@ def most_asked_entries(db, services, n: int = MAX_RESULTS) -> list:
         return []
     engine.refresh_if_changed()
     out, seen = [], set()
-    for entry_id, _count in faq_store.most_asked(db, n):
+    for entry_id, _count in faqstats.most_asked(db, n):
         entry = engine.get(entry_id)
         if entry is not None and entry.id not in seen:
             out.append(entry)
@@ -83,7 +83,7 @@ def article(services, entry, lang: str) -> InlineQueryResultArticle:
 async def language_of(services, tg_user) -> tuple[str, bool]:
     """(language, saved): the user's saved /language if any (read only: no row is created),
     else Telegram's language_code."""
-    row = await services.store.run(users.get_user, tg_user.id)
+    row = await services.store.read(people.profile, tg_user.id)
     if row and row.get("lang"):
         return row["lang"], True
     return normalise_lang(tg_user.language_code, services.config.default_language), False
@@ -94,14 +94,18 @@ async def inline_query(update: Update, context: Context) -> None:
     services = svc(context)
     text = " ".join((query.query or "").split())[:MAX_QUERY]
     lang, saved = await language_of(services, query.from_user)
-    if text:
-        hits = await search(services, text, limit=MAX_RESULTS)
-        entries = [hit.entry for hit in hits]
-    else:
-        entries = await services.store.run(most_asked_entries, services, MAX_RESULTS)
-    results = [article(services, entry, lang) for entry in entries[:MAX_RESULTS]]
+    try:
+        if text:
+            hits = await search(services, text, limit=MAX_RESULTS)
+            entries = [hit.entry for hit in hits]
+        else:
+            entries = await services.store.run(most_asked_entries, services, MAX_RESULTS)
+        results = [article(services, entry, lang) for entry in entries[:MAX_RESULTS]]
+    except Exception:  # a bug to fix, but the user's client must not wait for an answer that never comes
+        log.exception("inline.search_failed", extra={"query_length": len(text)})
+        results = []
     button = None
-    if text and not results:
+    if not results:  # nothing to show: the button opens the bot, where the question can be asked
         button = InlineQueryResultsButton(text=services.t(lang, "inline.no_results"), start_parameter="ask")
     log.info("inline.answer", extra={"results": len(results), "lang": lang, "empty_query": not text})
     try:

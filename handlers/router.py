@@ -35,8 +35,8 @@ class CommandRouter(BaseHandler):
         if not isinstance(update, Update):
             return None
         message = update.effective_message
-        if message is None or not message.entities:
-            return None
+        if message is None or not message.entities or update.effective_user is None:
+            return None  # a command from no one (a channel post, a message without "from"): silence
         first = message.entities[0]
         if first.type != MessageEntity.BOT_COMMAND or first.offset != 0 or not message.text:
             return None

@@ -1,14 +1,15 @@
 """All SQL of the groups feature: group chats, their settings and circles, directory opt-ins.
 
-Tables are created by ``storage/migrations/m0006_groups.py``. Reminders and broadcasts
-find their group recipients with :func:`groups_for_countries`.
+Tables are created by ``storage/migrations/m0006_groups.py``. ``settings`` is read and
+written as the JSON object it is stored as: what the switches mean, and their defaults,
+are rules of ``bot/groups.py`` (which also picks a reminder's recipients among
+:func:`linked_groups`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-from bot.groups import normalise_settings, reminder_on
 from storage.db import parse_iso, transaction, utcnow_iso
 
 
@@ -16,51 +17,50 @@ def _now(now: dt.datetime | None) -> str:
     return utcnow_iso(now or dt.datetime.now(dt.timezone.utc))
 
 
-def _decode(row: dict | None) -> dict | None:
-    if row is None:
-        return None
+def _decode(row: dict) -> dict:
     row = dict(row)
     try:
         row["countries"] = json.loads(row.get("countries") or "[]")
     except ValueError:
         row["countries"] = []
     try:
-        raw = json.loads(row.get("settings") or "{}")
+        settings = json.loads(row.get("settings") or "{}")
     except ValueError:
-        raw = {}
-    row["settings"] = normalise_settings(raw)
+        settings = {}
+    row["settings"] = settings if isinstance(settings, dict) else {}
     return row
 
 
 def get_group(db, chat_id: int) -> dict | None:
-    """The group's row with ``countries`` (list) and ``settings`` (dict, defaults filled) decoded."""
+    """The group's row with ``countries`` (list) and ``settings`` (dict, as stored) decoded."""
     rows = list(db.query("SELECT * FROM group_chats WHERE chat_id = ?", [int(chat_id)]))
     return _decode(rows[0]) if rows else None
 
 
 def record_group(db, chat_id: int, *, title: str | None, chat_type: str | None, lang: str | None,
-                 added_by: int | None, now: dt.datetime, muted: bool = False) -> dict:
+                 added_by: int | None, now: dt.datetime, muted: bool = False, settings: dict | None = None) -> dict:
     """The bot was added (or re-added): create the row or reactivate it. Settings, language and
-    circle of a known group are kept; a new group gets ``lang`` and the default settings."""
+    circle of a known group are kept; a new group gets ``lang`` and ``settings``."""
     stamp = _now(now)
     db.execute(
         """INSERT INTO group_chats (chat_id, title, type, lang, settings, active, muted, added_by, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
            ON CONFLICT(chat_id) DO UPDATE SET title = excluded.title, type = excluded.type, active = 1,
              muted = excluded.muted, added_by = excluded.added_by, updated_at = excluded.updated_at""",
-        [int(chat_id), title, chat_type, lang, json.dumps(normalise_settings(None)), int(muted), added_by, stamp, stamp],
+        [int(chat_id), title, chat_type, lang, json.dumps(settings or {}, sort_keys=True), int(muted), added_by, stamp, stamp],
     )
-    return get_group(db, chat_id)
+    return _decode(next(iter(db.query("SELECT * FROM group_chats WHERE chat_id = ?", [int(chat_id)]))))
 
 
 def touch_group(db, chat_id: int, *, title: str | None, chat_type: str | None, lang: str | None,
-                now: dt.datetime) -> dict:
+                now: dt.datetime, settings: dict | None = None) -> dict:
     """A group we hear from: create its row if the bot was added before this feature existed;
     otherwise keep it, with a changed title updated. Only a member receives a group's updates,
     so a row marked inactive (e.g. after a stray 403) is active again."""
     row = get_group(db, chat_id)
     if row is None:
-        return record_group(db, chat_id, title=title, chat_type=chat_type, lang=lang, added_by=None, now=now)
+        return record_group(db, chat_id, title=title, chat_type=chat_type, lang=lang, added_by=None, now=now,
+                            settings=settings)
     if (title and row.get("title") != title) or not row.get("active"):
         db.execute("UPDATE group_chats SET title = ?, active = 1, updated_at = ? WHERE chat_id = ?",
                    [title or row.get("title"), _now(now), int(chat_id)])
@@ -90,7 +90,7 @@ def set_lang(db, chat_id: int, lang: str, now: dt.datetime | None = None) -> Non
 
 def set_settings(db, chat_id: int, settings: dict, now: dt.datetime | None = None) -> None:
     db.execute("UPDATE group_chats SET settings = ?, updated_at = ? WHERE chat_id = ?",
-               [json.dumps(normalise_settings(settings), sort_keys=True), _now(now), int(chat_id)])
+               [json.dumps(settings, sort_keys=True), _now(now), int(chat_id)])
 
 
 def set_circle(db, chat_id: int, circle: str | None, countries: list[str], by_user: int | None,
@@ -147,26 +147,14 @@ def active_groups(db) -> list[dict]:
     return [_decode(row) for row in db.query("SELECT * FROM group_chats WHERE active = 1 ORDER BY chat_id")]
 
 
-def groups_for_countries(db, countries: list[str], kind: str) -> list[dict]:
-    """Recipients of a reminder or broadcast of ``kind`` (workshops, milestones, deadlines,
-    broadcast) meant for ``countries``: active, unmuted groups linked to a circle that
-    includes at least one of them and whose settings let that kind through.
-
-    Each dict has ``chat_id``, ``lang`` (the group's, ``en`` if unset), ``title``, ``circle``.
-    """
+def linked_groups(db, countries: list[str]) -> list[dict]:
+    """Active, unmuted groups linked to a circle that includes at least one of ``countries``
+    (decoded rows, by chat id)."""
     wanted = {str(c).upper() for c in countries or []}
     if not wanted:
         return []
-    out = []
-    for row in db.query("SELECT * FROM group_chats WHERE active = 1 AND muted = 0 AND circle IS NOT NULL ORDER BY chat_id"):
-        row = _decode(row)
-        if not wanted.intersection(row["countries"]):
-            continue
-        if not reminder_on(row["settings"], kind):
-            continue
-        out.append({"chat_id": row["chat_id"], "lang": row["lang"] or "en", "title": row["title"],
-                    "circle": row["circle"]})
-    return out
+    rows = db.query("SELECT * FROM group_chats WHERE active = 1 AND muted = 0 AND circle IS NOT NULL ORDER BY chat_id")
+    return [row for row in map(_decode, rows) if wanted.intersection(row["countries"])]
 
 
 # -- the peer directory -----------------------------------------------------------------

@@ -78,10 +78,6 @@ def users_where(db, *, role: str | None = None, countries: list[str] | None = No
     return list(db.query(" ".join(sql), args))
 
 
-def count_by_role(db) -> dict[str, int]:
-    return {row["role"] or "guest": row["n"] for row in db.query("SELECT role, count(*) AS n FROM users GROUP BY role")}
-
-
 # -- invitations -------------------------------------------------------------
 
 def insert_invite(db, token_hash: str, country: str, created_by: int | None, now: dt.datetime, expires: dt.datetime) -> int:

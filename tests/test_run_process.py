@@ -3,8 +3,10 @@ SIGTERM stops it cleanly, the token never appears in its output."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +40,49 @@ def test_ldn_bot_run_answers_start_and_stops_on_sigterm(tmp_path):
         assert TOKEN.split(":")[1] not in err
         assert "bot.start" in err  # the structured startup line
         assert any(m == "setMyCommands" for m, _ in api.calls)
+
+
+def _knowledge_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", target, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return target
+
+
+def _run_and_check(tmp_path: Path, knowledge: Path, api_url: str) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+    env = dict(os.environ, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api_url, LDN_DB=str(tmp_path / "refused.db"),
+               LDN_CFG__KNOWLEDGE__DIR=str(knowledge), PYTHONUNBUFFERED="1")
+    run = subprocess.run(ldn_bot_command() + ["run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    check = subprocess.run(ldn_bot_command() + ["check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return run, check
+
+
+def _problem_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line and not line.startswith("{")]  # not the JSON log lines
+
+
+def test_ldn_bot_run_refuses_a_corrupted_events_file_with_the_messages_of_check(tmp_path):
+    knowledge = _knowledge_copy(tmp_path)
+    events = knowledge / "events.yaml"
+    text = events.read_text(encoding="utf-8")
+    text = text.replace("start: 2016-05-28T09:00", "start: 2016-13-45T09:00", 1)
+    text = text.replace("timezone: Europe/Istanbul", "timezone: Mars/Olympus_Mons", 1)
+    events.write_text(text, encoding="utf-8")
+    with LoopbackBotAPI(TOKEN) as api:
+        run, check = _run_and_check(tmp_path, knowledge, api.base_url)
+        assert api.calls == []  # it never got as far as Telegram
+    assert run.returncode == 1 and check.returncode == 1
+    problems = _problem_lines(check.stderr)
+    assert problems and all(line.startswith(str(events) + ":") for line in problems), check.stderr
+    assert _problem_lines(run.stderr) == problems
+    assert '"event": "bot.refused"' in run.stderr and "bot.start" not in run.stderr
+
+
+def test_ldn_bot_run_refuses_several_broken_files_listing_all_of_them_as_check_does(tmp_path):
+    knowledge = _knowledge_copy(tmp_path)
+    (knowledge / "events.yaml").write_text("events:\n  - id: x\n    start: [unclosed\n", encoding="utf-8")
+    (knowledge / "checklist.yaml").write_text("steps: {not: a list}\n", encoding="utf-8")
+    with LoopbackBotAPI(TOKEN) as api:
+        run, check = _run_and_check(tmp_path, knowledge, api.base_url)
+    problems = _problem_lines(check.stderr)
+    assert {line.split(":")[0] for line in problems} == {str(knowledge / "events.yaml"), str(knowledge / "checklist.yaml")}
+    assert run.returncode == 1 and _problem_lines(run.stderr) == problems

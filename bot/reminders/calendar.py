@@ -26,11 +26,16 @@ def calendar_selection(service, events: list[Event], *, country: str | None = No
     return out
 
 
-def calendar_file(service, events: list[Event], lang: str, now: dt.datetime) -> str:
-    """The .ics text of ``events``, titles and descriptions in ``lang``."""
+def calendar_file(service, events: list[Event], lang: str, now: dt.datetime, due_dates=()) -> str:
+    """The .ics text of ``events`` (one alarm per reminder offset), titles and descriptions in
+    ``lang``, plus a country's checklist ``due_dates``."""
     i18n = service.i18n
+    settings = service.settings
     descriptions = {e.id: f"{i18n.t(lang, f'rem.kind.{e.kind}')} · {html.unescape(i18n.t(lang, 'cal.programme'))}" for e in events}
-    return calendar(events, lang=lang, now=now, name=html.unescape(i18n.t(lang, "cal.name")), descriptions=descriptions)
+    return calendar(events, lang=lang, now=now, name=html.unescape(i18n.t(lang, "cal.name")), descriptions=descriptions,
+                    offsets={e.id: e.offsets if e.offsets is not None else settings.offsets for e in events},
+                    due_dates=due_dates, due_description=html.unescape(i18n.t(lang, "rem.kind.milestone")),
+                    due_offsets=settings.milestone_offsets)
 
 
 @dataclass

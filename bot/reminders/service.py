@@ -22,7 +22,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import milestones
+from bot import groups, milestones
 from bot.reminders import planner
 from bot.reminders.admin import sync_events
 from bot.reminders.planner import Planned, Recipient, Snapshot
@@ -35,7 +35,7 @@ from knowledge.events import Event, EventSet, apply_reporting_deadline, load_eve
 from knowledge.isotime import format_instant, parse_instant
 from knowledge.vocabulary import DeliveryKind, ReminderCategory, category_of
 from knowledge.yamlfile import DataError
-from storage import deliveries, groups, users
+from storage import deliveries, users
 from storage import reminders as store
 from storage.deliveries import AT_LEAST_ONCE, AT_MOST_ONCE
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from bot.groups import delivered_with_privacy_mode
+from bot.groups import delivered_with_privacy_mode, groups_for_countries
 from bot.offline import BOT_USERNAME
 from storage import groups as store
 from tests.groups.util import (AFRICA_GROUP, ASIA_GROUP, OTHER_GROUP, add_bot, bot_message, group_say, group_texts,
@@ -37,7 +37,7 @@ async def test_added_muted_says_nothing_and_is_marked_muted(env):
     calls = await env.process(restricted_update(env, AFRICA_GROUP, old="left", new="restricted"))
     assert texts(calls) == []
     assert store.get_group(env.db, AFRICA_GROUP)["muted"] == 1
-    assert store.groups_for_countries(env.db, ["KEN"], "broadcast") == []
+    assert groups_for_countries(env.db, ["KEN"], "broadcast") == []
     calls = await env.process(restricted_update(env, AFRICA_GROUP, old="restricted", new="member"))
     assert store.get_group(env.db, AFRICA_GROUP)["muted"] == 0
     assert texts(calls) == []  # not "added": no second introduction
@@ -212,7 +212,7 @@ async def test_a_group_linked_to_a_region_receives_its_reminder_and_another_does
     env.api.clear()
     services = env.services
     africa = services.countries.resolve_circle("Africa")[1]
-    recipients = await services.store.run(store.groups_for_countries, africa, "workshops")
+    recipients = await services.store.run(groups_for_countries, africa, "workshops")
     assert [r["chat_id"] for r in recipients] == [AFRICA_GROUP]
     for row in recipients:
         await services.deliverer.send_now(env.app.bot, kind="reminder", ref="workshop-konya", chat_id=row["chat_id"],
@@ -250,7 +250,7 @@ async def test_a_ledger_send_that_hits_chat_migrated_moves_the_group(env):
     assert outcome.status == "sent"
     assert env.api.last("sendMessage").chat_id == new
     assert store.get_group(env.db, new)["circle"] == "annex:I"
-    assert [r["chat_id"] for r in store.groups_for_countries(env.db, ["KEN"], "broadcast")] == [new]
+    assert [r["chat_id"] for r in groups_for_countries(env.db, ["KEN"], "broadcast")] == [new]
 
 
 async def test_reply_to_a_migrated_group_goes_to_the_new_chat(env):
@@ -277,7 +277,7 @@ async def test_forbidden_and_muted_groups_do_not_crash_or_get_retried(env):
     calls = await group_say(env, "/faq LDN fund size", chat_id=AFRICA_GROUP, user_id=MEMBER)
     assert [c.method for c in calls].count("sendMessage") == 1
     assert store.get_group(env.db, AFRICA_GROUP)["active"] == 0
-    assert store.groups_for_countries(env.db, ["KEN"], "broadcast") == []
+    assert groups_for_countries(env.db, ["KEN"], "broadcast") == []
     # a 403 on a ledger send is final too
     await add_bot(env, AFRICA_GROUP, by_user=ADMIN)
     env.api.fail_next("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat")
@@ -287,6 +287,32 @@ async def test_forbidden_and_muted_groups_do_not_crash_or_get_retried(env):
     # once the bot can write again, the group is unmuted
     await group_say(env, "/ask", chat_id=ASIA_GROUP, user_id=MEMBER)
     assert store.get_group(env.db, ASIA_GROUP)["muted"] == 0
+
+
+async def test_have_no_rights_mutes_the_group_on_every_sending_path(env):
+    """A group post and a ledger send read the same error the same way (bot.telegram_errors):
+    "have no rights", even as a 403, means the bot is in the group but may not write: muted."""
+    await add_bot(env, AFRICA_GROUP, by_user=ADMIN)
+    await group_say(env, "/link Africa", chat_id=AFRICA_GROUP, user_id=SECRETARIAT)
+    env.api.fail_next("sendMessage", 403, "Forbidden: bot have no rights to send a message")
+    calls = await group_say(env, "/ask", chat_id=AFRICA_GROUP, user_id=MEMBER)
+    assert [c.method for c in calls].count("sendMessage") == 1
+    row = store.get_group(env.db, AFRICA_GROUP)
+    assert (row["muted"], row["active"]) == (1, 1)
+    await group_say(env, "/ask", chat_id=AFRICA_GROUP, user_id=MEMBER)  # it may write again
+    assert store.get_group(env.db, AFRICA_GROUP)["muted"] == 0
+    env.api.fail_next("sendMessage", 403, "Forbidden: bot have no rights to send a message")
+    outcome = await env.services.deliverer.send_now(env.app.bot, kind="broadcast", ref="b3", chat_id=AFRICA_GROUP,
+                                                    method="sendMessage", payload={"text": "hello"})
+    assert outcome.retries == 0
+    row = store.get_group(env.db, AFRICA_GROUP)
+    assert (row["muted"], row["active"]) == (1, 1)
+    # a bad request that says nothing about the group changes nothing and is not swallowed
+    await group_say(env, "/ask", chat_id=AFRICA_GROUP, user_id=MEMBER)
+    env.api.fail_next("sendMessage", 400, "Bad Request: message text is empty")
+    await group_say(env, "/ask", chat_id=AFRICA_GROUP, user_id=MEMBER)
+    row = store.get_group(env.db, AFRICA_GROUP)
+    assert (row["muted"], row["active"]) == (0, 1)
 
 
 # -- auto-answers ----------------------------------------------------------------------------------------
@@ -319,9 +345,9 @@ async def test_auto_answers_need_an_admin_privacy_off_confidence_and_respect_the
 
 
 async def test_auto_answer_settings_come_from_config(env):
-    from handlers.groups import settings_of
+    from bot.groups import settings_of
 
-    assert settings_of(env.services) == {"auto_answer_minutes": 10, "auto_answer_threshold": 0.75,
+    assert settings_of(env.services.config.section("groups")) == {"auto_answer_minutes": 10, "auto_answer_threshold": 0.75,
                                          "auto_answer_margin": 0.1}
 
 

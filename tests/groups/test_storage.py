@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from bot.groups import change, default_settings
+from bot.groups import change, default_settings, groups_for_countries
 from knowledge.countries import load_countries
 from storage import groups as store
 from storage import users
@@ -35,18 +35,18 @@ def test_groups_for_countries_follow_circle_activity_mute_and_kinds(db):
     link(db, -3, "KEN")
     store.record_group(db, -4, title="unlinked", chat_type="group", lang="en", added_by=1, now=NOW)
     ids = lambda rows: [r["chat_id"] for r in rows]  # noqa: E731
-    assert ids(store.groups_for_countries(db, ["KEN"], "workshops")) == [-3, -1]
-    assert store.groups_for_countries(db, ["KEN"], "workshops")[1]["lang"] == "fr"
-    assert ids(store.groups_for_countries(db, ["CHN"], "broadcast")) == [-2]
-    assert ids(store.groups_for_countries(db, ["FRA_NOT_IN_PROGRAMME"], "broadcast")) == []
-    assert store.groups_for_countries(db, [], "broadcast") == []
+    assert ids(groups_for_countries(db, ["KEN"], "workshops")) == [-3, -1]
+    assert groups_for_countries(db, ["KEN"], "workshops")[1]["lang"] == "fr"
+    assert ids(groups_for_countries(db, ["CHN"], "broadcast")) == [-2]
+    assert ids(groups_for_countries(db, ["FRA_NOT_IN_PROGRAMME"], "broadcast")) == []
+    assert groups_for_countries(db, [], "broadcast") == []
     store.set_settings(db, -1, change(default_settings(), "reminders", "deadlines", False), NOW)
-    assert ids(store.groups_for_countries(db, ["KEN"], "deadlines")) == [-3]
-    assert ids(store.groups_for_countries(db, ["KEN"], "milestones")) == [-3, -1]
+    assert ids(groups_for_countries(db, ["KEN"], "deadlines")) == [-3]
+    assert ids(groups_for_countries(db, ["KEN"], "milestones")) == [-3, -1]
     store.set_muted(db, -3, True, NOW)
-    assert ids(store.groups_for_countries(db, ["KEN"], "milestones")) == [-1]
+    assert ids(groups_for_countries(db, ["KEN"], "milestones")) == [-1]
     store.mark_group_inactive(db, -1, NOW)
-    assert store.groups_for_countries(db, ["KEN"], "milestones") == []
+    assert groups_for_countries(db, ["KEN"], "milestones") == []
 
 
 def test_readding_keeps_settings_and_circle(db):
@@ -70,7 +70,7 @@ def test_migration_moves_everything_and_is_idempotent(db):
     assert store.get_group(db, -5) is None
     again = store.migrate_group(db, -5, -1005, NOW)
     assert again["circle"] == "annex:I"
-    assert [r["chat_id"] for r in store.groups_for_countries(db, ["KEN"], "workshops")] == [-1005]
+    assert [r["chat_id"] for r in groups_for_countries(db, ["KEN"], "workshops")] == [-1005]
 
 
 def test_migration_when_the_new_chat_was_recorded_first(db):

@@ -265,11 +265,11 @@ async def test_progress_chart_is_a_real_png(env):
     await env.press("v1:ms:set:KEN:working_group:done", user_id=FOCAL_KEN)
     calls = await env.send("/progress chart", user_id=SECRETARIAT)
     photos = [c for c in calls if c.method == "sendPhoto"]
-    assert len(photos) == 1 and photos[0].chat_id == SECRETARIAT
-    assert "1 of 950 steps done" in photos[0].text
+    assert len(photos) == 5 and {p.chat_id for p in photos} == {SECRETARIAT}  # one per region
+    assert "Africa (annex I): 1 of 400 steps done (0%)" in photos[0].text
     _, data, mimetype = photos[0].files["photo"][:3] if isinstance(photos[0].files["photo"], tuple) else (None, photos[0].files["photo"], None)
     width, height = png_size(data)
-    assert (width, height) == (1600, 900)
+    assert width == 1080 and 1000 < height < 2000
     assert 20_000 < len(data) < 2_000_000
     calls = await env.press("v1:ms:chart", user_id=SECRETARIAT)
     assert [c for c in calls if c.method == "sendPhoto"]
@@ -289,3 +289,35 @@ async def test_export_milestones_sends_a_csv(env):
     assert len(rows) == 950
     assert {(r["iso3"], r["step"], r["status"]) for r in rows if r["iso3"] == "KEN" and r["step"] == "baseline"} == {
         ("KEN", "baseline", "in_progress")}
+
+
+async def test_a_checklist_update_is_written_whole_or_not_at_all(env):
+    """The state row and its history row are one service call: SQLite failing on the second
+    write leaves no trace of the first (issue #13)."""
+    await env.make_focal_point(FOCAL_KEN, "KEN")
+    await env.press("v1:ms:set:KEN:baseline:in_progress", user_id=FOCAL_KEN)
+    env.db.execute("CREATE TEMP TRIGGER boom BEFORE INSERT ON milestone_history "
+                   "BEGIN SELECT RAISE(ABORT, 'injected'); END")
+    calls = await env.press("v1:ms:set:KEN:baseline:done", user_id=FOCAL_KEN)
+    assert not any("Saved" in a for a in answers(calls))
+    s = current(env, "KEN", "baseline")
+    assert (s.status, s.changed_by) == ("in_progress", FOCAL_KEN)
+    assert [h["status"] for h in store.history(env.db, "KEN", "baseline")] == ["in_progress"]
+    await env.send("/checklist", user_id=FOCAL_KEN)
+    env.db.execute("DROP TRIGGER boom")
+    await env.press("v1:ms:set:KEN:baseline:done", user_id=FOCAL_KEN)
+    assert [h["status"] for h in store.history(env.db, "KEN", "baseline")] == ["in_progress", "done"]
+
+
+async def test_due_dates_out_of_range_are_refused_with_the_range(env):
+    for date in ("0001-01-01", "9999-12-31", "1989-12-31"):
+        calls = await env.send(f"/due KEN baseline {date}", user_id=SECRETARIAT)
+        assert "1990-01-01" in one_text(calls) and "2100-12-31" in one_text(calls), date
+        assert not current(env, "KEN", "baseline").custom_due
+    await env.press("v1:ms:due:KEN:trends_drivers", user_id=SECRETARIAT)
+    calls = await env.send("9999-01-01", user_id=SECRETARIAT)
+    assert "2100-12-31" in one_text(calls)
+    calls = await env.send("2100-12-31", user_id=SECRETARIAT)  # still asked: the edge itself is fine
+    assert str(current(env, "KEN", "trends_drivers").due) == "2100-12-31"
+    calls = await env.send("/due KEN ٣ 2017-03-31", user_id=SECRETARIAT)  # step 3 in Arabic-Indic digits: no crash
+    assert "2017-03-31" in one_text(calls) and str(current(env, "KEN", "baseline").due) == "2017-03-31"

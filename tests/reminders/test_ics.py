@@ -5,7 +5,7 @@ import datetime as dt
 
 import icalendar
 
-from bot.ics import calendar, escape_text, fold
+from bot.ics import calendar
 from knowledge.events import LANGS, Audience, Event, load_events
 from tests.reminders.util import person
 from tests.util import FOCAL_KEN
@@ -40,9 +40,9 @@ def test_round_trip_of_the_programme_calendar():
     assert konya["DTSTAMP"].dt == NOW
     ba = events["ws-buenos-aires"]["DTSTART"].dt
     assert ba.tzinfo.key == "America/Argentina/Buenos_Aires" and ba.astimezone(UTC).hour == 12
-    deadline = events["reporting-2018"]
-    assert deadline["DTSTART"].dt == dt.datetime(2018, 3, 31, 23, 59, tzinfo=UTC)
-    assert "DTEND" not in deadline                     # a point in time
+    deadline = events["reporting-2018"]                # a deadline: all day, on its local date
+    assert deadline["DTSTART"].dt == dt.date(2018, 3, 31) and deadline["DTEND"].dt == dt.date(2018, 4, 1)
+    assert type(deadline["DTSTART"].dt) is dt.date and "DTSTART;VALUE=DATE:20180331" in text
     zones = {str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")}
     assert zones == {"Europe/Istanbul", "Asia/Tbilisi", "Asia/Bangkok", "America/Argentina/Buenos_Aires", "Africa/Nairobi"}
 
@@ -71,9 +71,7 @@ def test_escaping_and_folding_survive_the_round_trip():
     _, events = parse(text)
     assert str(events["long"]["SUMMARY"]) == title
     assert str(events["long"]["LOCATION"]) == "Kathmandu, Nepal; room 2"
-    assert escape_text("a,b;c\\d\ne") == "a\\,b\\;c\\\\d\\ne"
-    folded = fold("X" * 200)
-    assert all(len(part) <= 75 for part in folded.split("\r\n")) and folded.replace("\r\n ", "") == "X" * 200
+    assert "SUMMARY;LANGUAGE=zh:Réunion\\; « NDT »\\, partie 1\\\\2\\nligne deux" in text.replace("\r\n ", "")
 
 
 def _document(call) -> bytes:
@@ -120,6 +118,17 @@ def test_cli_calendar(tmp_path, monkeypatch, capsysbinary):
     assert main(["calendar", "--country", "KEN"]) == 0
     _, events = parse(capsysbinary.readouterr().out.decode("utf-8"))
     assert "ws-konya" in events and "ws-bangkok" not in events
+    # Kenya's own checklist: every step still to do, all day on its due date, reminded 7 and 1 days before
+    steps = sorted(uid for uid in events if uid.startswith("step-KEN-"))
+    assert len(steps) == 10 and "step-KEN-working_group" in steps
+    wg = events["step-KEN-working_group"]
+    assert wg["DTSTART"].dt == dt.date(2016, 10, 31) and wg["DTEND"].dt == dt.date(2016, 11, 1)
+    assert sorted(a["TRIGGER"].dt for a in wg.walk("VALARM")) == [-dt.timedelta(days=7), -dt.timedelta(days=1)]
+    konya = sorted(a["TRIGGER"].dt for a in events["ws-konya"].walk("VALARM"))
+    assert konya == [-dt.timedelta(days=14), -dt.timedelta(days=3), -dt.timedelta(days=1)]
+    assert main(["calendar", "--region", "asia"]) == 0
+    _, events = parse(capsysbinary.readouterr().out.decode("utf-8"))
+    assert not [uid for uid in events if uid.startswith("step-")]  # due dates only for one country
     assert main(["calendar", "--region", "atlantis"]) == 2
     assert main(["events", "--json"]) == 0
     assert b'"ws-konya"' in capsysbinary.readouterr().out
