@@ -6,9 +6,6 @@ Each feature module exposes ``handlers() -> [(group, handler), ...]`` and may ex
 """
 from __future__ import annotations
 
-<<<<<<< HEAD
-from handlers import broadcast, core, events, faq, groups, helpdesk, inline, intake, milestones, operations, reminders
-=======
 from handlers import (
     broadcast,
     core,
@@ -19,11 +16,11 @@ from handlers import (
     groups,
     helpdesk,
     inline,
+    intake,
     milestones,
     operations,
     reminders,
 )
->>>>>>> main
 from handlers.common import CONTEXT_TYPES
 
 __all__ = ["CONTEXT_TYPES", "FEATURES", "register", "run_startup_hooks"]
@@ -31,11 +28,7 @@ from handlers.router import route_commands
 
 # Order matters within a group: the first matching handler of a group wins; start-up hooks run
 # in this order too (reminders loads the calendar before broadcast resumes interrupted sends).
-<<<<<<< HEAD
-FEATURES = [groups, core, intake, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq]
-=======
-FEATURES = [groups, group_settings, directory, core, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq]
->>>>>>> main
+FEATURES = [groups, group_settings, directory, core, intake, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq]
 
 
 def register(application) -> None:
