@@ -22,6 +22,7 @@ The FAQ search itself is not run here: it is CPU work on the event loop
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Iterable
@@ -137,7 +138,7 @@ def decide(db, who: Person, *, chat_id: int, reply_to: int | None, text: str, no
     text or caption, ``has_file`` says a photo or document came with it."""
     if store.is_blocked(db, who.user_id):
         return Decision(Fate.BLOCKED)
-    if not text.strip() and not has_file:
+    if is_blank(text) and not has_file:
         return Decision(Fate.EMPTY)
     if reply_to is not None:
         routed = hd_store.route(db, chat_id, reply_to)
@@ -155,6 +156,11 @@ def decide(db, who: Person, *, chat_id: int, reply_to: int | None, text: str, no
         store.delete_awaited(db, who.user_id)
     active = store.active_queries(db, who.user_id, who.country, MAX_ADD_BUTTONS) if right.may_ask else []
     return Decision(Fate.QUESTION, active=tuple((q["id"], snippet(q["text"], 40)) for q in active))
+
+
+def is_blank(text: str) -> bool:
+    """Nothing to read: white space and invisible format characters (zero-width spaces) only."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
 
 
 def choices(answered: bool, active: Iterable[int], right: AskRight) -> list[tuple[Choice, int | None]]:

@@ -72,7 +72,7 @@ async def private_text(update: Update, context: Context) -> None:
         case Fate.BLOCKED:
             await reply(update, context, t(context, who, "intake.blocked"))
         case Fate.EMPTY:
-            await reply(update, context, t(context, who, "intake.empty"))
+            await reply(update, context, t(context, who, "error.empty"))
         case Fate.FOLLOW_UP:
             await asking.add_followup(update, context, who, decision.query_id, asking._pending_message(message))
         case Fate.COMMENT:
@@ -209,7 +209,9 @@ async def edited_message(update: Update, context: Context) -> None:
     edit = await services.store.run(intake.record_edit, who, chat_id=message.chat_id, message_id=message.message_id,
                                     text=text, now=now(services))
     if edit.query is None:
-        raise ApplicationHandlerStop
+        if text.startswith("/"):
+            return  # an edited command that made nothing runs again, as Telegram clients expect
+        raise ApplicationHandlerStop  # any other edit: ignored quietly
     qid = edit.query["id"]
     log.info("intake.edited", extra={"query": qid})
     await notify_experts(context.bot, services, edit.query, xt(services, "intake.notice_edited", n=qid, text=edit.text),

@@ -75,7 +75,7 @@ async def create_query(update: Update, context: Context, who: Person, text: str,
     services = context.services
     limit = settings(services).max_question_chars
     text = (text or "").strip()
-    if not text:
+    if intake.is_blank(text):
         await reply(update, context, t(context, who, "error.empty"))
         return None
     if len(text) > limit:
