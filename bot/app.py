@@ -11,6 +11,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 import handlers
+from bot import intake
 from bot.clock import Clock
 from bot.config import Config
 from bot.i18n import LANGS
@@ -85,21 +86,30 @@ async def _post_shutdown(application: Application) -> None:
 COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",
                     "peers", "directory", "language", "whoami", "privacy"]
 COMMANDS_GROUP = ["faq", "ask", "help", "settings", "link"]
-COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "help"]
+COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "block", "help"]
 
 
 async def register_commands(application: Application) -> None:
     """setMyCommands per scope (private, groups, each secretariat member) and per language."""
     services: Services = application.bot_data["services"]
     bot = application.bot
+    # helpdesk.visitors: register -> visitors' menu has no /ask, /myqueries; focal points get theirs per chat
+    everyone = intake.menu_for_everyone(services, COMMANDS_PRIVATE)
     for lang in LANGS:
         code = None if lang == "en" else lang
 
         def menu(names, lang=lang):
             return [BotCommand(name, services.t(lang, f"menu.{name}")) for name in names if f"menu.{name}" in services.i18n]
 
-        await bot.set_my_commands(menu(COMMANDS_PRIVATE), scope=BotCommandScopeAllPrivateChats(), language_code=code)
+        await bot.set_my_commands(menu(everyone), scope=BotCommandScopeAllPrivateChats(), language_code=code)
         await bot.set_my_commands(menu(COMMANDS_GROUP), scope=BotCommandScopeAllGroupChats(), language_code=code)
+    if everyone != COMMANDS_PRIVATE:
+        for user_id, lang in await services.store.read(intake.focal_points):
+            commands = [BotCommand(n, services.t(lang, f"menu.{n}")) for n in COMMANDS_PRIVATE if f"menu.{n}" in services.i18n]
+            try:
+                await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
+            except TelegramError:  # no chat with the bot (yet)
+                continue
     secretariat = COMMANDS_PRIVATE + [n for n in COMMANDS_SECRETARIAT if n not in COMMANDS_PRIVATE]
     for user_id in services.config.secretariat_ids:
         commands = [BotCommand(n, services.t("en", f"menu.{n}")) for n in secretariat if f"menu.{n}" in services.i18n]

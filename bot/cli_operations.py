@@ -80,7 +80,7 @@ def add_commands(subparsers, loader, with_config) -> None:
     p.add_argument("--write-metadata", metavar="FILE", help="only write the Datasette metadata JSON to FILE and exit")
     p.set_defaults(func=cmd_dashboard)
 
-    user = subparsers.add_parser("user", help="personal data of one user: show, forget")
+    user = subparsers.add_parser("user", help="one user: show, forget, block, unblock")
     sub = user.add_subparsers(dest="action", required=True)
     p = with_config(sub.add_parser("show", help="what is stored about a user (like /privacy)"))
     p.add_argument("user_id", type=int)
@@ -90,6 +90,10 @@ def add_commands(subparsers, loader, with_config) -> None:
     p.add_argument("user_id", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_user_forget)
+    for action, what in (("block", "their private messages get one short answer, nothing else"), ("unblock", "lift a block")):
+        p = with_config(sub.add_parser(action, help=what))
+        p.add_argument("user_id", type=int)
+        p.set_defaults(func=cmd_user_block, action=action)
 
 
 # -- helpers -----------------------------------------------------------------------------------------
@@ -410,6 +414,17 @@ def cmd_user_show(args) -> int:
     for category, count in data["counts"].items():
         print(f"{category}: {count} record(s)")
     return 0
+
+
+def cmd_user_block(args) -> int:
+    from bot import cli_intake
+
+    config = _config(args)
+    if config.db_path != ":memory:" and not Path(config.db_path).exists():
+        print(f"no database at {config.db_path} (set storage.path or LDN_DB)", file=sys.stderr)
+        return 1
+    fn = cli_intake.block if args.action == "block" else cli_intake.unblock
+    return fn(config, _now(config), args.user_id)
 
 
 def cmd_user_forget(args) -> int:

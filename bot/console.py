@@ -119,8 +119,9 @@ class Console:
     async def grant(self, who: Person, role: str | None, country: str | None = None) -> None:
         await self.services.store.run(people.grant_role, who.user_id, role, country, self.clock.now(), "console")
 
-    async def say(self, line: str, who: Person | None = None) -> None:
-        """One typed line (text, /command or a button number) from ``who`` (default: the console's user)."""
+    async def say(self, line: str, who: Person | None = None, *, reply: bool = False) -> None:
+        """One typed line (text, /command or a button number) from ``who`` (default: the console's user);
+        ``reply``: a Telegram reply to the bot's last message to them."""
         who = who or self.me
         line = line.rstrip("\n")
         before = len(self.api.calls)
@@ -133,7 +134,12 @@ class Console:
             update = self.factory.callback(data, user_id=who.user_id, message_id=message_id, language_code=who.lang,
                                            first_name=who.name)
         else:
-            update = self.factory.message(line, user_id=who.user_id, language_code=who.lang, first_name=who.name)
+            target = next((c for c in reversed(self.api.calls) if c.chat_id == who.user_id and c.message_id
+                           and c.method in ("sendMessage", "copyMessage")), None) if reply else None
+            reply_to = None if target is None else {
+                "message_id": int(target.message_id), "date": 0, "chat": {"id": who.user_id, "type": "private"},
+                "from": {"id": self.api.bot_id, "is_bot": True, "first_name": "LDN TSP"}, "text": target.text or "…"}
+            update = self.factory.message(line, user_id=who.user_id, language_code=who.lang, first_name=who.name, reply_to=reply_to)
         await self.app.process_update(update)
         self._print(self.api.calls[before:], who)
 
@@ -206,12 +212,14 @@ class Script:
         expert@experts^: Use the 2000-2015 default data.   (replies to the bot's last message
                                             in the experts' chat; ``@experts`` without ^ is a
                                             plain message there)
+        amina^: And for the land cover map? (replies to the bot's last message to amina: a
+                                            follow-up of the query that message is about)
         clock +3d                           (the console's clock moves on)
 
     Roles: ``secretariat``, ``expert``, ``focal_point`` (with a country), or none (a visitor).
     """
 
-    STEP = re.compile(r"^(?P<name>[\w-]+)(?P<where>@experts\^?)?:\s?(?P<text>.*)$")
+    STEP = re.compile(r"^(?P<name>[\w-]+)(?P<where>@experts\^?|\^)?:\s?(?P<text>.*)$")
 
     def __init__(self, console: Console):
         self.console = console
@@ -240,8 +248,10 @@ class Script:
             raise ValueError(f"not a step: {line!r} (declare people with 'user NAME ID LANG [ROLE [ISO3]]')")
         who = self.names[match["name"]]
         where = match["where"] or ""
-        out.write(f"\n» {who.name}{' (experts)' if where else ''}: {match['text']}\n")
-        if where:
+        out.write(f"\n» {who.name}{' (experts)' if where.startswith('@') else ''}: {match['text']}\n")
+        if where == "^":
+            await self.console.say(match["text"], who, reply=True)
+        elif where:
             await self.console.in_experts_chat(match["text"], who, reply=where.endswith("^"))
         else:
             await self.console.say(match["text"], who)

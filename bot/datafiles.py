@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot import backup, helpdesk, reminders
+from bot import backup, helpdesk, intake, reminders
 from bot.config import Config
 from bot.i18n import load_strings
 from knowledge.checklist import load_checklist
@@ -51,6 +51,7 @@ def _settings_problems(config: Config) -> list[Problem]:
         lambda: reminders.Settings.from_section(config.section("reminders"), where),
         lambda: backup.ops_settings(config),
         lambda: helpdesk.settings_from(config.section("helpdesk")),
+        lambda: intake.settings_from(config.section("helpdesk")),
     ]
     for check in checks:
         try:

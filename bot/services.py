@@ -55,6 +55,11 @@ class Services:
     last_update_written: dt.datetime | None = None
     #: the e-mail channel (bot.mail.channel.MailChannel), when mail.from and LDN_SMTP_URL are set
     mail: Any = None
+    #: the intake's settings (bot.intake.settings_of: helpdesk.visitors, daily_query_limit)
+    intake_settings: Any = None
+    #: blocked user ids (handlers.intake), and when they were last read (time.monotonic())
+    blocked_users: frozenset[int] = frozenset()
+    blocked_read_at: float = 0.0
 
     def t(self, lang: str, key: str, /, **kwargs: Any) -> str:
         return self.i18n.t(lang, key, **kwargs)

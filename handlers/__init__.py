@@ -17,6 +17,7 @@ from handlers import (
     groups,
     helpdesk,
     inline,
+    intake,
     milestones,
     operations,
     reminders,
@@ -28,7 +29,7 @@ from handlers.router import route_commands
 
 # Order matters within a group: the first matching handler of a group wins; start-up hooks run
 # in this order too (reminders loads the calendar before broadcast resumes interrupted sends).
-FEATURES = [groups, group_settings, directory, core, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq, channels]
+FEATURES = [groups, group_settings, directory, core, intake, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq, channels]
 
 
 def register(application) -> None:

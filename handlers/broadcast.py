@@ -47,7 +47,7 @@ def _segment_keyboard(context: Context, who) -> object:
 
 
 async def _ask_text(update: Update, context: Context, who, draft: bc.Draft) -> None:
-    expect_input(context, "bc_text", id=draft.broadcast_id)
+    await expect_input(context, "bc_text", id=draft.broadcast_id)
     await edit_or_reply(update, context, t(context, who, "bc.ask_text", segment=draft.segment.code, people=draft.people, groups=draft.groups))
 
 
@@ -55,7 +55,7 @@ async def _new_draft(update: Update, context: Context, who, segment: bc.Segment 
     services = svc(context)
     draft = await services.store.run(bc.create_draft, services, who.user_id, segment, services.clock.now())
     if segment is None:
-        expect_input(context, "bc_countries", id=draft.broadcast_id)
+        await expect_input(context, "bc_countries", id=draft.broadcast_id)
         await edit_or_reply(update, context, t(context, who, "bc.ask_countries"))
         return
     await _ask_text(update, context, who, draft)
@@ -162,7 +162,7 @@ async def broadcast_countries_input(update: Update, context: Context, who, data:
     text = (update.effective_message.text or "").strip()
     segment = bc.parse_segment("countries:" + text, services.countries)
     if segment is None:
-        expect_input(context, "bc_countries", **data)
+        await expect_input(context, "bc_countries", **data)
         await reply(update, context, t(context, who, "bc.bad_segment", text=text[:80]))
         return
     draft = await services.store.run(bc.set_segment, services, data["id"], who.user_id, segment)
@@ -180,11 +180,11 @@ async def broadcast_text_input(update: Update, context: Context, who, data: dict
     message = update.effective_message
     body = message.text_html if message.text else ""
     if not body.strip():
-        expect_input(context, "bc_text", **data)
+        await expect_input(context, "bc_text", **data)
         await reply(update, context, t(context, who, "error.empty"))
         return
     if len(body) > bc.MAX_BODY:
-        expect_input(context, "bc_text", **data)
+        await expect_input(context, "bc_text", **data)
         await reply(update, context, t(context, who, "bc.too_long", limit=bc.MAX_BODY))
         return
     draft = await services.store.run(bc.set_text, services, data["id"], who.user_id, body)

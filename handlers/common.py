@@ -26,7 +26,7 @@ from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot, filters
 from telegram.warnings import PTBUserWarning
 
-from bot import people
+from bot import intake, people
 from bot.i18n import normalise_lang
 from bot.roles import Person, effective_role
 from bot.services import Services
@@ -335,9 +335,20 @@ def input_handler(name: str) -> Callable[[InputHandler], InputHandler]:
     return wrap
 
 
-def expect_input(context: Context, name: str, **data: Any) -> None:
-    context.user_data["awaiting"] = {"name": name, "data": data}
+async def expect_input(context: Context, name: str, **data: Any) -> None:
+    """Ask for the user's next private text: stored (it survives a restart, see :mod:`bot.intake`),
+    and mirrored in ``user_data["awaiting"]`` for this process."""
+    services = context.services
+    user_id = context._user_id  # noqa: SLF001 - PTB's own record of whose update this is
+    now = services.clock.now()
+    ttl = intake.settings_of(services).input_ttl
+    await services.store.run(intake.await_input, user_id, name, data, now, ttl)
+    context.user_data["awaiting"] = {"name": name, "data": data, "expires": (now + ttl).timestamp()}
 
 
-def clear_input(context: Context) -> dict | None:
-    return context.user_data.pop("awaiting", None) if context.user_data is not None else None
+async def clear_input(context: Context) -> dict | None:
+    """Drop the awaited input (if any); what it was."""
+    awaiting = context.user_data.pop("awaiting", None) if context.user_data is not None else None
+    if awaiting is not None:
+        await context.services.store.run(intake.cancel_input, context._user_id)  # noqa: SLF001
+    return awaiting

@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import invites, people
+from bot import intake, invites, people
 from bot.i18n import LANG_NAMES, LANGS
-from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, GROUP_INPUT, INPUTS, PRIVATE_TEXT, Context, answer_button, cb,
-                             clear_input, edit_or_reply, forget_cached_person, is_private, keyboard, parse_cb,
+from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, Context, answer_button, cb,
+                             edit_or_reply, forget_cached_person, is_private, keyboard, parse_cb,
                              person, reply, svc, t)
 
 log = logging.getLogger("ldn.handlers.core")
@@ -57,7 +57,7 @@ async def redeem_invite(update: Update, context: Context, who, token: str) -> No
 
 async def help_command(update: Update, context: Context) -> None:
     who = await person(update, context)
-    parts = [t(context, who, "help.everyone")]
+    parts = [intake.help_lines(t(context, who, "help.everyone"), intake.ask_right(who, intake.settings_of(svc(context))))]
     if who.is_focal_point:
         parts.append(t(context, who, "help.focal_point"))
     if who.is_expert:
@@ -119,27 +119,6 @@ async def invite_command(update: Update, context: Context) -> None:
                                     expires=expires.strftime("%Y-%m-%d %H:%M UTC")))
 
 
-async def cancel(update: Update, context: Context) -> None:
-    who = await person(update, context)
-    clear_input(context)
-    await reply(update, context, t(context, who, "common.cancelled"))
-
-
-async def awaited_input(update: Update, context: Context) -> None:
-    """Private text that a feature asked for (e.g. "type your note") goes to that feature."""
-    awaiting = context.user_data.get("awaiting") if context.user_data is not None else None
-    if not awaiting or not is_private(update):
-        return
-    fn = INPUTS.get(awaiting["name"])
-    if fn is None:
-        clear_input(context)
-        return
-    who = await person(update, context)
-    clear_input(context)
-    await fn(update, context, who, awaiting.get("data") or {})
-    raise ApplicationHandlerStop
-
-
 async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     command = (message.text or "").split()[0]
@@ -187,9 +166,7 @@ def handlers():
         (GROUP_COMMANDS, CommandHandler("language", language_command)),
         (GROUP_COMMANDS, CommandHandler("whoami", whoami)),
         (GROUP_COMMANDS, CommandHandler("invite", invite_command)),
-        (GROUP_COMMANDS, CommandHandler("cancel", cancel)),
         (GROUP_COMMANDS, CallbackQueryHandler(language_button, pattern=r"^v1:lang:")),
-        (GROUP_INPUT, MessageHandler(PRIVATE_TEXT, awaited_input)),
     ]
 
 

@@ -9,11 +9,11 @@ import math
 import time
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import faqstats
 from bot.services import Services
-from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, MAX_QUESTION, PRIVATE_TEXT, Context, answer_button, cb, edit_or_reply,
+from handlers.common import (GROUP_COMMANDS, authorised, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t)
 from knowledge.sources import localise_source
 from knowledge.yamlfile import DataError
@@ -191,30 +191,27 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     await send_entry(update, context, who, best.entry, related=[h.entry for h in hits[1:3]], private=private)
 
 
-async def send_entry(update: Update, context: Context, who, entry, *, related=(), private: bool = True) -> None:
+async def send_entry(update: Update, context: Context, who, entry, *, related=(), private: bool = True,
+                     extra: tuple[tuple[tuple[str, str], ...], ...] = ()) -> None:
+    """An FAQ answer; ``extra``: rows of buttons of the intake ("➕ Add to query #N instead")."""
     services = svc(context)
     markup = None
     if private:
         lang = who.lang
-        key = (entry.id, entry.text(lang).q, tuple((other.id, other.text(lang).q) for other in related), lang)
-        markup = remembered(services, "faq_buttons", key, lambda: answer_keyboard(services, lang, *key[:3]))
+        key = (entry.id, entry.text(lang).q, tuple((other.id, other.text(lang).q) for other in related), lang, extra)
+        markup = remembered(services, "faq_buttons", key, lambda: answer_keyboard(services, lang, *key[:3], extra=extra))
     await reply(update, context, render_answer(services, entry, who.lang), markup=markup)
 
 
-def answer_keyboard(services: Services, lang: str, entry_id: str, question: str, related: tuple):
-    """Buttons under a private answer: helpful or not, related questions, share inline."""
+def answer_keyboard(services: Services, lang: str, entry_id: str, question: str, related: tuple, extra: tuple = ()):
+    """Buttons under a private answer: helpful or not, related questions, the intake's rows, share inline."""
     rows = [[(services.t(lang, "button.helpful"), cb("faq", "fb", entry_id, 1)),
              (services.t(lang, "button.not_helpful"), cb("faq", "fb", entry_id, 0))]]
     for other_id, other_question in related:
         rows.append([(("❓ " + other_question)[:60], cb("faq", "show", other_id))])
+    rows.extend(list(row) for row in extra)
     rows.append([(services.t(lang, "button.share"), "inline:" + question[:200])])
     return keyboard_json(rows)
-
-
-async def private_text(update: Update, context: Context) -> None:
-    """GROUP_TEXT: any private text nothing else took is a question."""
-    await answer_question(update, context, update.effective_message.text or "")
-    raise ApplicationHandlerStop
 
 
 async def faq_command(update: Update, context: Context) -> None:
@@ -379,5 +376,4 @@ def handlers():
         (GROUP_COMMANDS, CommandHandler("reload", reload_command)),
         (GROUP_COMMANDS, CommandHandler("gaps", gaps_command)),
         (GROUP_COMMANDS, CallbackQueryHandler(faq_button, pattern=r"^v1:faq:")),
-        (GROUP_TEXT, MessageHandler(PRIVATE_TEXT, private_text)),
     ]

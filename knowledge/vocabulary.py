@@ -178,6 +178,7 @@ class HelpdeskAction(StrEnum):
     APPROVE = "ap"
     REJECT = "rj"
     CANCEL = "x"
+    REPLY_TO = "re"  # the button on a relayed answer: type a message for the query (issue #14)
 
 
 class MilestoneAction(StrEnum):

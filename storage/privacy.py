@@ -121,6 +121,14 @@ REGISTRY: tuple[Personal, ...] = (
              link=USER_QUERIES),
     Personal("mail_notices", "messages", "when an address last got an automatic answer (at most one a day)",
              key_scrub=("address",)),
+    # intake (m0013)
+    Personal("awaited_inputs", "messages", "what the bot asked you to type next (until you answer, cancel or it expires)",
+             delete=("user_id",), json_scrub=("data",)),
+    Personal("intake_offers", "messages", "a message of yours the bot offered to file with the experts (kept a week)",
+             delete=("user_id",), ids={"chat_id": NULL}),
+    Personal("blocked_users", "roles", "people blocked from using the bot, and who blocked them",
+             ids={"blocked_by": NULL}),
+    Personal("block_events", "roles", "the record of blocks and unblocks", ids={"user_id": ZERO, "by_user": NULL}),
 )
 
 # Tables that hold nothing about a person (checked by the tests, so that a new table is classified).

@@ -22,7 +22,7 @@ import logging
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import core
-from handlers.common import GROUP_COMMANDS, GROUP_FOLLOWUP, PRIVATE_TEXT
+from handlers.common import GROUP_COMMANDS, GROUP_FOLLOWUP
 from handlers.helpdesk.asking import ask_command, myqueries, private_message, start_ask
 from handlers.helpdesk.buttons import on_button
 from handlers.helpdesk.experts import expert_message
@@ -65,6 +65,6 @@ def handlers():
         (GROUP_COMMANDS, CommandHandler("export", export_command)),
         (GROUP_COMMANDS, CommandHandler("promote", promote_command)),
         (GROUP_COMMANDS, CallbackQueryHandler(on_button, pattern=rf"^{CALLBACK_VERSION}:{Feature.HELPDESK}:")),
-        (GROUP_FOLLOWUP, MessageHandler(PRIVATE_TEXT | (private & message & media & ~filters.COMMAND), private_message)),
+        (GROUP_FOLLOWUP, MessageHandler(private & message & media & ~filters.COMMAND, private_message)),
         (GROUP_FOLLOWUP, MessageHandler(filters.ChatType.GROUPS & message & ~filters.COMMAND & ~filters.StatusUpdate.ALL, expert_message)),
     ]

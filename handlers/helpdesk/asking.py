@@ -1,10 +1,11 @@
 """The asker's flow, in private chats: ``/ask``, the FAQ's "Ask an expert" button, the deep
-link ``?start=ask``, a photo or document, follow-ups to a query (and the choice of which
-query a message continues), /myqueries, and the rating and comment after a resolution.
+link ``?start=ask``, a photo or document, follow-ups to a query (by a reply, or by the buttons
+the intake offers), /myqueries, and the rating and comment after a resolution.
 
-A query is committed before the bot says "Query #N logged"; then it is posted to the
-experts' chat (see :mod:`handlers.helpdesk.outbox`). This module is the one place private
-messages enter the helpdesk, so the intake (issue #14) can replace it as a whole.
+Which private message goes where is decided by :mod:`bot.intake` (rendered by
+:mod:`handlers.intake`); this module carries out what it decided. A query is committed before
+the bot says "Query #N logged"; then it is posted to the experts' chat (see
+:mod:`handlers.helpdesk.outbox`).
 """
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot import intake
 from bot.helpdesk import asking, lifecycle, relay
 from bot.helpdesk.asking import MAX_CANDIDATES
 from bot.helpdesk.lifecycle import Rating, Refusal
 from bot.helpdesk.rules import FOLLOWABLE, snippet
+from bot.intake import AskRight, Created
 from bot.roles import Person
 from handlers.common import (Context, answer_button, clear_input, edit_or_reply, expect_input, input_handler, is_private, keyboard,
                              person, reply, t)
@@ -31,20 +34,34 @@ log = logging.getLogger("ldn.handlers.helpdesk")
 
 MAX_COMMENT = 1000
 QUESTION_INPUT = "hd_question"
-#: user_data keys: a message waiting for "which query?" and the last query this user created
-PENDING_MESSAGE = "hd_pending_msg"
+#: the awaited message for a query (after "↩️ Reply to this message to answer" was pressed)
+FOLLOWUP_INPUT = "hd_followup"
+#: user_data key: the last query this user created
 LAST_CREATED = "hd_last_created"
+#: user_data key: when the intake last found nothing of this user's in the database (handlers.intake)
+QUIET = "_intake_quiet_at"
+
+
+def right_of(context: Context, who: Person) -> AskRight:
+    return intake.ask_right(who, intake.settings_of(context.services))
 
 
 async def _refuse_asker(update: Update, context: Context, who: Person) -> bool:
     """True (after answering) when ``who`` may not ask the helpdesk."""
-    if who.is_focal_point:
+    right = right_of(context, who)
+    if right.may_ask:
         return False
-    key = "hd.staff_cannot_ask" if who.is_expert else "error.need_registration"
+    key = "hd.staff_cannot_ask" if right is AskRight.STAFF else "intake.register_to_ask"
     if update.callback_query is not None:
         await answer_button(update)
     await reply(update, context, t(context, who, key))
     return True
+
+
+def stir(context: Context) -> None:
+    """Something of this user's changed (a query, a prompt): the intake reads the database again."""
+    if context.user_data is not None:
+        context.user_data.pop(QUIET, None)
 
 
 def _cancel_markup(context: Context, who: Person):
@@ -58,7 +75,7 @@ async def create_query(update: Update, context: Context, who: Person, text: str,
     services = context.services
     limit = settings(services).max_question_chars
     text = (text or "").strip()
-    if not text:
+    if intake.is_blank(text):
         await reply(update, context, t(context, who, "error.empty"))
         return None
     if len(text) > limit:
@@ -66,13 +83,24 @@ async def create_query(update: Update, context: Context, who: Person, text: str,
         return None
     if candidates is None:
         candidates = await services.store.read(asking.suggest, services.search, text)
-    qid = await services.store.run(lifecycle.create_query, asker_id=who.user_id, country=who.country,
-                                   lang=lang if lang in LANGS else who.lang, text=text, source=source,
-                                   candidates=[str(c) for c in candidates if c][:MAX_CANDIDATES], attachments=attachments or [],
-                                   asker_message=asker_message, now=now(services))
-    log.info("helpdesk.query_created", extra={"query": qid, "country": who.country, "source": source})
+    right = right_of(context, who)
+    limit = intake.settings_of(services).daily_query_limit
+    made = await services.store.run(intake.create_query, who, right=right, limit=limit, lang=lang if lang in LANGS else who.lang,
+                                    text=text, source=source, candidates=[str(c) for c in candidates if c][:MAX_CANDIDATES],
+                                    attachments=attachments or [], asker_message=asker_message, now=now(services))
+    if context.user_data is not None:
+        context.user_data.pop("awaiting", None)  # the prompt (if any) was answered in the same transaction
+    stir(context)
+    if made.outcome is Created.LIMIT:
+        await reply(update, context, t(context, who, "intake.daily_limit", limit=limit))
+        return None
+    if made.outcome is Created.BLOCKED or made.query_id is None:
+        await reply(update, context, t(context, who, "intake.blocked"))
+        return None
+    qid = made.query_id
+    log.info("helpdesk.query_created", extra={"query": qid, "country": who.country, "source": source, "unverified": right is AskRight.VISITOR})
     try:
-        sent = await reply(update, context, t(context, who, "hd.logged", n=qid))
+        sent = await reply(update, context, t(context, who, "intake.logged", n=qid))
     except TelegramError as exc:  # stored already: still post it to the experts
         log.warning("helpdesk.ack_failed", extra={"query": qid, "error": str(exc)})
         sent = None
@@ -93,7 +121,7 @@ async def ask_command(update: Update, context: Context) -> None:
     message = update.effective_message
     text = command_text(message)
     if not text:
-        expect_input(context, QUESTION_INPUT, source="ask")
+        await expect_input(context, QUESTION_INPUT, source="ask")
         await reply(update, context, t(context, who, "hd.prompt_question"), markup=_cancel_markup(context, who))
         return
     await create_query(update, context, who, text, source="ask", asker_message=(message.chat_id, message.message_id))
@@ -103,7 +131,7 @@ async def start_ask(update: Update, context: Context, who: Person, payload: str)
     """Deep link ``?start=ask``: explain and wait for the question."""
     if await _refuse_asker(update, context, who):
         return
-    expect_input(context, QUESTION_INPUT, source="deeplink")
+    await expect_input(context, QUESTION_INPUT, source="deeplink")
     await reply(update, context, t(context, who, "hd.how_to_ask"), markup=_cancel_markup(context, who))
 
 
@@ -113,10 +141,21 @@ async def question_input(update: Update, context: Context, who: Person, data: di
         return
     message = update.effective_message
     files = [data["file"]] if data.get("file") else []
-    qid = await create_query(update, context, who, message.text or "", source=data.get("source") or "ask", attachments=files,
+    text = message.text or message.caption or ""
+    qid = await create_query(update, context, who, text, source=data.get("source") or "ask", attachments=files,
                              asker_message=(message.chat_id, message.message_id))
-    if qid is None:  # empty or too long: the next message is still the question (/cancel stops)
-        expect_input(context, QUESTION_INPUT, **data)
+    if qid is None and len(text.strip()) > settings(context.services).max_question_chars:
+        await expect_input(context, QUESTION_INPUT, **data)  # too long: the next message is still the question
+
+
+@input_handler(FOLLOWUP_INPUT)
+async def followup_input(update: Update, context: Context, who: Person, data: dict) -> None:
+    """The message typed after "↩️ Reply to this message to answer" was pressed."""
+    qid = number(str(data.get("qid") or ""))
+    if qid is None:
+        await reply(update, context, t(context, who, "error.stale_button"))
+        return
+    await add_followup(update, context, who, qid, _pending_message(update.effective_message))
 
 
 # -- private messages: follow-ups, files ----------------------------------------------------------
@@ -127,58 +166,68 @@ def _pending_message(message) -> dict:
             "text": message_text(message), "attachment": attachment_of(message)}
 
 
+def add_rows(context: Context, who: Person, active, mid: int, key: str = "intake.btn.add_to") -> list[list[tuple[str, str]]]:
+    """One "➕ Add to query #N" row per active query (newest first), about message ``mid``."""
+    return [[(t(context, who, key, n=n), button(HelpdeskAction.FOLLOW_UP, n, mid))] for n in active]
+
+
 async def private_message(update: Update, context: Context) -> None:
-    """Group 20: a focal point's private text/photo/document that continues a query (or starts one with a file)."""
+    """Group 20: a private photo or document (texts go to :mod:`handlers.intake`): a follow-up when it
+    replies to a query's message, the file of an awaited question, or an offer to file it."""
     message = update.effective_message
     if message is None or not is_private(update):
         return
-    who = await person(update, context)
-    if not who.is_focal_point:
-        return
     attachment = attachment_of(message)
-    awaiting = context.user_data.get("awaiting") if context.user_data is not None else None
-    if attachment and awaiting and awaiting.get("name") == QUESTION_INPUT:
-        awaiting.setdefault("data", {})["file"] = attachment
-        if message.caption:
-            clear_input(context)
-            await create_query(update, context, who, message.caption, source=awaiting["data"].get("source") or "file",
+    if attachment is None:
+        return
+    services = context.services
+    who = await person(update, context)
+    right = right_of(context, who)
+    reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
+    decision = await services.store.run(intake.decide, who, chat_id=message.chat_id, reply_to=reply_to, text=message.caption or "",
+                                        has_file=True, now=now(services), right=right)
+    fate, awaited = decision.fate, decision.awaited or {}
+    if fate is intake.Fate.BLOCKED:
+        await reply(update, context, t(context, who, "intake.blocked"))
+    elif fate is intake.Fate.FOLLOW_UP or fate is intake.Fate.COMMENT:
+        await add_followup(update, context, who, decision.query_id, _pending_message(message))
+    elif fate is intake.Fate.INPUT and awaited.get("name") == QUESTION_INPUT:
+        data = dict(awaited.get("data") or {})
+        if message.caption and message.caption.strip():
+            await create_query(update, context, who, message.caption, source=data.get("source") or "file",
                                attachments=[attachment], asker_message=(message.chat_id, message.message_id))
         else:
+            await expect_input(context, QUESTION_INPUT, **{**data, "file": attachment})
             await reply(update, context, t(context, who, "hd.file_received"))
-        raise ApplicationHandlerStop
-    reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
-    found = await context.services.store.read(asking.continuation, who.user_id, who.country, message.chat_id, reply_to)
-    if found.routed and found.routed["role"] == "comment_prompt" and message.text:
-        await comment_reply(update, context, who, found.routed["query_id"])
-        raise ApplicationHandlerStop
-    if found.target is not None:
-        await add_followup(update, context, who, found.target, _pending_message(message))
-        raise ApplicationHandlerStop
-    if len(found.candidates) > 1:
-        context.user_data[PENDING_MESSAGE] = _pending_message(message)
-        rows = [[(f"#{q['id']} · {snippet(q['text'], 40)}", button(HelpdeskAction.FOLLOW_UP, q["id"], message.message_id))]
-                for q in found.candidates[:6]]
-        rows.append([(t(context, who, "hd.btn.new_query"), button(HelpdeskAction.FILE_AS_NEW, message.message_id)),
-                     (t(context, who, "button.cancel"), button(HelpdeskAction.CANCEL))])
-        await reply(update, context, t(context, who, "hd.choose_query"), markup=keyboard(rows))
-        raise ApplicationHandlerStop
-    if attachment:
-        context.user_data[PENDING_MESSAGE] = _pending_message(message)
-        await reply(update, context, t(context, who, "hd.offer_file"),
-                    markup=keyboard([[(t(context, who, "hd.btn.ask_with_file"), button(HelpdeskAction.FILE_AS_NEW, message.message_id)),
-                                      (t(context, who, "button.cancel"), button(HelpdeskAction.CANCEL))]]))
-        raise ApplicationHandlerStop
+    elif fate is intake.Fate.INPUT and awaited.get("name") == FOLLOWUP_INPUT:
+        await clear_input(context)
+        await followup_input(update, context, who, awaited.get("data") or {})
+    elif right.may_ask:
+        await services.store.run(intake.keep_offer, who, chat_id=message.chat_id, message_id=message.message_id,
+                                 text=message.caption or "", kind=kind_of(message), attachment=attachment, now=now(services))
+        active = [n for n, _ in decision.active]
+        rows = [[(t(context, who, "hd.btn.ask_with_file"), button(HelpdeskAction.FILE_AS_NEW, message.message_id))]]
+        rows += add_rows(context, who, active, message.message_id)
+        rows.append([(t(context, who, "intake.btn.cancel"), button(HelpdeskAction.CANCEL, message.message_id))])
+        await reply(update, context, t(context, who, "hd.offer_file"), markup=keyboard(rows))
+    else:
+        return  # not for the helpdesk: the fallback says what the bot can read
+    raise ApplicationHandlerStop
 
 
 async def add_followup(update: Update, context: Context, who: Person, qid: int, pending: dict) -> None:
+    """Add the message to query ``qid``; "➕ Added to query #N" only once it is committed."""
     services = context.services
+    stir(context)
     result = await services.store.run(lifecycle.add_followup, qid, who.user_id, chat_id=pending["chat_id"],
                                       message_id=pending["message_id"], kind=pending["kind"], text=pending["text"] or None,
                                       attachment=pending["attachment"], now=now(services))
     if not result.added:
         if result.reason is Refusal.CLOSED:
             await reply(update, context, t(context, who, "hd.followup_closed", n=qid))
-        elif result.reason is Refusal.NOT_FOUND:
+        elif result.reason is Refusal.DUPLICATE:
+            await reply(update, context, t(context, who, "hd.followup_added", n=qid))
+        else:
             await reply(update, context, t(context, who, "error.stale_button"))
         return
     key = "hd.followup_reopened" if result.reopened_from else "hd.followup_added"
@@ -203,10 +252,12 @@ async def myqueries(update: Update, context: Context) -> None:
     if not is_private(update):
         await reply(update, context, t(context, who, "error.private_only"))
         return
-    if not who.is_focal_point:
-        await reply(update, context, t(context, who, "hd.staff_use_queue" if who.is_expert else "error.need_registration"))
+    right = right_of(context, who)
+    if not right.may_ask:
+        await reply(update, context, t(context, who, "hd.staff_use_queue" if right is AskRight.STAFF else "intake.register_to_ask"))
         return
-    rows = await services.store.read(asking.asker_queries, who.user_id, who.country)
+    country = who.country if right is AskRight.FOCAL_POINT else None
+    rows = await services.store.read(asking.asker_queries, who.user_id, country)
     if not rows:
         await reply(update, context, t(context, who, "hd.myqueries_empty"))
         return
@@ -230,7 +281,7 @@ async def _stale(update: Update, context: Context, who: Person) -> None:
 
 
 async def button_ask(update: Update, context: Context, who: Person, args: list[str]) -> None:
-    """The FAQ's "Ask an expert" button: the question it stored becomes a query."""
+    """"Ask an expert" under "not helpful": the question it stored becomes a query."""
     if not is_private(update):
         await _not_allowed(update, context, who)
         return
@@ -247,59 +298,83 @@ async def button_ask(update: Update, context: Context, who: Person, args: list[s
 
 
 async def button_cancel(update: Update, context: Context, who: Person, args: list[str]) -> None:
-    clear_input(context)
-    if context.user_data is not None:
-        context.user_data.pop(PENDING_MESSAGE, None)
+    """✖ Cancel: the prompt, or the offer on a message, is dropped."""
+    await clear_input(context)
+    mid = number(args[0]) if args else None
+    if mid is not None:
+        await context.services.store.run(intake.take_offer, who.user_id, mid, now(context.services))
     await answer_button(update)
     await edit_or_reply(update, context, t(context, who, "common.cancelled"))
 
 
+async def _offer(update: Update, context: Context, who: Person, mid: int | None) -> dict | None:
+    """The message a button is about (taken: a second press finds nothing), or None after saying so."""
+    offer = None
+    if mid is not None:
+        offer = await context.services.store.run(intake.take_offer, who.user_id, mid, now(context.services))
+    if offer is None:
+        await answer_button(update, t(context, who, "intake.offer_gone"), alert=True)
+    return offer
+
+
 async def button_follow_up(update: Update, context: Context, who: Person, args: list[str]) -> None:
-    """The asker chose which query a message belongs to."""
-    pending = context.user_data.get(PENDING_MESSAGE) if context.user_data is not None else None
+    """➕ Add to query #N: the message the buttons are about becomes a follow-up of N."""
     qid = number(args[0]) if args else None
     mid = number(args[1]) if len(args) > 1 else None
-    if not is_private(update) or not who.is_focal_point:
+    if not is_private(update) or not right_of(context, who).may_ask:
         await _not_allowed(update, context, who)
         return
-    if qid is None or pending is None or pending.get("message_id") != mid:
-        await _stale(update, context, who)
-        return
-    query = await context.services.store.read(relay.get_query, qid)
-    if query is None or query["asker_id"] != who.user_id or query.get("country") != who.country:
+    query = await context.services.store.read(relay.get_query, qid) if qid is not None else None
+    if query is None or query["asker_id"] != who.user_id:
         await _not_allowed(update, context, who)
         return
     if query["state"] not in FOLLOWABLE:
         await _stale(update, context, who)
         return
-    context.user_data.pop(PENDING_MESSAGE, None)
+    offer = await _offer(update, context, who, mid)
+    if offer is None:
+        return
     await answer_button(update)
-    await edit_or_reply(update, context, t(context, who, "hd.followup_choice", n=qid))
+    pending = {"message_id": offer["message_id"], "chat_id": offer["chat_id"], "kind": offer["kind"], "text": offer["text"],
+               "attachment": offer["attachment"]}
     await add_followup(update, context, who, qid, pending)
 
 
 async def button_file_as_new(update: Update, context: Context, who: Person, args: list[str]) -> None:
-    """A pending message (text or file) becomes a new query."""
-    pending = context.user_data.get(PENDING_MESSAGE) if context.user_data is not None else None
+    """🆕 New question / Ask an expert: the message the buttons are about becomes a new query."""
     mid = number(args[0]) if args else None
     if not is_private(update):
         await _not_allowed(update, context, who)
         return
     if await _refuse_asker(update, context, who):
         return
-    if pending is None or pending.get("message_id") != mid:
-        await _stale(update, context, who)
+    offer = await _offer(update, context, who, mid)
+    if offer is None:
         return
-    context.user_data.pop(PENDING_MESSAGE, None)
     await answer_button(update)
-    files = [pending["attachment"]] if pending.get("attachment") else []
-    text = (pending.get("text") or "").strip()
+    files = [offer["attachment"]] if offer.get("attachment") else []
+    text = (offer.get("text") or "").strip()
     if not text:
-        expect_input(context, QUESTION_INPUT, source="file", file=files[0] if files else None)
+        await expect_input(context, QUESTION_INPUT, source="file", file=files[0] if files else None)
         await edit_or_reply(update, context, t(context, who, "hd.file_needs_question"))
         return
-    await create_query(update, context, who, text, source="file" if files else "followup", attachments=files,
-                       asker_message=(pending["chat_id"], pending["message_id"]))
+    await create_query(update, context, who, text, source="file" if files else "faq", attachments=files, lang=offer.get("lang"),
+                       candidates=offer.get("candidates") or [], asker_message=(offer["chat_id"], offer["message_id"]))
+
+
+async def button_reply_to(update: Update, context: Context, who: Person, args: list[str]) -> None:
+    """"↩️ Reply to this message to answer", pressed: the next message goes to the query."""
+    qid = number(args[0]) if args else None
+    query = await context.services.store.read(relay.get_query, qid) if qid is not None and is_private(update) else None
+    if query is None or query["asker_id"] != who.user_id:
+        await _not_allowed(update, context, who)
+        return
+    if query["state"] not in FOLLOWABLE:
+        await answer_button(update, t(context, who, "hd.followup_closed", n=qid), alert=True)
+        return
+    await answer_button(update)
+    await expect_input(context, FOLLOWUP_INPUT, qid=qid)
+    await reply(update, context, t(context, who, "intake.reply_prompt", n=qid), markup=_cancel_markup(context, who))
 
 
 async def button_rate(update: Update, context: Context, who: Person, args: list[str]) -> None:

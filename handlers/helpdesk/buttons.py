@@ -53,6 +53,8 @@ async def on_button(update: Update, context: Context) -> None:
             await asking.button_file_as_new(update, context, who, args)
         case HelpdeskAction.RATE:
             await asking.button_rate(update, context, who, args)
+        case HelpdeskAction.REPLY_TO:
+            await asking.button_reply_to(update, context, who, args)
         case HelpdeskAction.SHOW_QUERY:
             await button_open(update, context, who, args)
         case HelpdeskAction.QUEUE_PAGE:

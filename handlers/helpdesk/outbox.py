@@ -213,15 +213,30 @@ async def send_to_asker(bot, services: Services, query: dict, *, kind: DeliveryK
     if is_mail_query(query) and services.mail is not None:  # asked by e-mail: the notice goes by e-mail
         return await services.mail.notice(query, kind=kind, ref=ref, key=key, **kwargs)
     lang = await services.store.read(relay.asker_language, query)
-    payload: dict[str, Any] = {"text": services.t(lang, key, **kwargs), "parse_mode": ParseMode.HTML.value,
-                               "link_preview_options": _NO_PREVIEW}
+    text = services.t(lang, key, **kwargs)
+    if kind in _REPLY_NOTED:  # the asker is asked to answer: say how (issue #14)
+        text += "\n" + services.t(lang, "intake.reply_note")
+    payload: dict[str, Any] = {"text": text, "parse_mode": ParseMode.HTML.value, "link_preview_options": _NO_PREVIEW}
     if markup is not None:
         payload["reply_markup"] = markup.to_dict()
     outcome = await services.deliverer.send_now(bot, kind=kind, ref=ref, chat_id=query["asker_id"], method="sendMessage", payload=payload)
+    if outcome.status == "sent" and outcome.message_id:  # a reply to it is a follow-up of the query
+        await services.store.run(relay.record_relay, query["id"], chat_id=query["asker_id"], message_id=outcome.message_id,
+                                 role="nudge" if kind is DeliveryKind.HELPDESK_NUDGE else "asker_notice", now=now(services))
     if outcome.status == "blocked":
         await services.store.run(relay.delivery_blocked, query["id"], kind, now(services))
         await notify_experts(bot, services, query, xt(services, "hd.notice_blocked", n=query["id"]), f"blocked:{kind}:{ref}")
     return outcome.status
+
+
+#: messages to the asker that ask for an answer, and say "reply to this message to answer"
+_REPLY_NOTED = frozenset({DeliveryKind.HELPDESK_NUDGE, DeliveryKind.HELPDESK_PENDING})
+
+
+def reply_markup(services: Services, lang: str, qid: int) -> dict:
+    """The button under a relayed answer: "↩️ Reply to this message to answer" (pressing it
+    asks for the message instead, for whoever does not know Telegram's replies)."""
+    return keyboard([[(services.t(lang, "intake.btn.reply"), button(HelpdeskAction.REPLY_TO, qid))]]).to_dict()
 
 
 def _relay_status(outcome_status: str, late: bool) -> str:
@@ -240,7 +255,9 @@ async def deliver_answer(bot, services: Services, query: dict, chat_id: int, mes
         return await services.mail.answer(query, chat_id, message_id, delivery_id=delivery_id)
     late = delivery_id is not None
     if not late:
-        payload: dict[str, Any] = {"from_chat_id": chat_id, "message_id": message_id}
+        lang = await services.store.read(relay.asker_language, query)
+        payload: dict[str, Any] = {"from_chat_id": chat_id, "message_id": message_id,
+                                   "reply_markup": reply_markup(services, lang, query["id"])}
         if query.get("ack_message_id"):
             payload["reply_parameters"] = {"message_id": query["ack_message_id"], "allow_sending_without_reply": True}
         outcome = await services.deliverer.send_now(bot, kind=DeliveryKind.EXPERT_ANSWER, ref=f"{chat_id}:{message_id}",

@@ -81,6 +81,8 @@ def render_card(services: Services, card: Card, lang: str, text_limit: int | Non
     extra = _candidates_html(services, lang, query.get("candidates") or [])
     if card.attachments:
         extra += services.t(lang, "hd.card_attachments", count=card.attachments)
+    if query.get("unverified"):
+        extra += "\n" + services.t(lang, "intake.unverified")
     if query.get("overdue") and query["state"] in ACTIVE_STATES:
         extra += services.t(lang, "hd.card_overdue")
     if len(text) < len(query["text"]):

@@ -43,13 +43,13 @@ AWAITING_EVIDENCE = _AwaitingEvidence()
 # -- the prompts (buttons of a step's card) -------------------------------------------------
 
 async def ask_note(update: Update, context: Context, who: Person, iso3: str, step_id: str) -> None:
-    expect_input(context, NOTE_INPUT, iso3=iso3, step=step_id)
+    await expect_input(context, NOTE_INPUT, iso3=iso3, step=step_id)
     title = template_of(context).get(step_id).title_in(who.lang)
     await reply(update, context, t(context, who, "ms.ask.note", title=title, limit=ms.NOTE_LIMIT))
 
 
 async def ask_evidence(update: Update, context: Context, who: Person, iso3: str, step_id: str) -> None:
-    expect_input(context, EVIDENCE_INPUT, iso3=iso3, step=step_id)
+    await expect_input(context, EVIDENCE_INPUT, iso3=iso3, step=step_id)
     AWAITING_EVIDENCE.users.add(who.user_id)
     title = template_of(context).get(step_id).title_in(who.lang)
     await reply(update, context, t(context, who, "ms.ask.evidence", title=title))
@@ -57,7 +57,7 @@ async def ask_evidence(update: Update, context: Context, who: Person, iso3: str,
 
 async def ask_due(update: Update, context: Context, who: Person, iso3: str, step_id: str) -> None:
     step = template_of(context).get(step_id)
-    expect_input(context, DUE_INPUT, iso3=iso3, step=step_id)
+    await expect_input(context, DUE_INPUT, iso3=iso3, step=step_id)
     await reply(update, context, t(context, who, "ms.ask.due", title=step.title_in(who.lang),
                                     country=svc(context).countries.name(iso3, who.lang), default=day(step.due)))
 
@@ -88,7 +88,7 @@ async def note_input(update: Update, context: Context, who: Person, data: dict) 
     iso3, step_id = target
     text = (update.effective_message.text or "").strip()
     if len(text) > ms.NOTE_LIMIT:
-        expect_input(context, NOTE_INPUT, iso3=iso3, step=step_id)
+        await expect_input(context, NOTE_INPUT, iso3=iso3, step=step_id)
         await reply(update, context, t(context, who, "ms.bad.note_long", limit=ms.NOTE_LIMIT))
         return
     services = svc(context)
@@ -114,7 +114,7 @@ async def evidence_input(update: Update, context: Context, who: Person, data: di
         await render_step(update, context, who, outcome.state, edit=False, header=t(context, who, "ms.saved.evidence_removed"))
         return
     if ms.parse_link(text) is None:
-        expect_input(context, EVIDENCE_INPUT, iso3=iso3, step=step_id)
+        await expect_input(context, EVIDENCE_INPUT, iso3=iso3, step=step_id)
         AWAITING_EVIDENCE.users.add(who.user_id)
         await reply(update, context, t(context, who, "ms.bad.evidence"))
         return
@@ -131,7 +131,7 @@ async def evidence_file(update: Update, context: Context) -> None:
         return  # cancelled or replaced meanwhile
     message = update.effective_message
     who = await person(update, context)
-    clear_input(context)
+    await clear_input(context)
     target = await _input_target(update, context, who, awaiting.get("data") or {})
     if target is None:
         raise ApplicationHandlerStop
@@ -197,7 +197,7 @@ async def due_input(update: Update, context: Context, who: Person, data: dict) -
     text = (update.effective_message.text or "").strip()
     due = parse_due(text)
     if isinstance(due, str):
-        expect_input(context, DUE_INPUT, iso3=target[0], step=target[1])
+        await expect_input(context, DUE_INPUT, iso3=target[0], step=target[1])
         await refuse_due(update, context, who, due, text)
         return
     await apply_due(update, context, who, target[0], target[1], due)

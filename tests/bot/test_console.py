@@ -17,7 +17,7 @@ user expert 800 en expert
 user sec 900 en secretariat
 kenya: /ask How do we reconcile the default SOC data with our national soil map?
 expert@experts^: Use the national map where it is better documented, and report both.
-kenya: Thank you. And for the land cover map?
+kenya^: Thank you. And for the land cover map?
 sec: /export milestones
 sec: /query 1
 clock +3d

@@ -23,10 +23,14 @@ async def test_answer_comes_in_the_users_language_whatever_the_query_language(en
 
 
 async def test_off_topic_abstains_logs_a_miss_and_offers_an_expert(env):
-    calls = await env.send("bitcoin price today", user_id=GUEST)
+    await env.make_focal_point(501, "KEN")
+    calls = await env.send("bitcoin price today", user_id=501)
     msg = [c for c in calls if c.method == "sendMessage"][-1]
     assert "no confident answer" in msg.text
-    assert "v1:hd:askq" in [b.get("callback_data") for b in msg.buttons]
+    assert [b.get("callback_data") for b in msg.buttons][0].startswith("v1:hd:fn:")  # "Ask an expert" files this message
+    calls = await env.send("bitcoin price today", user_id=GUEST)  # a visitor (visitors: register) is told how to register
+    msg = [c for c in calls if c.method == "sendMessage"][-1]
+    assert "invitation link" in msg.text and not any(b.get("callback_data", "").startswith("v1:hd:") for b in msg.buttons)
     assert faq_store.list_gaps(env.db) == []  # statistics are written in batches (bot/faqstats.py) ...
     calls = await env.send("/gaps", user_id=SECRETARIAT)  # ... and before anyone reads them
     assert "bitcoin price today" in one_text(calls)

@@ -136,7 +136,7 @@ async def test_forum_supergroup_gets_a_topic_per_query(env, hd):
                            thread_id=q["expert_thread_id"], is_forum=True)
     assert len(copies_to(calls, FOCAL_KEN)) == 1
     # follow-ups go into the topic
-    calls = await env.send("Follow-up in private", user_id=FOCAL_KEN)
+    calls = await hd.follow_up(qid, "Follow-up in private")
     relay = copies_to(calls, EXPERT_CHAT)[0]
     assert int(relay.params["message_thread_id"]) == q["expert_thread_id"]
     # a message in another topic is not routed
@@ -186,7 +186,7 @@ async def test_follow_ups_wait_for_the_card_and_are_relayed_once(env, hd):
     failed, restore = experts_chat_down(env)
     await hd.ask("First question")
     qid = hd.last_query_id()
-    await env.send("a detail written while the experts' chat was down", user_id=FOCAL_KEN)
+    await hd.follow_up(qid, "a detail written while the experts' chat was down")
     restore()
     env.api.clear()
     await helpdesk_tick(env.app)

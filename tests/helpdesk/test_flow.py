@@ -50,7 +50,7 @@ async def test_full_lifecycle(env, hd):
 
     # a follow-up from the asker reopens it and reaches the experts
     env.clock.advance(hours=5)
-    calls = await env.send("Our map covers 0-20 cm only.", user_id=FOCAL_KEN)
+    calls = await hd.follow_up(qid, "Our map covers 0-20 cm only.")
     q = hd.query(qid)
     assert q["state"] == "open" and q["paused_seconds"] == 5 * 3600
     assert "open again" in one_text(calls, FOCAL_KEN)

@@ -44,7 +44,7 @@ async def test_pending_pauses_the_sla_clock(env, hd):
     await hd.press_card(qid, "pd")
     # normal priority: resolution 10 days; pending for 2 days does not count (nudge comes at 3)
     env.clock.advance(days=2)
-    await env.send("Here is the legend", user_id=FOCAL_KEN)
+    await hd.follow_up(qid, "Here is the legend")
     env.clock.advance(days=6)
     result, _ = await tick(env)
     assert result["warn"] == 0 and result["breach"] == 0
@@ -91,7 +91,7 @@ async def test_resolved_query_reopens_when_the_asker_writes(env, hd):
     await hd.expert_reply(qid, "Answer")
     await hd.press_card(qid, "rs")
     env.clock.advance(hours=3)
-    calls = await env.send("Sorry, it still does not work", user_id=FOCAL_KEN)
+    calls = await hd.follow_up(qid, "Sorry, it still does not work")
     q = hd.query(qid)
     assert q["state"] == "open" and q["resolved_at"] is None and q["paused_seconds"] == 3 * 3600
     assert any("open again" in x for x in texts(calls, EXPERT_CHAT))

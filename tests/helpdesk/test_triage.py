@@ -56,7 +56,7 @@ async def test_queue_filters_and_pages_newest_first(env, hd):
 async def test_query_shows_thread_and_history(env, hd):
     [qid] = await make_queries(env, hd, 1)
     await hd.expert_reply(qid, "First answer")
-    await env.send("A follow-up", user_id=FOCAL_KEN)
+    await hd.follow_up(qid, "A follow-up")
     text = one_text(await env.send(f"/query {qid}", user_id=EXPERT), EXPERT)
     assert "First answer" in text and "A follow-up" in text
     assert "History" in text and "new → open" in text

@@ -30,6 +30,11 @@ class Helpdesk:
     async def ask(self, text: str, user_id: int = FOCAL_KEN, **kwargs):
         return await self.env.send(f"/ask {text}", user_id=user_id, **kwargs)
 
+    async def follow_up(self, qid: int, text: str | None, *, user_id: int = FOCAL_KEN, **kwargs):
+        """The asker replies (a Telegram reply) to the query's acknowledgement "Query #N logged"."""
+        ack = self.query(qid)["ack_message_id"]
+        return await self.env.send(text, user_id=user_id, reply_to=bot_message(ack, user_id), **kwargs)
+
     async def expert_reply(self, qid: int, text: str, *, user_id: int = EXPERT, to: int | None = None, **extra):
         """An expert replies (a Telegram reply) to the query's card, or to message ``to``."""
         target = to if to is not None else self.query(qid)["expert_message_id"]

@@ -102,7 +102,7 @@ async def test_unusual_updates_after_a_malformed_one_each_get_their_answer_or_si
                              "every update handled", detail=lambda: (replies_to(api, 6207), len(api.sent("answerInlineQuery")),
                                                                      api.confirmed_offset, problems(caplog)))
             await wait_until(lambda: api.confirmed_offset > last, "every update confirmed")
-    assert replies_to(api, 6201) and "/ask" in replies_to(api, 6201)[0]  # an edited /help is answered
+    assert replies_to(api, 6201) and "/faq" in replies_to(api, 6201)[0]  # an edited /help is answered
     assert replies_to(api, 6202) == []  # an edited question is not answered twice
     assert replies_to(api, -1006203) == [] and replies_to(api, -1006204) == []  # channels, no sender: silence
     assert "Hello" in replies_to(api, huge)[0]
