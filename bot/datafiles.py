@@ -18,6 +18,7 @@ VALIDATORS = [
     ("FAQ entries", "knowledge.faq:load_faq_dir", "faq"),
     ("checklist steps", "knowledge.checklist:load_checklist", "checklist.yaml"),
     ("events", "knowledge.events:load_events", "events.yaml"),
+    ("FAQ answers checked against the calendar", "knowledge.placeholders:check_faq_dir", "faq"),
 ]
 
 

@@ -18,6 +18,7 @@ from handlers import (
     inline,
     milestones,
     operations,
+    personal_buttons,
     reminders,
 )
 from handlers.common import CONTEXT_TYPES
@@ -27,7 +28,7 @@ from handlers.router import route_commands
 
 # Order matters within a group: the first matching handler of a group wins; start-up hooks run
 # in this order too (reminders loads the calendar before broadcast resumes interrupted sends).
-FEATURES = [groups, group_settings, directory, core, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq]
+FEATURES = [groups, group_settings, directory, core, helpdesk, milestones, reminders, events, broadcast, operations, inline, personal_buttons, faq]
 
 
 def register(application) -> None:

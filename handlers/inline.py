@@ -24,6 +24,7 @@ from telegram.ext import InlineQueryHandler
 from bot.i18n import normalise_lang
 from handlers.common import GROUP_COMMANDS, MAX_MESSAGE, Context, svc
 from handlers.faq import render_answer, search
+from handlers.personal import everyone_text
 from storage import faq as faq_store
 from storage import users
 
@@ -75,7 +76,7 @@ def article(services, entry, lang: str) -> InlineQueryResultArticle:
     return InlineQueryResultArticle(
         id=entry.id[:64],
         title=text.q[:256],
-        description=first_line(text.a),
+        description=first_line(everyone_text(services, entry, lang)),
         input_message_content=InputTextMessageContent(message, parse_mode=ParseMode.HTML),
         reply_markup=open_bot,
     )

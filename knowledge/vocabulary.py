@@ -158,6 +158,7 @@ class Feature(StrEnum):
     BROADCAST = "bc"
     OPERATIONS = "ops"
     LANGUAGE = "lang"
+    PERSONAL = "me"
 
 
 class HelpdeskAction(StrEnum):
@@ -176,6 +177,8 @@ class HelpdeskAction(StrEnum):
     APPROVE = "ap"
     REJECT = "rj"
     CANCEL = "x"
+    ANSWER_WITH_FAQ = "af"  # the card's "📚 Answer with an FAQ entry": pick an entry by search
+    SEND_FAQ = "sf"  # one of the entries found: send it to the asker in their language
 
 
 class MilestoneAction(StrEnum):
@@ -258,3 +261,10 @@ def parse_row_id(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if value <= MAX_ROW_ID else None
+
+
+class PersonalAction(StrEnum):
+    """A visitor's country buttons under a personal FAQ answer (handlers/personal.py)."""
+
+    REGION = "rg"
+    COUNTRY = "ct"
