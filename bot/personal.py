@@ -17,12 +17,11 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from bot.i18n import Raw
-from bot.milestones import country_steps
+from bot.milestones import country_steps, get_template
+from bot.reminders import get_reminders
 from knowledge.checklist import Template
 from knowledge.countries import Country, CountryRegistry
 from knowledge.events import Event, EventSet
-from bot.milestones import get_template
-from bot.reminders import get_reminders
 from knowledge.placeholders import (PERSONAL, REPORTING_EVENT, WORKSHOP_EVENTS, Placeholder, format_dates, has_placeholders,
                                     placeholders, substitute)
 from storage import reminders as calendar_store
