@@ -16,6 +16,7 @@ from knowledge.checklist import load_checklist
 from knowledge.countries import load_countries
 from knowledge.events import load_events
 from knowledge.faq import load_faq_dir
+from knowledge.placeholders import check_faq_dir
 from knowledge.yamlfile import DataError, Problem
 
 # (label, loader, path relative to the knowledge directory)
@@ -25,6 +26,7 @@ VALIDATORS: list[tuple[str, Callable[[Path], Any], str]] = [
     ("FAQ entries", load_faq_dir, "faq"),
     ("checklist steps", load_checklist, "checklist.yaml"),
     ("events", load_events, "events.yaml"),
+    ("FAQ answers checked against the calendar", check_faq_dir, "faq"),
 ]
 
 

@@ -20,6 +20,7 @@ from handlers import (
     intake,
     milestones,
     operations,
+    personal_buttons,
     reminders,
 )
 from handlers.common import CONTEXT_TYPES
@@ -29,7 +30,7 @@ from handlers.router import route_commands
 
 # Order matters within a group: the first matching handler of a group wins; start-up hooks run
 # in this order too (reminders loads the calendar before broadcast resumes interrupted sends).
-FEATURES = [groups, group_settings, directory, core, intake, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq, channels]
+FEATURES = [groups, group_settings, directory, core, intake, helpdesk, milestones, reminders, events, broadcast, operations, inline, personal_buttons, faq, channels]
 
 
 def register(application) -> None:

@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import faqstats
 from bot.services import Services
+from handlers.personal import everyone_text, personal_answer
 from handlers.common import (GROUP_COMMANDS, authorised, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t)
 from knowledge.sources import localise_source
@@ -25,11 +26,13 @@ VERSION_CHECK_SECONDS = 1.0
 
 # -- rendering (also used by groups and inline mode) ------------------------------
 
-def render_answer(services: Services, entry, lang: str) -> str:
-    """The answer in ``lang`` as safe HTML: question in bold, answer, source."""
+def render_answer(services: Services, entry, lang: str, answer: str | None = None) -> str:
+    """The answer in ``lang`` as safe HTML: question in bold, answer, source. ``answer``: the
+    text resolved for the asker (handlers.personal); it is part of the key, as is everything."""
     text = entry.text(lang)
-    return remembered(services, "faq_html", (text.q, text.a, entry.source, lang), lambda: (
-        f"<b>{html.escape(text.q)}</b>\n\n{html.escape(text.a.strip())}\n\n"
+    answer = everyone_text(services, entry, lang) if answer is None else answer
+    return remembered(services, "faq_html", (text.q, answer, entry.source, lang), lambda: (
+        f"<b>{html.escape(text.q)}</b>\n\n{html.escape(answer.strip())}\n\n"
         f"<i>{services.t(lang, 'faq.source', source=localise_source(entry.source, lang))}</i>"))
 
 
@@ -196,16 +199,21 @@ async def send_entry(update: Update, context: Context, who, entry, *, related=()
     """An FAQ answer; ``extra``: rows of buttons of the intake ("➕ Add to query #N instead")."""
     services = svc(context)
     markup = None
+    answer = await personal_answer(services, who if private else None, entry, who.lang)
     if private:
         lang = who.lang
-        key = (entry.id, entry.text(lang).q, tuple((other.id, other.text(lang).q) for other in related), lang, extra)
-        markup = remembered(services, "faq_buttons", key, lambda: answer_keyboard(services, lang, *key[:3], extra=extra))
-    await reply(update, context, render_answer(services, entry, who.lang), markup=markup)
+        key = (entry.id, entry.text(lang).q, tuple((other.id, other.text(lang).q) for other in related), lang, extra,
+               bool(answer.rows))
+        markup = remembered(services, "faq_buttons", key,
+                            lambda: answer_keyboard(services, lang, *key[:3], extra=extra, first=answer.rows))
+    await reply(update, context, render_answer(services, entry, who.lang, answer.text), markup=markup)
 
 
-def answer_keyboard(services: Services, lang: str, entry_id: str, question: str, related: tuple, extra: tuple = ()):
-    """Buttons under a private answer: helpful or not, related questions, the intake's rows, share inline."""
-    rows = [[(services.t(lang, "button.helpful"), cb("faq", "fb", entry_id, 1)),
+def answer_keyboard(services: Services, lang: str, entry_id: str, question: str, related: tuple, extra: tuple = (),
+                    first=()):
+    """Buttons under a private answer: a visitor's country buttons (``first``), helpful or not, related
+    questions, the intake's rows (``extra``), share inline."""
+    rows = [*first, [(services.t(lang, "button.helpful"), cb("faq", "fb", entry_id, 1)),
              (services.t(lang, "button.not_helpful"), cb("faq", "fb", entry_id, 0))]]
     for other_id, other_question in related:
         rows.append([(("❓ " + other_question)[:60], cb("faq", "show", other_id))])

@@ -25,6 +25,7 @@ from bot import faqstats, people
 from bot.i18n import normalise_lang
 from handlers.common import GROUP_COMMANDS, MAX_MESSAGE, Context, svc
 from handlers.faq import render_answer, search
+from handlers.personal import everyone_text
 
 log = logging.getLogger("ldn.handlers.inline")
 
@@ -74,7 +75,7 @@ def article(services, entry, lang: str) -> InlineQueryResultArticle:
     return InlineQueryResultArticle(
         id=entry.id[:64],
         title=text.q[:256],
-        description=first_line(text.a),
+        description=first_line(everyone_text(services, entry, lang)),
         input_message_content=InputTextMessageContent(message, parse_mode=ParseMode.HTML),
         reply_markup=open_bot,
     )

@@ -160,6 +160,7 @@ class Feature(StrEnum):
     OPERATIONS = "ops"
     LANGUAGE = "lang"
     CHANNELS = "chn"
+    PERSONAL = "me"
 
 
 class HelpdeskAction(StrEnum):
@@ -179,6 +180,8 @@ class HelpdeskAction(StrEnum):
     REJECT = "rj"
     CANCEL = "x"
     REPLY_TO = "re"  # the button on a relayed answer: type a message for the query (issue #14)
+    ANSWER_WITH_FAQ = "af"  # the card's "📚 Answer with an FAQ entry": pick an entry by search
+    SEND_FAQ = "sf"  # one of the entries found: send it to the asker in their language
 
 
 class MilestoneAction(StrEnum):
@@ -273,3 +276,10 @@ def parse_row_id(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if value <= MAX_ROW_ID else None
+
+
+class PersonalAction(StrEnum):
+    """A visitor's country buttons under a personal FAQ answer (handlers/personal.py)."""
+
+    REGION = "rg"
+    COUNTRY = "ct"

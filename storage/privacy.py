@@ -75,6 +75,8 @@ REGISTRY: tuple[Personal, ...] = (
     Personal("faq_drafts", "faq", "helpdesk answers proposed as FAQ entries",
              ids={"created_by": NULL, "decided_by": NULL}, json_scrub=("texts",),
              link="ref IN (SELECT 'query:' || id FROM queries WHERE asker_id = :uid)"),
+    Personal("saved_replies", "faq", "the experts' saved replies (m0014): who saved each one",
+             ids={"created_by": NULL, "updated_by": NULL}, json_scrub=("texts",)),
     # helpdesk (m0003)
     Personal("queries", "queries", "your questions to the experts and their handling (kept anonymised: text and country)",
              ids={"asker_id": ZERO, "assignee_id": NULL, "first_response_by": NULL}, scrub=("text",)),

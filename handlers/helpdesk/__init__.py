@@ -27,6 +27,7 @@ from handlers.helpdesk.asking import ask_command, myqueries, private_message, st
 from handlers.helpdesk.buttons import on_button
 from handlers.helpdesk.experts import expert_message
 from handlers.helpdesk.promote import promote_command
+from handlers.helpdesk.saved import saved_command
 from handlers.helpdesk.settings import settings
 from handlers.helpdesk.tick import helpdesk_tick, tick_job
 from handlers.helpdesk.triage import (assign_command, export_command, priority_command, query_command, queue_command, stats_command,
@@ -64,6 +65,7 @@ def handlers():
         (GROUP_COMMANDS, CommandHandler("stats", stats_command)),
         (GROUP_COMMANDS, CommandHandler("export", export_command)),
         (GROUP_COMMANDS, CommandHandler("promote", promote_command)),
+        (GROUP_COMMANDS, CommandHandler("saved", saved_command)),
         (GROUP_COMMANDS, CallbackQueryHandler(on_button, pattern=rf"^{CALLBACK_VERSION}:{Feature.HELPDESK}:")),
         (GROUP_FOLLOWUP, MessageHandler(private & message & media & ~filters.COMMAND, private_message)),
         (GROUP_FOLLOWUP, MessageHandler(filters.ChatType.GROUPS & message & ~filters.COMMAND & ~filters.StatusUpdate.ALL, expert_message)),

@@ -16,7 +16,7 @@ from bot.helpdesk.lifecycle import Change, Refusal
 from bot.helpdesk.rules import CODE_STATES, PRIORITIES, QueueFilter
 from bot.roles import Person
 from handlers.common import Context, answer_button, edit_or_reply, parse_cb, person, t
-from handlers.helpdesk import asking, promote
+from handlers.helpdesk import asking, promote, saved
 from handlers.helpdesk.outbox import on_state_changed, refresh_card, try_api
 from handlers.helpdesk.render import card_markup, render_card
 from handlers.helpdesk.settings import content_allowed, is_expert_chat, now, number, settings
@@ -59,6 +59,9 @@ async def on_button(update: Update, context: Context) -> None:
             await button_open(update, context, who, args)
         case HelpdeskAction.QUEUE_PAGE:
             await button_queue_page(update, context, who, args)
+        case HelpdeskAction.ANSWER_WITH_FAQ | HelpdeskAction.SEND_FAQ:
+            await (saved.button_answer_with_faq if action is HelpdeskAction.ANSWER_WITH_FAQ else saved.button_send_faq)(
+                update, context, who, args)
         case HelpdeskAction.APPROVE | HelpdeskAction.REJECT:
             await promote.button_draft(update, context, who, args, approve=action is HelpdeskAction.APPROVE)
         case _:

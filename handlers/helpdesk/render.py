@@ -113,7 +113,7 @@ def card_rows(services: Services, lang: str, query: dict, menu: str = "main") ->
     if state in UNANSWERED_STATES:
         row2.append((services.t(lang, "hd.btn.pending"), button(HelpdeskAction.PENDING, qid, code)))
     row2.append((services.t(lang, "hd.btn.resolve"), button(HelpdeskAction.RESOLVE, qid, code)))
-    return [row, row2]
+    return [row, row2, [(services.t(lang, "saved.btn.answer_faq"), button(HelpdeskAction.ANSWER_WITH_FAQ, qid, code))]]
 
 
 def card_markup(services: Services, lang: str, query: dict, menu: str = "main"):
