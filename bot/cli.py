@@ -186,6 +186,17 @@ def cmd_invite(args) -> int:
     return 0
 
 
+MAX_INVITE_DAYS = 365
+
+
+def invite_days(text: str) -> int:
+    """``--days``: a whole number of days from 1 to MAX_INVITE_DAYS (argparse names the range otherwise)."""
+    value = int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 12 else None
+    if value is None or not 1 <= value <= MAX_INVITE_DAYS:
+        raise argparse.ArgumentTypeError(f"a whole number of days from 1 to {MAX_INVITE_DAYS}, not {text[:20]!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ldn-bot", description="Telegram bot for the UNCCD LDN Target Setting Programme")
     parser.add_argument("--version", action="version", version=f"ldn-bot {__version__}")
@@ -225,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_config(sub.add_parser("invite", help="print a one-time invitation link for a focal point"))
     p.add_argument("--country", required=True)
-    p.add_argument("--days", type=int)
+    p.add_argument("--days", type=invite_days, help=f"how long the link stays valid (1-{MAX_INVITE_DAYS} days)")
     p.set_defaults(func=cmd_invite)
 
     for module_name in FEATURE_CLIS:
