@@ -9,12 +9,15 @@ import datetime as dt
 import asyncio
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot import __version__, cli_faq, cli_helpdesk, cli_milestones, cli_operations, cli_reminders
 from bot.config import Config, load_config
+from bot.mail import cli as mail_cli
+from bot.mail.config import problems as mail_problems
 from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError
 
@@ -22,7 +25,7 @@ log = logging.getLogger("ldn.cli")
 
 # Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
 # Each feature adds its subcommands; order is the order of `ldn-bot --help`.
-FEATURE_CLIS = [cli_faq, cli_helpdesk, cli_milestones, cli_reminders, cli_operations]
+FEATURE_CLIS = [cli_faq, cli_helpdesk, cli_milestones, cli_reminders, cli_operations, mail_cli]
 
 NO_TOKEN_HELP = """No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram.
 To run it for real: open Telegram, talk to @BotFather, send /newbot, and copy the token it gives you:
@@ -115,6 +118,7 @@ def cmd_check(args) -> int:
     except DataError as exc:
         return _print_problems(exc)
     problems, counts = validate_all(config)
+    problems = list(problems) + [f"{config.path or 'config.yaml'}: {p}" for p in mail_problems(config.section("mail"), os.environ)]
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -181,6 +185,8 @@ def cmd_invite(args) -> int:
     if country is None:
         print(f"unknown country {args.country!r}: use an ISO 3166 alpha-3 code from `ldn-bot countries`", file=sys.stderr)
         return 2
+    if args.email:
+        return invite_by_email(ctx, country, args)
     token, expires = invites.create_invite(ctx.db, country.iso3, None, ctx.services.clock.now(), args.days or ctx.config.invite_ttl_days)
     print(ctx.services.deep_link(token))
     print(f"# one use, for a focal point of {country.name('en')}, expires {expires:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
@@ -196,6 +202,24 @@ def invite_days(text: str) -> int:
     if value is None or not 1 <= value <= MAX_INVITE_DAYS:
         raise argparse.ArgumentTypeError(f"a whole number of days from 1 to {MAX_INVITE_DAYS}, not {text[:20]!r}")
     return value
+
+
+def invite_by_email(ctx, country, args) -> int:
+    """``ldn-bot invite --country ISO3 --email ADDRESS``: the invitation goes by e-mail."""
+    try:
+        cfg = mail_cli.config_of(ctx.config)
+    except ValueError as exc:
+        print(f"mail: {exc}", file=sys.stderr)
+        return 1
+    if not cfg.enabled:
+        print("mail: set mail.from in config.yaml and LDN_SMTP_URL to send invitations by e-mail", file=sys.stderr)
+        return 1
+    invite, outcome = asyncio.run(mail_cli.send_invitation(ctx.services, cfg, address=args.email.strip().lower(), country=country,
+                                                           lang=args.lang, days=args.days or ctx.config.invite_ttl_days))
+    print(ctx.services.deep_link(invite.token))
+    print(f"# e-mailed to {args.email} ({outcome.status}: {outcome.server or outcome.error or ''}), confirmation code "
+          f"{invite.code}, for a focal point of {country.name('en')}, expires {invite.expires:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    return 0 if outcome.status in ("sent", "queued") else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -238,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = with_config(sub.add_parser("invite", help="print a one-time invitation link for a focal point"))
     p.add_argument("--country", required=True)
     p.add_argument("--days", type=invite_days, help=f"how long the link stays valid (1-{MAX_INVITE_DAYS} days)")
+    p.add_argument("--email", help="e-mail the invitation (Telegram link and confirmation code) to this address")
+    p.add_argument("--lang", default="en", choices=list(LANGS), help="language of the e-mail")
     p.set_defaults(func=cmd_invite)
 
     for module in FEATURE_CLIS:
