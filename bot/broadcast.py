@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+from bot import confirmations
 from bot.reminders import service as reminder_service
 from bot.reminders.planner import Recipient
 from bot.reminders.render import text_payload
@@ -31,6 +32,8 @@ from storage import users
 log = logging.getLogger("ldn.broadcast")
 
 MAX_BODY = 3800  # leaves room for the header within Telegram's 4096
+#: The ``action`` of a broadcast's one-time confirmation (bot/confirmations.py); its subject is the broadcast id.
+SEND_CONFIRMATION = "broadcast"
 Progress = Callable[[dict, bool], Awaitable[None]]
 
 
@@ -193,12 +196,13 @@ async def send(services, bot, broadcast_id: int, *, progress: Progress | None = 
 class Draft:
     """A draft as the secretariat sees it: its segment and how many it would reach."""
 
-    outcome: str                 # ok | stale | not_allowed | bad_segment
+    outcome: str                 # ok | stale | not_allowed | bad_segment | unconfirmed
     broadcast_id: int | None = None
     segment: Segment | None = None
     people: int = 0
     groups: int = 0
     text: str = ""
+    nonce: str = ""              # the preview's Send button: a one-time confirmation for its author
 
 
 def _draft(db, services, broadcast_id: int, segment: Segment, text: str = "") -> Draft:
@@ -219,8 +223,9 @@ def set_segment(db, services, broadcast_id: int, created_by: int, segment: Segme
     return _draft(db, services, broadcast_id, segment)
 
 
-def set_text(db, services, broadcast_id: int, created_by: int, text: str) -> Draft:
-    """The message of a draft (the caller checked its length); the preview's figures."""
+def set_text(db, services, broadcast_id: int, created_by: int, text: str, now: dt.datetime) -> Draft:
+    """The message of a draft (the caller checked its length); the preview's figures and the
+    one-time nonce of its Send button (bound to the author and this broadcast)."""
     row = store.get_broadcast(db, broadcast_id)
     if row is None or row["status"] != "draft" or row["created_by"] != created_by:
         return Draft("stale")
@@ -228,7 +233,9 @@ def set_text(db, services, broadcast_id: int, created_by: int, text: str) -> Dra
     if segment is None:
         return Draft("bad_segment")
     store.update_draft(db, broadcast_id, text=text)
-    return _draft(db, services, broadcast_id, segment, text)
+    draft = _draft(db, services, broadcast_id, segment, text)
+    draft.nonce = confirmations.issue(db, created_by, SEND_CONFIRMATION, now, subject=str(broadcast_id))
+    return draft
 
 
 def discard(db, broadcast_id: int, created_by: int) -> str:
@@ -240,8 +247,14 @@ def discard(db, broadcast_id: int, created_by: int) -> str:
     return "ok"
 
 
-def confirm(db, services, broadcast_id: int, created_by: int, now: dt.datetime) -> Draft:
-    """Confirm a draft: ``ok`` (people = recipients written) | ``not_allowed`` | ``stale`` (pressed twice)."""
+def confirm(db, services, nonce: str, created_by: int, now: dt.datetime) -> Draft:
+    """The Send button of a preview: ``ok`` (people = recipients written) | ``unconfirmed`` (a forged
+    nonce, another person's button, a second press or an expired one: nothing happens) | ``not_allowed``
+    | ``stale`` (the draft is not a draft any more)."""
+    subject = confirmations.redeem(db, nonce, created_by, SEND_CONFIRMATION, now)
+    if subject is None or not subject.isdigit():
+        return Draft("unconfirmed")
+    broadcast_id = int(subject)
     row = store.get_broadcast(db, broadcast_id)
     if row is None or row["created_by"] != created_by:
         return Draft("not_allowed")

@@ -193,6 +193,17 @@ def cmd_invite(args) -> int:
     return 0
 
 
+MAX_INVITE_DAYS = 365
+
+
+def invite_days(text: str) -> int:
+    """``--days``: a whole number of days from 1 to MAX_INVITE_DAYS (argparse names the range otherwise)."""
+    value = int(text) if text.isascii() and text.lstrip("-").isdigit() and len(text) < 12 else None
+    if value is None or not 1 <= value <= MAX_INVITE_DAYS:
+        raise argparse.ArgumentTypeError(f"a whole number of days from 1 to {MAX_INVITE_DAYS}, not {text[:20]!r}")
+    return value
+
+
 def invite_by_email(ctx, country, args) -> int:
     """``ldn-bot invite --country ISO3 --email ADDRESS``: the invitation goes by e-mail."""
     try:
@@ -250,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_config(sub.add_parser("invite", help="print a one-time invitation link for a focal point"))
     p.add_argument("--country", required=True)
-    p.add_argument("--days", type=int)
+    p.add_argument("--days", type=invite_days, help=f"how long the link stays valid (1-{MAX_INVITE_DAYS} days)")
     p.add_argument("--email", help="e-mail the invitation (Telegram link and confirmation code) to this address")
     p.add_argument("--lang", default="en", choices=list(LANGS), help="language of the e-mail")
     p.set_defaults(func=cmd_invite)

@@ -9,7 +9,8 @@
   schema version and counts (countries, FAQ entries, events, pending reminders). Never the
   token, never the webhook secret.
 * Webhook mode (``ldn-bot run --webhook``) serves ``telegram.webhook.path`` on
-  ``listen:port`` (PTB's tornado server, the ``webhooks`` extra) and registers
+  ``listen:port`` (:mod:`bot.webhook` on tornado, the ``webhooks`` extra: each update parsed on
+  its own, an unparsable one logged once as a WARNING and skipped) and registers
   ``telegram.webhook.url`` with Telegram together with a secret token, which Telegram
   sends back in ``X-Telegram-Bot-Api-Secret-Token`` on every request; requests without
   it, or with another, are answered 403 and never processed. Without a configured
@@ -164,7 +165,10 @@ def run(application, config, webhook: bool = False) -> int:
         if settings is not None:
             if settings.secret_generated:
                 log.warning("webhook.secret_generated", extra={"hint": "set LDN_WEBHOOK_SECRET to keep one secret across restarts"})
-            application.run_webhook(**settings.start_kwargs())
+            # imported here: tornado comes with the optional ``webhooks`` extra, needed only in this mode
+            from bot.webhook import run_webhook
+
+            run_webhook(application, settings)
         else:
             application.run_polling(allowed_updates=None, drop_pending_updates=False)
         return 0

@@ -111,13 +111,16 @@ async def _segment_button(update: Update, context: Context, who, code: str) -> N
     await _new_draft(update, context, who, segment)
 
 
-async def _send_button(update: Update, context: Context, who, broadcast_id: int) -> None:
+async def _send_button(update: Update, context: Context, who, nonce: str) -> None:
     services = svc(context)
-    done = await services.store.run(bc.confirm, services, broadcast_id, who.user_id, services.clock.now())
+    done = await services.store.run(bc.confirm, services, nonce, who.user_id, services.clock.now())
     if done.outcome != "ok":
-        await answer_button(update, t(context, who, "error.not_allowed" if done.outcome == "not_allowed" else "error.stale_button"),
-                            alert=True)
+        if done.outcome == "unconfirmed":
+            log.info("broadcast.confirmation_refused")
+        key = {"unconfirmed": "confirm.refused", "not_allowed": "error.not_allowed"}.get(done.outcome, "error.stale_button")
+        await answer_button(update, t(context, who, key), alert=True)
         return
+    broadcast_id = done.broadcast_id
     await answer_button(update)
     try:
         await update.callback_query.edit_message_reply_markup(reply_markup=None)
@@ -148,8 +151,8 @@ async def broadcast_button(update: Update, context: Context) -> None:
                 return
             await answer_button(update)
             await edit_or_reply(update, context, t(context, who, "common.cancelled"))
-        case [BroadcastAction.SEND, number] if parse_row_id(number) is not None:
-            await _send_button(update, context, who, int(number))
+        case [BroadcastAction.SEND, nonce]:
+            await _send_button(update, context, who, nonce)
         case _:
             await answer_button(update, t(context, who, "error.stale_button"))
 
@@ -187,14 +190,14 @@ async def broadcast_text_input(update: Update, context: Context, who, data: dict
         await expect_input(context, "bc_text", **data)
         await reply(update, context, t(context, who, "bc.too_long", limit=bc.MAX_BODY))
         return
-    draft = await services.store.run(bc.set_text, services, data["id"], who.user_id, body)
+    draft = await services.store.run(bc.set_text, services, data["id"], who.user_id, body, services.clock.now())
     if draft.outcome != "ok":
         await reply(update, context, t(context, who, "error.stale_button"))
         return
     preview = services.t(who.lang, "bc.header") + "\n\n" + body
     text = t(context, who, "bc.preview", segment=draft.segment.code, people=draft.people, groups=draft.groups) + "\n\n" + preview
     markup = keyboard([[(html.unescape(t(context, who, "bc.btn.send", count=draft.people + draft.groups)),
-                         cb(Feature.BROADCAST, BroadcastAction.SEND, data["id"])),
+                         cb(Feature.BROADCAST, BroadcastAction.SEND, draft.nonce)),
                         (html.unescape(services.t(who.lang, "button.cancel")), cb(Feature.BROADCAST, BroadcastAction.CANCEL, data["id"]))]])
     await reply(update, context, text, markup=markup)
 

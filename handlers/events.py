@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import secrets
+import logging
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
@@ -24,6 +24,7 @@ from knowledge.events import Event, parse_add_words, parse_local
 from knowledge.vocabulary import EventAction, Feature
 from knowledge.yamlfile import DataError
 
+log = logging.getLogger("ldn.handlers.events")
 
 
 def service(context: Context) -> Reminders:
@@ -95,12 +96,6 @@ def _preview_text(context: Context, who, found: Preview, heading: str) -> str:
     return "\n".join(lines)
 
 
-def _remember(context: Context, op: dict) -> str:
-    token = secrets.token_hex(4)
-    context.user_data["event_op"] = {**op, "token": token}
-    return token
-
-
 def _confirm_keyboard(context: Context, who, token: str):
     services = svc(context)
     return keyboard([[(html.unescape(services.t(who.lang, "button.confirm")), cb(Feature.EVENTS, EventAction.CONFIRM, token)),
@@ -139,13 +134,12 @@ async def _add(update: Update, context: Context, who) -> None:
     if data is None:
         await reply(update, context, t(context, who, "ev.invalid", problems=error) + "\n\n" + t(context, who, "ev.usage"))
         return
-    found = await services.store.run(admin.prepare_add, service(context), data, services.clock.now())
+    found = await services.store.run(admin.preview_add, service(context), data, services.clock.now(), who.user_id)
     if found.outcome is not Outcome.OK:
         await reply(update, context, _refusal(context, who, found))
         return
-    token = _remember(context, {"op": "add", "data": data})
     await reply(update, context, _preview_text(context, who, found, t(context, who, "ev.preview.add")),
-                markup=_confirm_keyboard(context, who, token))
+                markup=_confirm_keyboard(context, who, found.nonce))
 
 
 def _move_times(args: list[str]) -> tuple[dt.datetime, dt.datetime | None] | None:
@@ -169,9 +163,11 @@ async def _edit(update: Update, context: Context, who, sub: str, args: list[str]
                     else t(context, who, "ev.move_usage"))
         return
     if sub == "move":
-        found = await services.store.run(admin.prepare_move, rem, event_id, times[0], times[1], now)
+        found = await services.store.run(admin.preview_move, rem, event_id, times[0], times[1], now, who.user_id)
+    elif sub == "cancel":
+        found = await services.store.run(admin.preview_cancel, rem, event_id, now, who.user_id)
     else:
-        found = await services.store.run(admin.inspect, rem, event_id, now, live=sub == "cancel")
+        found = await services.store.run(admin.inspect, rem, event_id, now, live=False)
     if found.outcome is not Outcome.OK:
         await reply(update, context, _refusal(context, who, found, args[1]))
         return
@@ -180,14 +176,11 @@ async def _edit(update: Update, context: Context, who, sub: str, args: list[str]
         await reply(update, context, text + ("\n" + t(context, who, "ev.cancelled_mark") if found.event.cancelled else ""))
         return
     if sub == "move":
-        token = _remember(context, {"op": "move", "id": found.old.id, "version": found.old.version,
-                                    "start": found.event.start.isoformat(), "end": found.event.end.isoformat()})
         heading = t(context, who, "ev.preview.move", old=format_when(services.i18n, who.lang, found.old.start_utc, found.old.timezone))
-        await reply(update, context, _preview_text(context, who, found, heading), markup=_confirm_keyboard(context, who, token))
+        await reply(update, context, _preview_text(context, who, found, heading), markup=_confirm_keyboard(context, who, found.nonce))
         return
-    token = _remember(context, {"op": "cancel", "id": found.event.id, "version": found.event.version})
     await reply(update, context, _preview_text(context, who, found, t(context, who, "ev.preview.cancel")),
-                markup=_cancel_keyboard(context, who, token, found.audience))
+                markup=_cancel_keyboard(context, who, found.nonce, found.audience))
 
 
 async def event_command(update: Update, context: Context) -> None:
@@ -207,26 +200,17 @@ async def event_command(update: Update, context: Context) -> None:
         await reply(update, context, t(context, who, "ev.usage"))
 
 
-async def _confirm(context: Context, who, op: dict, notify: bool) -> str:
+def _done_text(context: Context, who, done: Preview) -> str:
+    """What a confirmed /event add, move or cancel did."""
     services = svc(context)
-    rem = service(context)
-    now = services.clock.now()
-    if op["op"] == "add":
-        done = await services.store.run(admin.confirm_add, rem, op["data"], now, who.user_id)
-        if done.outcome is Outcome.EXISTS:
-            return t(context, who, "ev.exists", id=done.event.id)
-        return t(context, who, "ev.added", id=done.event.id) if done.outcome is Outcome.OK else _refusal(context, who, done)
-    if op["op"] == "move":
-        done = await services.store.run(admin.confirm_move, rem, op["id"], dt.datetime.fromisoformat(op["start"]),
-                                        dt.datetime.fromisoformat(op["end"]), op["version"], now, who.user_id)
-        if done.outcome is not Outcome.OK:
-            return _refusal(context, who, done)
-        return t(context, who, "ev.moved", id=done.event.id, when=format_when(services.i18n, who.lang, done.event.start_utc, done.event.timezone))
-    done = await services.store.run(admin.confirm_cancel, rem, op["id"], op["version"], notify, now, who.user_id)
+    if done.outcome is Outcome.EXISTS:
+        return t(context, who, "ev.exists", id=done.event.id)
     if done.outcome is not Outcome.OK:
         return _refusal(context, who, done)
-    if done.notified:
-        rem.spawn(rem.flush(context.bot))
+    if done.op == "add":
+        return t(context, who, "ev.added", id=done.event.id)
+    if done.op == "move":
+        return t(context, who, "ev.moved", id=done.event.id, when=format_when(services.i18n, who.lang, done.event.start_utc, done.event.timezone))
     return t(context, who, "ev.cancelled", id=done.event.id, count=done.notified)
 
 
@@ -235,17 +219,29 @@ async def event_button(update: Update, context: Context) -> None:
     if not who.is_secretariat:
         await answer_button(update, t(context, who, "error.not_allowed"), alert=True)
         return
+    services = svc(context)
     parts = parse_cb(update.callback_query.data, Feature.EVENTS)
-    op = (context.user_data or {}).get("event_op")
-    if not parts or len(parts) < 2 or not op or op.get("token") != parts[1]:
+    if not parts or len(parts) < 2 or parts[0] not in (EventAction.CONFIRM, EventAction.CANCEL):
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)
         return
-    context.user_data.pop("event_op", None)
-    await answer_button(update)
-    if parts[0] != EventAction.CONFIRM:
+    rem = service(context)
+    now = services.clock.now()
+    if parts[0] == EventAction.CANCEL:
+        if not await services.store.run(admin.decline, parts[1], who.user_id, now):
+            await answer_button(update, t(context, who, "confirm.refused"), alert=True)
+            return
+        await answer_button(update)
         await edit_or_reply(update, context, t(context, who, "common.cancelled"))
         return
-    await edit_or_reply(update, context, await _confirm(context, who, op, notify=len(parts) > 2 and parts[2] == "notify"))
+    done = await services.store.run(admin.confirm, rem, parts[1], who.user_id, len(parts) > 2 and parts[2] == "notify", now)
+    if done.outcome is Outcome.UNCONFIRMED:  # forged, someone else's, pressed twice or too old: nothing done
+        log.info("event.confirmation_refused")
+        await answer_button(update, t(context, who, "confirm.refused"), alert=True)
+        return
+    if done.notified:
+        rem.spawn(rem.flush(context.bot))
+    await answer_button(update)
+    await edit_or_reply(update, context, _done_text(context, who, done))
 
 
 # -- registration -------------------------------------------------------------------------------

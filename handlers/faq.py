@@ -271,7 +271,7 @@ async def faq_button(update: Update, context: Context) -> None:
     services = svc(context)
     parts = parse_cb(update.callback_query.data, "faq") or []
     action = parts[0] if parts else ""
-    if action == "topics" and len(parts) == 2 and parts[1].isdigit():
+    if action == "topics" and len(parts) == 2 and parts[1].isascii() and parts[1].isdigit():  # isdigit alone accepts "²"
         await answer_button(update)
         await show_topics(update, context, who, int(parts[1]))
         return
@@ -279,7 +279,7 @@ async def faq_button(update: Update, context: Context) -> None:
         await answer_button(update)
         entries = services.search.by_topic(parts[1])
         rows = [[(("❓ " + e.text(who.lang).q)[:60], cb("faq", "show", e.id))] for e in entries[:20]]
-        page = parts[2] if parts[2].isdigit() else "0"
+        page = parts[2] if parts[2].isascii() and parts[2].isdigit() else "0"
         rows.append([(t(context, who, "button.prev"), cb("faq", "topics", page))])
         await edit_or_reply(update, context, t(context, who, "faq.topic_header", topic=topic_name(services, parts[1], who.lang)),
                             markup=keyboard(rows))

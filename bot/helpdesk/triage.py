@@ -10,6 +10,7 @@ from bot.helpdesk.relay import names_of
 from bot.helpdesk.rules import QueueFilter
 from storage import helpdesk as store
 from storage import users
+from knowledge.vocabulary import parse_row_id
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ def find_user(db, text: str, expert_ids) -> dict | None:
     counts even before their first message)."""
     text = text.strip()
     if text.lstrip("-").isdigit():
-        number = int(text)
+        value = parse_row_id(text.lstrip("-"))  # ASCII digits within SQLite's range ("²" and 10**30 are not)
+        if value is None:
+            return None
+        number = -value if text.startswith("-") else value
         return users.get_user(db, number) or ({"user_id": number} if number in expert_ids else None)
     return users.get_user_by_username(db, text)

@@ -7,9 +7,11 @@ that take ``service`` get the audience and rendering from :class:`~bot.reminders
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from bot import confirmations
 from bot.reminders.planner import is_muted
 from bot.reminders.render import render_cancel_notice, text_payload
 from knowledge.durations import MAX_DURATION, DurationError, format_duration, parse_duration
@@ -22,6 +24,9 @@ from storage import reminders as store
 #: The accepted range, as the error messages name it.
 DATE_RANGE = {"min": MIN_DATE.isoformat(), "max": MAX_DATE.isoformat()}
 OFFSET_RANGE = {"max": format_duration(MAX_DURATION)}
+#: The ``action`` of an /event preview's one-time confirmation (bot/confirmations.py); its subject
+#: is the operation the preview showed, as JSON (what the Confirm button then does, and nothing else).
+EVENT_CONFIRMATION = "event"
 
 
 class Outcome(StrEnum):
@@ -33,6 +38,7 @@ class Outcome(StrEnum):
     NOT_FOUND = "not_found"
     ALREADY_CANCELLED = "already_cancelled"
     STALE = "stale"                # changed meanwhile (an old button)
+    UNCONFIRMED = "unconfirmed"    # a forged, copied, replayed or expired confirmation: nothing done
 
 
 @dataclass
@@ -46,6 +52,8 @@ class Preview:
     reminders: list[tuple[str, dt.datetime]] | None = None   # reminders still to come
     problems: str = ""
     notified: int = 0
+    nonce: str = ""                          # a preview: the one-time nonce of its buttons
+    op: str = ""                             # add | move | cancel
 
 
 # -- events.yaml -------------------------------------------------------------------------------
@@ -244,6 +252,68 @@ def confirm_cancel(db, service, event_id: str, version: int, notify: bool, now: 
     if cancelled is None:
         return Preview(Outcome.STALE)
     return Preview(Outcome.OK, cancelled, notified=notify_cancelled(db, service, cancelled, now) if notify else 0)
+
+
+# -- previews whose buttons carry a one-time nonce, and what those buttons do ----------------------
+
+def _ask(db, found: Preview, by: int, op: dict, now: dt.datetime) -> Preview:
+    """``found`` with the nonce that confirms ``op`` (only ``by`` may press it, once, for a few minutes)."""
+    if found.outcome is Outcome.OK:
+        found.nonce = confirmations.issue(db, by, EVENT_CONFIRMATION, now, subject=json.dumps(op, sort_keys=True))
+        found.op = op["op"]
+    return found
+
+
+def preview_add(db, service, data: dict, now: dt.datetime, by: int) -> Preview:
+    """``/event add``: the preview and, if it can be added, the nonce of its Confirm button."""
+    return _ask(db, prepare_add(db, service, data, now), by, {"op": "add", "data": data}, now)
+
+
+def preview_move(db, service, event_id: str, start: dt.datetime, end: dt.datetime | None, now: dt.datetime, by: int) -> Preview:
+    found = prepare_move(db, service, event_id, start, end, now)
+    if found.outcome is not Outcome.OK or found.old is None or found.event is None:
+        return found
+    return _ask(db, found, by, {"op": "move", "id": found.old.id, "version": found.old.version,
+                                "start": found.event.start.isoformat(), "end": found.event.end.isoformat()}, now)
+
+
+def preview_cancel(db, service, event_id: str, now: dt.datetime, by: int) -> Preview:
+    found = inspect(db, service, event_id, now, live=True)
+    if found.outcome is not Outcome.OK or found.event is None:
+        return found
+    return _ask(db, found, by, {"op": "cancel", "id": found.event.id, "version": found.event.version}, now)
+
+
+def _redeem(db, nonce: str, by: int, now: dt.datetime) -> dict | None:
+    subject = confirmations.redeem(db, nonce, by, EVENT_CONFIRMATION, now)
+    try:
+        op = json.loads(subject) if subject else None
+    except ValueError:
+        return None
+    return op if isinstance(op, dict) and op.get("op") in ("add", "move", "cancel") else None
+
+
+def confirm(db, service, nonce: str, by: int, notify: bool, now: dt.datetime) -> Preview:
+    """A Confirm button: what its preview showed, done once, by the person it was shown to; else
+    ``UNCONFIRMED`` and nothing changes. The nonce is spent in the same transaction as the change."""
+    op = _redeem(db, nonce, by, now)
+    if op is None:
+        return Preview(Outcome.UNCONFIRMED)
+    if op["op"] == "add":
+        done = confirm_add(db, service, op["data"], now, by)
+    elif op["op"] == "move":
+        done = confirm_move(db, service, op["id"], dt.datetime.fromisoformat(op["start"]), dt.datetime.fromisoformat(op["end"]),
+                            op["version"], now, by)
+    else:
+        done = confirm_cancel(db, service, op["id"], op["version"], notify, now, by)
+    done.op = op["op"]
+    return done
+
+
+def decline(db, nonce: str, by: int, now: dt.datetime) -> bool:
+    """The preview's Cancel (Keep) button: the nonce is spent, so its Confirm does nothing any more.
+    False if it was not this person's valid confirmation."""
+    return _redeem(db, nonce, by, now) is not None
 
 
 def listing(db, service, user_id: int, *, staff: bool, show_all: bool, now: dt.datetime) -> tuple[list[Event], int, str | None]:

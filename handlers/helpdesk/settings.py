@@ -41,7 +41,7 @@ def content_allowed(update: Update, services: Services) -> bool:
 def number(text: str | None) -> int | None:
     """A query, draft or page number as typed (``12`` or ``#12``), None if it is not one."""
     value = (text or "").strip().lstrip("#")
-    if not value.isdigit() or len(value) > 9:
+    if not value.isascii() or not value.isdigit() or len(value) > 9:  # isdigit alone accepts "²"
         return None
     return int(value)
 

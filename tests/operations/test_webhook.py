@@ -12,6 +12,7 @@ from bot.runner import WebhookConfigError, webhook_settings
 from tests.operations.util import free_port
 
 pytest.importorskip("tornado")
+from bot.webhook import WebhookReceiver  # noqa: E402 - needs the webhooks extra
 
 SECRET = "s3cret-Token_for_tests"
 
@@ -39,7 +40,8 @@ async def test_webhook_accepts_the_secret_and_rejects_anything_else(env, config)
                                                       "port": port, "path": "ldn-hook", "secret_token": SECRET}})
     settings = webhook_settings(cfg)
     app = env.app
-    await app.updater.start_webhook(**settings.start_kwargs())
+    receiver = WebhookReceiver(app, settings)
+    await receiver.start()
     await app.start()
     try:
         registered = env.api.last("setWebhook")
@@ -65,7 +67,7 @@ async def test_webhook_accepts_the_secret_and_rejects_anything_else(env, config)
         # the update was seen: last_update_at recorded
         assert env.db.execute("SELECT value FROM bot_state WHERE key = 'last_update_at'").fetchone()
     finally:
-        await app.updater.stop()
+        await receiver.stop()
         await app.stop()
 
 
