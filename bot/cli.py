@@ -22,6 +22,17 @@ log = logging.getLogger("ldn.cli")
 
 # Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
 FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
+# Start-up: the feature module that owns a subcommand, so that ``ldn-bot status`` imports
+# bot.cli_operations alone, not every feature's dependencies (icalendar, the helpdesk ...).
+# A subcommand missing here (or ``--help``) loads every module above, as before.
+COMMAND_OWNERS = {
+    "faq": "bot.cli_faq", "helpdesk": "bot.cli_helpdesk", "milestones": "bot.cli_milestones",
+    "progress": "bot.cli_milestones", "calendar": "bot.cli_reminders", "events": "bot.cli_reminders",
+    "status": "bot.cli_operations", "deliveries": "bot.cli_operations", "backup": "bot.cli_operations",
+    "restore": "bot.cli_operations", "export": "bot.cli_operations", "dashboard": "bot.cli_operations",
+    "user": "bot.cli_operations",
+}
+CORE_COMMANDS = {"run", "console", "check", "countries", "role", "invite"}
 
 NO_TOKEN_HELP = """No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram.
 To run it for real: open Telegram, talk to @BotFather, send /newbot, and copy the token it gives you:
@@ -186,7 +197,9 @@ def cmd_invite(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command`` (the first argument), only the feature module
+    that owns it is imported (see :data:`COMMAND_OWNERS`)."""
     parser = argparse.ArgumentParser(prog="ldn-bot", description="Telegram bot for the UNCCD LDN Target Setting Programme")
     parser.add_argument("--version", action="version", version=f"ldn-bot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -228,7 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int)
     p.set_defaults(func=cmd_invite)
 
-    for module_name in FEATURE_CLIS:
+    if command in CORE_COMMANDS:
+        modules = []
+    elif command in COMMAND_OWNERS:
+        modules = [COMMAND_OWNERS[command]]
+    else:
+        modules = FEATURE_CLIS
+    for module_name in modules:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
@@ -240,8 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    parser = build_parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     try:
         return args.func(args) or 0
     except DataError as exc:
