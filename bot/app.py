@@ -1,6 +1,7 @@
 """The one factory that builds the Application, used by ``run``, ``console``, tests and benchmarks."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -33,7 +34,8 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
     ``request`` replaces the HTTP transport (the offline Bot API in tests and the console).
     ``concurrent_updates`` bounds the updates processed at once (different chats; one chat's in order).
     """
-    services = services or build_services(config, clock=clock, store=store, sleep=sleep)
+    # start-up: the search index is loaded by _post_init, while the bot already polls
+    services = services or build_services(config, clock=clock, store=store, sleep=sleep, warm_search=False)
     token = config.token or OFFLINE_TOKEN
     builder = (
         ApplicationBuilder()
@@ -71,10 +73,21 @@ async def _post_init(application: Application) -> None:
     except TelegramError as exc:  # menus are a convenience: never block the start on them
         log.warning("commands.not_registered", extra={"error": str(exc)})
     await handlers.run_startup_hooks(application)
+    # start-up: the search index (numpy and the stored index) loads on the database thread while
+    # the first getUpdates goes out; a search that comes first waits for it there (handlers/faq.py)
+    application.bot_data["search_warm"] = asyncio.get_running_loop().create_task(
+        services.store.read(_warm_search, services.search))
+
+
+def _warm_search(db, search) -> bool:
+    return search.refresh_if_changed()
 
 
 async def _post_shutdown(application: Application) -> None:
     services: Services = application.bot_data["services"]
+    warm = application.bot_data.pop("search_warm", None)
+    if warm is not None:
+        await asyncio.gather(warm, return_exceptions=True)  # its failure is the first search's to report
     try:
         await services.faq_stats.flush()
     except Exception:  # noqa: BLE001 - statistics must never stop a shutdown

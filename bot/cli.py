@@ -94,7 +94,7 @@ def cmd_run(args) -> int:
     try:
         from bot.app import build_application, build_services
 
-        services = build_services(config)
+        services = build_services(config, warm_search=False)  # start-up: the index loads once polling (bot/app.py)
         application = build_application(config, services=services)
     except DataError as exc:
         return _print_problems(exc)
