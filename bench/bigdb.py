@@ -43,7 +43,7 @@ from storage.db import migrate, open_db, transaction, utcnow_iso  # noqa: E402
 
 TARGET_MS = 20.0
 START = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
-STATES = ["closed"] * 14 + ["answered"] * 3 + ["open", "pending", "new"]
+STATES = ["closed"] * 14 + ["resolved"] * 3 + ["open", "pending", "new"]
 LANGS = ["en", "fr", "es", "ru", "ar", "zh"]
 
 
@@ -63,7 +63,7 @@ def build(db, registry, args) -> None:
             fields = {"state": state}
             if state != "new":
                 fields["first_response_at"] = utcnow_iso(answered)
-            if state in ("answered", "closed"):
+            if state in ("resolved", "closed"):
                 fields["resolved_at"] = utcnow_iso(answered + dt.timedelta(hours=rng.expovariate(1 / 30)))
             if state in ("open", "pending") and rng.random() < 0.3:
                 fields["overdue"] = 1
