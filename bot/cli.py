@@ -16,11 +16,12 @@ from pathlib import Path
 
 from bot import __version__
 from bot.config import Config, load_config
+from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.cli")
 
-# Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
+# Each feature adds its subcommands; order is the order of `ldn-bot --help`.
 FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
 # Start-up: the feature module that owns a subcommand, so that ``ldn-bot status`` imports
 # bot.cli_operations alone, not every feature's dependencies (icalendar, the helpdesk ...).
@@ -216,7 +217,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
     p = with_config(sub.add_parser("console", help="chat with the bot in this terminal, offline"))
     p.add_argument("--user-id", type=int, default=1001)
-    p.add_argument("--lang", default="en", choices=["en", "fr", "es", "ru", "ar", "zh"])
+    p.add_argument("--lang", default="en", choices=list(LANGS))
     p.add_argument("--name", help="your name in the console (default: from your role and id)")
     p.add_argument("--script", help="play this conversation file without a terminal and print the transcript")
     p.add_argument("--files", help="folder where photos and documents the bot sends are saved")
@@ -248,12 +249,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     else:
         modules = FEATURE_CLIS
     for module_name in modules:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+        module = importlib.import_module(module_name)  # start-up: by name, see COMMAND_OWNERS
         module.add_commands(sub, loader, with_config)
     return parser
 
