@@ -28,14 +28,16 @@ OFFLINE_TOKEN = "0:offline-console"
 
 def build_application(config: Config, *, request: Any = None, clock: Clock | None = None, store: Store | None = None,
                       rate_limit: bool = True, services: Services | None = None, sleep=None,
-                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES) -> Application:
+                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES, warm_search_later: bool = False) -> Application:
     """Wire an Application: Bot API endpoint, rate limiter, services, every feature's handlers.
 
     ``request`` replaces the HTTP transport (the offline Bot API in tests and the console).
     ``concurrent_updates`` bounds the updates processed at once (different chats; one chat's in order).
+    ``warm_search_later`` (``run``): the search index loads on the database thread once polling
+    starts, not before; others load it now (nothing else then shares the connection with it).
     """
-    # start-up: the search index is loaded by _post_init, while the bot already polls
-    services = services or build_services(config, clock=clock, store=store, sleep=sleep, warm_search=False)
+    services = services or build_services(config, clock=clock, store=store, sleep=sleep,
+                                          warm_search=not warm_search_later)
     token = config.token or OFFLINE_TOKEN
     builder = (
         ApplicationBuilder()
@@ -58,6 +60,7 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
         builder = builder.rate_limiter(QuietRateLimiter())
     application = builder.build()
     application.bot_data["services"] = services
+    application.bot_data["warm_search_later"] = warm_search_later
     handlers.register(application)
     return application
 
@@ -75,8 +78,9 @@ async def _post_init(application: Application) -> None:
     await handlers.run_startup_hooks(application)
     # start-up: the search index (numpy and the stored index) loads on the database thread while
     # the first getUpdates goes out; a search that comes first waits for it there (handlers/faq.py)
-    application.bot_data["search_warm"] = asyncio.get_running_loop().create_task(
-        services.store.read(_warm_search, services.search))
+    if application.bot_data.get("warm_search_later"):
+        application.bot_data["search_warm"] = asyncio.get_running_loop().create_task(
+            services.store.read(_warm_search, services.search))
 
 
 def _warm_search(db, search) -> bool:
