@@ -10,19 +10,23 @@ import asyncio
 import importlib
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot import __version__
 from bot.config import Config, load_config
+from bot.mail import cli as mail_cli
+from bot.mail.config import problems as mail_problems
 from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.cli")
 
 # Each feature adds its subcommands; order is the order of `ldn-bot --help`.
-FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
+FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations",
+                "bot.mail.cli"]
 # Start-up: the feature module that owns a subcommand, so that ``ldn-bot status`` imports
 # bot.cli_operations alone, not every feature's dependencies (icalendar, the helpdesk ...).
 # A subcommand missing here (or ``--help``) loads every module above, as before.
@@ -31,7 +35,7 @@ COMMAND_OWNERS = {
     "progress": "bot.cli_milestones", "calendar": "bot.cli_reminders", "events": "bot.cli_reminders",
     "status": "bot.cli_operations", "deliveries": "bot.cli_operations", "backup": "bot.cli_operations",
     "restore": "bot.cli_operations", "export": "bot.cli_operations", "dashboard": "bot.cli_operations",
-    "user": "bot.cli_operations",
+    "user": "bot.cli_operations", "mail": "bot.mail.cli",
 }
 CORE_COMMANDS = {"run", "console", "check", "countries", "role", "invite"}
 
@@ -126,6 +130,7 @@ def cmd_check(args) -> int:
     except DataError as exc:
         return _print_problems(exc)
     problems, counts = validate_all(config)
+    problems = list(problems) + [f"{config.path or 'config.yaml'}: {p}" for p in mail_problems(config.section("mail"), os.environ)]
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)
@@ -192,10 +197,30 @@ def cmd_invite(args) -> int:
     if country is None:
         print(f"unknown country {args.country!r}: use an ISO 3166 alpha-3 code from `ldn-bot countries`", file=sys.stderr)
         return 2
+    if args.email:
+        return invite_by_email(ctx, country, args)
     token, expires = invites.create_invite(ctx.db, country.iso3, None, ctx.services.clock.now(), args.days or ctx.config.invite_ttl_days)
     print(ctx.services.deep_link(token))
     print(f"# one use, for a focal point of {country.name('en')}, expires {expires:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
     return 0
+
+
+def invite_by_email(ctx, country, args) -> int:
+    """``ldn-bot invite --country ISO3 --email ADDRESS``: the invitation goes by e-mail."""
+    try:
+        cfg = mail_cli.config_of(ctx.config)
+    except ValueError as exc:
+        print(f"mail: {exc}", file=sys.stderr)
+        return 1
+    if not cfg.enabled:
+        print("mail: set mail.from in config.yaml and LDN_SMTP_URL to send invitations by e-mail", file=sys.stderr)
+        return 1
+    invite, outcome = asyncio.run(mail_cli.send_invitation(ctx.services, cfg, address=args.email.strip().lower(), country=country,
+                                                           lang=args.lang, days=args.days or ctx.config.invite_ttl_days))
+    print(ctx.services.deep_link(invite.token))
+    print(f"# e-mailed to {args.email} ({outcome.status}: {outcome.server or outcome.error or ''}), confirmation code "
+          f"{invite.code}, for a focal point of {country.name('en')}, expires {invite.expires:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    return 0 if outcome.status in ("sent", "queued") else 1
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -240,6 +265,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = with_config(sub.add_parser("invite", help="print a one-time invitation link for a focal point"))
     p.add_argument("--country", required=True)
     p.add_argument("--days", type=int)
+    p.add_argument("--email", help="e-mail the invitation (Telegram link and confirmation code) to this address")
+    p.add_argument("--lang", default="en", choices=list(LANGS), help="language of the e-mail")
     p.set_defaults(func=cmd_invite)
 
     if command in CORE_COMMANDS:

@@ -20,6 +20,8 @@ deadline reminders                 at least once   sent again once, saying so di
 broadcasts, other reminders,       at most once    stay ``uncertain``; shown by ``ldn-bot
 notices, cards                                     deliveries``/``status``; resent only by
                                                    ``ldn-bot deliveries resend --uncertain``
+e-mails (``email``, bot/mail)      at most once    stay ``uncertain``: the SMTP server may
+                                                   have accepted it, so never sent twice
 =================================  ==============  =========================================
 """
 from __future__ import annotations
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
     from telegram.error import TelegramError
 
 #: The promise of each kind when a row does not carry its own (see the module docstring).
-PROMISES: dict[str, str] = {DeliveryKind.EXPERT_ANSWER: AT_LEAST_ONCE}
+PROMISES: dict[str, str] = {DeliveryKind.EXPERT_ANSWER: AT_LEAST_ONCE, DeliveryKind.EMAIL: AT_MOST_ONCE}
 
 log = logging.getLogger("ldn.delivery")
 

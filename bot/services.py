@@ -53,6 +53,8 @@ class Services:
     faq_rendered: dict = field(default_factory=dict)
     #: when the "last update received" mark was last written (handlers.operations)
     last_update_written: dt.datetime | None = None
+    #: the e-mail channel (bot.mail.channel.MailChannel), when mail.from and LDN_SMTP_URL are set
+    mail: Any = None
 
     def t(self, lang: str, key: str, /, **kwargs: Any) -> str:
         return self.i18n.t(lang, key, **kwargs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from handlers import (
     broadcast,
+    channels,
     core,
     directory,
     events,
@@ -27,7 +28,7 @@ from handlers.router import route_commands
 
 # Order matters within a group: the first matching handler of a group wins; start-up hooks run
 # in this order too (reminders loads the calendar before broadcast resumes interrupted sends).
-FEATURES = [groups, group_settings, directory, core, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq]
+FEATURES = [groups, group_settings, directory, core, helpdesk, milestones, reminders, events, broadcast, operations, inline, faq, channels]
 
 
 def register(application) -> None:

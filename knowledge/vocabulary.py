@@ -128,6 +128,7 @@ class DeliveryKind(StrEnum):
     HELPDESK_RESOLVED = "hd_resolved"
     HELPDESK_PENDING = "hd_pending"
     HELPDESK_COMMENT_PROMPT = "hd_comment_ask"
+    EMAIL = "email"  # an e-mail to a person (bot/mail/outbound.py): answers, acknowledgements, reminders, digests
 
 
 #: Ledger kinds that are reminders of the calendar (a person's snooze is one too).
@@ -158,6 +159,7 @@ class Feature(StrEnum):
     BROADCAST = "bc"
     OPERATIONS = "ops"
     LANGUAGE = "lang"
+    CHANNELS = "chn"
 
 
 class HelpdeskAction(StrEnum):
@@ -223,6 +225,18 @@ class BroadcastAction(StrEnum):
 class OperationsAction(StrEnum):
     FORGET = "forget"
     KEEP = "keep"
+
+
+class ChannelsAction(StrEnum):
+    SET = "set"
+
+
+class ReminderChannel(StrEnum):
+    """Where a person with both a Telegram chat and a bound e-mail address gets reminders (/channels)."""
+
+    TELEGRAM = "telegram"
+    EMAIL = "email"
+    BOTH = "both"
 
 
 MAX_CALLBACK_BYTES = 64

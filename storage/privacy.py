@@ -109,6 +109,18 @@ REGISTRY: tuple[Personal, ...] = (
     # confirmations (m0009)
     Personal("confirmations", "other", "one-time confirmation buttons you were sent (kept ten minutes)",
              delete=("user_id",)),
+    # e-mail (m0012)
+    Personal("mail_people", "profile", "your e-mail address and where your reminders go", delete=("user_id",)),
+    Personal("mail_invites", "roles", "invitations sent by e-mail: the address and who confirmed it",
+             ids={"user_id": NULL}, scrub=("address",)),
+    Personal("mail_threads", "queries", "the e-mail thread of each query asked by e-mail", scrub=("address", "subject"),
+             link=USER_QUERIES),
+    Personal("mail_messages", "messages", "the e-mails of each query by Message-ID, so that none is taken twice",
+             scrub=("address", "detail"), link=USER_QUERIES),
+    Personal("mail_files", "queries", "files of e-mails, until they are posted to the experts' chat", scrub=("name",),
+             link=USER_QUERIES),
+    Personal("mail_notices", "messages", "when an address last got an automatic answer (at most one a day)",
+             key_scrub=("address",)),
 )
 
 # Tables that hold nothing about a person (checked by the tests, so that a new table is classified).
@@ -175,7 +187,7 @@ def identity(db, user_id: int, also: tuple[tuple[str | None, str | None], ...] =
     row = db.execute("SELECT first_name, username FROM users WHERE user_id = ?", [user_id]).fetchone()
     if row:
         pairs.insert(0, (row[0], row[1]))
-    names: list[str] = []
+    names: list[str] = [r[0] for r in db.execute("SELECT address FROM mail_people WHERE user_id = ?", [user_id])]  # e-mail
     for first, username in pairs:
         if first and len(first.strip()) >= 2 and first.strip() not in names:
             names.append(first.strip())

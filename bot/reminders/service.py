@@ -36,6 +36,7 @@ from knowledge.isotime import format_instant, parse_instant
 from knowledge.vocabulary import DeliveryKind, ReminderCategory, category_of
 from knowledge.yamlfile import DataError
 from storage import deliveries, users
+from storage import mail as mail_store
 from storage import reminders as store
 from storage.deliveries import AT_LEAST_ONCE, AT_MOST_ONCE
 
@@ -196,7 +197,7 @@ class Reminders:
     def snapshot(self, db, now: dt.datetime) -> Snapshot:
         """Everything the planner reads, from one database read."""
         events = store.list_events(db, include_cancelled=False)
-        return Snapshot(events=events, people=[self.recipient(row) for row in users.users_where(db)],
+        return Snapshot(events=events, people=[self.recipient(row) for row in mail_store.without_email_only(db, users.users_where(db))],
                         groups={e.id: self.event_groups(db, e) for e in events}, mutes=store.all_mutes(db),
                         steps=self.open_steps(db, self.template(), now))
 

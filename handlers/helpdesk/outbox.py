@@ -18,6 +18,7 @@ from telegram.error import TelegramError
 from bot.helpdesk import lifecycle, relay
 from bot.helpdesk.lifecycle import Change
 from bot.helpdesk.rules import snippet
+from bot.mail.channel import is_mail_query
 from bot.services import Services
 from bot.telegram_errors import SendError, classify
 from handlers.common import keyboard
@@ -209,6 +210,8 @@ async def refresh_card(bot, services: Services, qid: int) -> None:
 async def send_to_asker(bot, services: Services, query: dict, *, kind: DeliveryKind, ref: str, key: str, markup=None,
                         **kwargs) -> str:
     """A message to the asker in their language, once per (kind, ref); tells the experts if blocked."""
+    if is_mail_query(query) and services.mail is not None:  # asked by e-mail: the notice goes by e-mail
+        return await services.mail.notice(query, kind=kind, ref=ref, key=key, **kwargs)
     lang = await services.store.read(relay.asker_language, query)
     payload: dict[str, Any] = {"text": services.t(lang, key, **kwargs), "parse_mode": ParseMode.HTML.value,
                                "link_preview_options": _NO_PREVIEW}
@@ -233,6 +236,8 @@ async def deliver_answer(bot, services: Services, query: dict, chat_id: int, mes
     """Relay an expert's (already recorded) message to the asker (at least once), record how it
     went and tell the experts when it did not go (or went late). ``delivery_id``: the ledger
     row to send again (the periodic job's retry of a transient failure)."""
+    if is_mail_query(query) and services.mail is not None:  # asked by e-mail: a threaded e-mail through the ledger
+        return await services.mail.answer(query, chat_id, message_id, delivery_id=delivery_id)
     late = delivery_id is not None
     if not late:
         payload: dict[str, Any] = {"from_chat_id": chat_id, "message_id": message_id}

@@ -89,6 +89,7 @@ def render_card(services: Services, card: Card, lang: str, text_limit: int | Non
                       language=LANG_NAMES.get(query["lang"], query["lang"]), state=services.t(lang, f"hd.state.{query['state']}"),
                       priority=services.t(lang, f"hd.priority.{query['priority']}"), assignee=assignee, tags=tags,
                       asker=asker, text=text, extra=Raw(extra))
+    body = ("✉️ " + body) if query.get("source") == "email" else body  # asked by e-mail (bot/mail)
     if len(body) > CARD_LIMIT and limit > 200:
         return render_card(services, card, lang, text_limit=max(200, limit - (len(body) - CARD_LIMIT) - 50))
     return body
