@@ -1,6 +1,7 @@
 """The one factory that builds the Application, used by ``run``, ``console``, tests and benchmarks."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -28,13 +29,16 @@ OFFLINE_TOKEN = "0:offline-console"
 
 def build_application(config: Config, *, request: Any = None, clock: Clock | None = None, store: Store | None = None,
                       rate_limit: bool = True, services: Services | None = None, sleep=None,
-                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES) -> Application:
+                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES, warm_search_later: bool = False) -> Application:
     """Wire an Application: Bot API endpoint, rate limiter, services, every feature's handlers.
 
     ``request`` replaces the HTTP transport (the offline Bot API in tests and the console).
     ``concurrent_updates`` bounds the updates processed at once (different chats; one chat's in order).
+    ``warm_search_later`` (``run``): the search index loads on the database thread once polling
+    starts, not before; others load it now (nothing else then shares the connection with it).
     """
-    services = services or build_services(config, clock=clock, store=store, sleep=sleep)
+    services = services or build_services(config, clock=clock, store=store, sleep=sleep,
+                                          warm_search=not warm_search_later)
     token = config.token or OFFLINE_TOKEN
     builder = (
         ApplicationBuilder()
@@ -57,6 +61,7 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
         builder = builder.rate_limiter(QuietRateLimiter())
     application = builder.build()
     application.bot_data["services"] = services
+    application.bot_data["warm_search_later"] = warm_search_later
     handlers.register(application)
     return application
 
@@ -72,10 +77,22 @@ async def _post_init(application: Application) -> None:
     except TelegramError as exc:  # menus are a convenience: never block the start on them
         log.warning("commands.not_registered", extra={"error": str(exc)})
     await handlers.run_startup_hooks(application)
+    # start-up: the search index (numpy and the stored index) loads on the database thread while
+    # the first getUpdates goes out; a search that comes first waits for it there (handlers/faq.py)
+    if application.bot_data.get("warm_search_later"):
+        application.bot_data["search_warm"] = asyncio.get_running_loop().create_task(
+            services.store.read(_warm_search, services.search))
+
+
+def _warm_search(db, search) -> bool:
+    return search.refresh_if_changed()
 
 
 async def _post_shutdown(application: Application) -> None:
     services: Services = application.bot_data["services"]
+    warm = application.bot_data.pop("search_warm", None)
+    if warm is not None:
+        await asyncio.gather(warm, return_exceptions=True)  # its failure is the first search's to report
     try:
         await services.faq_stats.flush()
     except Exception:  # noqa: BLE001 - statistics must never stop a shutdown

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -14,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import __version__, cli_faq, cli_helpdesk, cli_milestones, cli_operations, cli_reminders
+from bot import __version__
 from bot.config import Config, load_config
 from bot.mail import cli as mail_cli
 from bot.mail.config import problems as mail_problems
@@ -23,9 +24,20 @@ from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.cli")
 
-# Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
 # Each feature adds its subcommands; order is the order of `ldn-bot --help`.
-FEATURE_CLIS = [cli_faq, cli_helpdesk, cli_milestones, cli_reminders, cli_operations, mail_cli]
+FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations",
+                "bot.mail.cli"]
+# Start-up: the feature module that owns a subcommand, so that ``ldn-bot status`` imports
+# bot.cli_operations alone, not every feature's dependencies (icalendar, the helpdesk ...).
+# A subcommand missing here (or ``--help``) loads every module above, as before.
+COMMAND_OWNERS = {
+    "faq": "bot.cli_faq", "helpdesk": "bot.cli_helpdesk", "milestones": "bot.cli_milestones",
+    "progress": "bot.cli_milestones", "calendar": "bot.cli_reminders", "events": "bot.cli_reminders",
+    "status": "bot.cli_operations", "deliveries": "bot.cli_operations", "backup": "bot.cli_operations",
+    "restore": "bot.cli_operations", "export": "bot.cli_operations", "dashboard": "bot.cli_operations",
+    "user": "bot.cli_operations", "mail": "bot.mail.cli",
+}
+CORE_COMMANDS = {"run", "console", "check", "countries", "role", "invite"}
 
 NO_TOKEN_HELP = """No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram.
 To run it for real: open Telegram, talk to @BotFather, send /newbot, and copy the token it gives you:
@@ -87,8 +99,8 @@ def cmd_run(args) -> int:
     try:
         from bot.app import build_application, build_services
 
-        services = build_services(config)
-        application = build_application(config, services=services)
+        services = build_services(config, warm_search=False)  # start-up: the index loads once polling (bot/app.py)
+        application = build_application(config, services=services, warm_search_later=True)
     except DataError as exc:
         return _print_problems(exc)
     return runner.run(application, config, webhook=getattr(args, "webhook", False))
@@ -222,7 +234,9 @@ def invite_by_email(ctx, country, args) -> int:
     return 0 if outcome.status in ("sent", "queued") else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command`` (the first argument), only the feature module
+    that owns it is imported (see :data:`COMMAND_OWNERS`)."""
     parser = argparse.ArgumentParser(prog="ldn-bot", description="Telegram bot for the UNCCD LDN Target Setting Programme")
     parser.add_argument("--version", action="version", version=f"ldn-bot {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -266,14 +280,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default="en", choices=list(LANGS), help="language of the e-mail")
     p.set_defaults(func=cmd_invite)
 
-    for module in FEATURE_CLIS:
+    if command in CORE_COMMANDS:
+        modules = []
+    elif command in COMMAND_OWNERS:
+        modules = [COMMAND_OWNERS[command]]
+    else:
+        modules = FEATURE_CLIS
+    for module_name in modules:
+        module = importlib.import_module(module_name)  # start-up: by name, see COMMAND_OWNERS
         module.add_commands(sub, loader, with_config)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    parser = build_parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     try:
         return args.func(args) or 0
     except DataError as exc:

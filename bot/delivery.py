@@ -33,10 +33,9 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
+import functools
 import warnings
-
-from telegram.error import TelegramError
-from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+from typing import TYPE_CHECKING
 
 from bot.telegram_errors import SendError, classify
 from knowledge.isotime import parse_instant
@@ -44,15 +43,28 @@ from knowledge.vocabulary import DeliveryKind
 from storage import deliveries, groups, users
 from storage.deliveries import AT_LEAST_ONCE, AT_MOST_ONCE
 
+if TYPE_CHECKING:
+    from telegram.error import TelegramError
+
 #: The promise of each kind when a row does not carry its own (see the module docstring).
 PROMISES: dict[str, str] = {DeliveryKind.EXPERT_ANSWER: AT_LEAST_ONCE, DeliveryKind.EMAIL: AT_MOST_ONCE}
 
 log = logging.getLogger("ldn.delivery")
 
-# The ledger stores the Bot API method name and its JSON arguments, so it calls the generic
-# ``do_api_request`` on purpose; and it reads ``retry_after`` as int or timedelta alike.
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
-warnings.filterwarnings("ignore", message=r".*retry_after.*", category=PTBDeprecationWarning)
+
+
+@functools.cache
+def _telegram_error() -> type[TelegramError]:
+    """python-telegram-bot's error class, imported by the first delivery (start-up: one-off
+    commands build a Deliverer but never send, so they never import telegram)."""
+    from telegram.error import TelegramError
+    from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+
+    # The ledger stores the Bot API method name and its JSON arguments, so it calls the generic
+    # ``do_api_request`` on purpose; and it reads ``retry_after`` as int or timedelta alike.
+    warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+    warnings.filterwarnings("ignore", message=r".*retry_after.*", category=PTBDeprecationWarning)
+    return TelegramError
 
 Sleeper = Callable[[float], Awaitable[None]]
 
@@ -130,12 +142,13 @@ class Deliverer:
         if note and row["method"] == "sendMessage" and isinstance(payload.get("text"), str):
             payload["text"] = f"{payload['text']}\n\n<i>{note}</i>"
             note = None  # said in the message itself
+        telegram_error = _telegram_error()
         attempt = 0
         while True:
             attempt += 1
             try:
                 result = await bot.do_api_request(row["method"], api_kwargs={"chat_id": chat_id, **payload})
-            except TelegramError as exc:
+            except telegram_error as exc:
                 outcome, chat_id = await self._after_error(bot, row, delivery_id, chat_id, classify(exc), attempt)
                 if outcome is not None:
                     return outcome
@@ -195,7 +208,7 @@ class Deliverer:
             await bot.do_api_request("sendMessage", api_kwargs={
                 "chat_id": chat_id, "text": f"<i>{note}</i>", "parse_mode": "HTML",
                 "reply_parameters": {"message_id": message_id, "allow_sending_without_reply": True}})
-        except TelegramError as exc:
+        except _telegram_error() as exc:
             log.info("delivery.note_not_sent", extra={"chat": chat_id, "reason": classify(exc).reason})
 
     async def _finish(self, delivery_id: int, status: str, *, message_id: int | None = None, error: str | None = None, retries: int = 0) -> Outcome:

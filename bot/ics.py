@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
-
-import icalendar
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from knowledge.durations import parse_duration
 from knowledge.events import Event
+
+if TYPE_CHECKING:  # start-up: icalendar is imported by the functions that write a calendar, see the functions
+    import icalendar
 
 PRODID = "-//UNCCD Global Mechanism//LDN TSP bot//EN"
 UID_DOMAIN = "ldn-tsp-bot.unccd"
@@ -48,12 +49,16 @@ class DueDate:
 
 
 def _text(value: str, lang: str) -> icalendar.vText:
+    import icalendar  # start-up: only the processes that write a calendar load it
+
     text = icalendar.vText(value)
     text.params["LANGUAGE"] = lang
     return text
 
 
 def _alarms(component: icalendar.Event, offsets: Sequence[str], summary: str) -> None:
+    import icalendar  # start-up: only the processes that write a calendar load it
+
     for offset in offsets:
         alarm = icalendar.Alarm()
         alarm.add("ACTION", "DISPLAY")
@@ -77,6 +82,8 @@ def _when(component: icalendar.Event, event: Event) -> None:
 
 def vevent(event: Event, lang: str, now: dt.datetime, *, description: str | None = None,
            offsets: Sequence[str] = (), updated: dt.datetime | None = None) -> icalendar.Event:
+    import icalendar  # start-up: only the processes that write a calendar load it
+
     component = icalendar.Event()
     component.add("UID", f"{event.id}@{UID_DOMAIN}")
     component.add("DTSTAMP", now.astimezone(UTC))
@@ -102,6 +109,8 @@ def vevent(event: Event, lang: str, now: dt.datetime, *, description: str | None
 
 def due_event(step: DueDate, lang: str, now: dt.datetime, *, description: str | None = None,
               offsets: Sequence[str] = ()) -> icalendar.Event:
+    import icalendar  # start-up: only the processes that write a calendar load it
+
     component = icalendar.Event()
     component.add("UID", step.uid)
     component.add("DTSTAMP", now.astimezone(UTC))
@@ -129,6 +138,8 @@ def calendar(events: Iterable[Event], *, lang: str = "en", now: dt.datetime, nam
     """
     events = list(events)
     due_dates = list(due_dates)
+    import icalendar  # start-up: only the processes that write a calendar load it
+
     cal = icalendar.Calendar()
     for key, value in (("VERSION", "2.0"), ("PRODID", PRODID), ("CALSCALE", "GREGORIAN"), ("METHOD", "PUBLISH"),
                        ("X-WR-CALNAME", name)):

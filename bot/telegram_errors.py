@@ -22,9 +22,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import httpx
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+if TYPE_CHECKING:
+    from telegram.error import TelegramError, TimedOut
 
 
 class SendError(StrEnum):
@@ -58,12 +59,18 @@ class Classified:
 
 def _never_sent(exc: TimedOut) -> bool:
     """A timeout that happened before the request left (connect or pool timeout)."""
+    import httpx  # start-up: loaded with telegram, by the first error (see classify)
+
     cause = exc.__cause__
     return isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout)) or "pool timeout" in str(exc).lower()
 
 
 def classify(exc: TelegramError) -> Classified:
     """What ``exc``, raised by a Bot API call that sends something, means."""
+    # start-up: telegram is imported by whoever raised ``exc``; importing it here, not with
+    # the module, keeps it out of the one-off commands (SendError is all they use)
+    from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+
     message = str(getattr(exc, "message", None) or exc).lower()
     if isinstance(exc, RetryAfter):
         wait = exc.retry_after

@@ -7,16 +7,19 @@ Application around the same services for ``run``, the console and the tests.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from bot.clock import Clock, clock_from_env
 from bot.config import Config
 from bot.delivery import Deliverer, RetryPolicy
 from bot.faqstats import FaqStats
-from bot.i18n import load_translator
+from bot.i18n import Translator, load_translator
 from bot.search import FaqSearch, sync_knowledge
 from bot.services import Services
 from knowledge.countries import load_countries
+from storage import search_index as derived
 from storage.db import Store, migrate, open_db
 
 
@@ -33,7 +36,7 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
         migrate(db, clock.now())
         store = Store(db)
     kdir = Path(config.knowledge_dir)
-    i18n = load_translator(kdir / "strings")
+    i18n = _translator(store, kdir / "strings")
     countries = load_countries(kdir / "countries.yaml")
     deliverer_kwargs = {"sleep": sleep} if sleep is not None else {}
     deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), i18n=i18n,
@@ -43,6 +46,25 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
     _attach_search(services, warm_search)
     services.faq_stats = FaqStats(store, clock)
     return services
+
+
+def _translator(store: Store, directory: Path) -> Translator:
+    """The translations, validated once per content of the strings files: the result is kept
+    beside the database (start-up: parsing and checking them costs half a second, and
+    loads every language's CLDR data). Invalid files raise DataError as before."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    fingerprint = digest.hexdigest()
+    saved = derived.load_cached(store.db, "strings", fingerprint)
+    if saved is not None:
+        try:
+            return Translator(json.loads(saved))
+        except ValueError:  # a damaged cache file: validate the files again
+            pass
+    translator = load_translator(directory)
+    derived.save_cached(store.db, "strings", fingerprint, json.dumps(translator.strings, ensure_ascii=False).encode())
+    return translator
 
 
 def _attach_search(services: Services, warm: bool = True) -> None:

@@ -88,3 +88,17 @@ def save_parsed_faq(db: sqlite_utils.Database, fingerprint: str, data: bytes) ->
     folder = cache_dir(db)
     if folder is not None:
         _write(folder / f"faq-{fingerprint}.json", data, "faq-")
+
+
+def load_cached(db: sqlite_utils.Database, kind: str, fingerprint: str) -> bytes | None:
+    """Derived data of ``kind`` (e.g. ``strings``: the validated translations) saved by
+    :func:`save_cached` for files with this fingerprint, or None."""
+    folder = cache_dir(db)
+    return _read(folder / f"{kind}-{fingerprint}.json" if folder else None)
+
+
+def save_cached(db: sqlite_utils.Database, kind: str, fingerprint: str, data: bytes) -> None:
+    """Keep derived data of ``kind`` beside the database (older fingerprints are dropped)."""
+    folder = cache_dir(db)
+    if folder is not None:
+        _write(folder / f"{kind}-{fingerprint}.json", data, f"{kind}-")

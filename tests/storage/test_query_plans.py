@@ -1,0 +1,88 @@
+"""The hot paths' queries read indexes, never a whole growing table (issue #16).
+
+Each hot path runs for real on a migrated database; every SELECT it issues is caught by
+SQLite's trace hook and handed back to ``EXPLAIN QUERY PLAN``: no step of the plan may
+``SCAN`` a table that grows with use (a covering index read end to end is a scan too; a
+partial index, which holds only the rows a hot path wants, is not).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from bot import status
+from bot.config import load_config
+from storage import deliveries, helpdesk, ops
+from storage.db import migrate, open_db
+
+GROWING = {"queries", "query_events", "query_messages", "query_tags", "query_attachments", "query_ratings",
+           "faq_misses", "faq_feedback", "deliveries", "milestone_history"}
+NOW = dt.datetime(2026, 6, 1, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_db(tmp_path / "plans.db")
+    migrate(database, NOW)
+    qid = helpdesk.insert_query(database, asker_id=1, country="KEN", lang="en", text="q", source="private",
+                                candidates=[], now=NOW)
+    helpdesk.add_event(database, qid, NOW, None, "created")
+    deliveries.enqueue(database, kind="reminder", ref="r1", chat_id=1, method="sendMessage", payload={"text": "x"},
+                       due_at=NOW, now=NOW)
+    return database
+
+
+def partial_indexes(db) -> set[str]:
+    return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% WHERE %'")}
+
+
+def plans_of(db, run) -> dict[str, list[str]]:
+    """Every SELECT ``run()`` sends to SQLite, with the details of its query plan."""
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    try:
+        run()
+    finally:
+        db.conn.set_trace_callback(None)
+    selects = [sql for sql in dict.fromkeys(seen) if re.match(r"\s*(WITH|SELECT)\b", sql, re.I)
+               and "sqlite_master" not in sql and "PRAGMA" not in sql.upper()]
+    return {sql: [row[3] for row in db.conn.execute("EXPLAIN QUERY PLAN " + sql)] for sql in selects}
+
+
+def full_scans(plans: dict[str, list[str]], partial: set[str] = frozenset()) -> list[tuple[str, str]]:
+    found = []
+    for sql, steps in plans.items():
+        for step in steps:
+            match = re.match(r"SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?", step)
+            if match and match.group(1) in GROWING and match.group(2) not in partial:
+                found.append((" ".join(sql.split())[:120], step))
+    return found
+
+
+HOT_PATHS = {
+    "status": lambda db, config: status.gather(db, config, NOW, running=True),
+    "status queue": lambda db, config: ops.query_queue(db),
+    "status deliveries": lambda db, config: (ops.delivery_counts(db), ops.pending_reminders(db), ops.retryable_ids(db)),
+    "deliveries list": lambda db, config: ops.failed_deliveries(db),
+    "deliveries due": lambda db, config: deliveries.due(db, NOW),
+    "helpdesk unposted": lambda db, config: helpdesk.unposted(db),
+    "helpdesk active": lambda db, config: helpdesk.in_states(db, ["new", "open", "pending"]),
+    "helpdesk asker": lambda db, config: helpdesk.asker_queries(db, 1, "KEN"),
+    "helpdesk events": lambda db, config: helpdesk.events(db, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(HOT_PATHS))
+def test_hot_path_reads_no_growing_table_whole(db, name):
+    config = load_config(None)
+    plans = plans_of(db, lambda: HOT_PATHS[name](db, config))
+    assert plans, f"{name}: no query was seen"
+    assert full_scans(plans, partial_indexes(db)) == []
+
+
+def test_the_check_sees_a_full_scan(db):
+    """The test above can fail: a count over every query is reported."""
+    plans = plans_of(db, lambda: db.execute("SELECT count(*) FROM queries WHERE text LIKE '%x%'").fetchall())
+    assert [step for _, step in full_scans(plans)] == ["SCAN queries"]
