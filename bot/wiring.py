@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.delivery import Deliverer, RetryPolicy
 from bot.faqstats import FaqStats
 from bot.i18n import load_translator
+from bot import people
 from bot.search import FaqSearch, sync_knowledge
 from bot.services import Services
 from knowledge.countries import load_countries
@@ -35,6 +36,7 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
     kdir = Path(config.knowledge_dir)
     i18n = load_translator(kdir / "strings")
     countries = load_countries(kdir / "countries.yaml")
+    people.sync_country_registry(store.db, countries, clock.now())
     deliverer_kwargs = {"sleep": sleep} if sleep is not None else {}
     deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), i18n=i18n,
                           **deliverer_kwargs)
