@@ -84,6 +84,41 @@ class Template:
         return Template(steps)
 
 
+def _check_id(sid, at, f: str, seen_ids: dict[str, int], problems: list[Problem]) -> str:
+    if not isinstance(sid, str) or not _ID.match(sid):
+        problems.append(Problem(f, at("id"), f"step id {sid!r} must be lower-case letters, digits and _ (starting with a letter)"))
+        return str(sid)
+    if len(sid) > MAX_ID_LENGTH:
+        problems.append(Problem(f, at("id"), f"step id {sid!r} is longer than {MAX_ID_LENGTH} characters"))
+    elif sid in seen_ids:
+        problems.append(Problem(f, at("id"), f"duplicate step id {sid!r} (first at line {seen_ids[sid]})"))
+    else:
+        seen_ids[sid] = at("id")
+    return sid
+
+
+def _check_order(order, sid: str, at, f: str, seen_orders: dict[int, int], problems: list[Problem]) -> None:
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        problems.append(Problem(f, at("order"), f"{sid}: order must be a positive whole number"))
+    elif order in seen_orders:
+        problems.append(Problem(f, at("order"), f"{sid}: order {order} is already used at line {seen_orders[order]}"))
+    else:
+        seen_orders[order] = at("order")
+
+
+def _check_phase_and_due(phase, raw_due, sid: str, at, f: str, problems: list[Problem]):
+    if phase not in PHASES:
+        problems.append(Problem(f, at("phase"), f"{sid}: phase must be one of {', '.join(PHASES)}"))
+    due = parse_date(raw_due)
+    if due is None:
+        problems.append(Problem(f, at("due"), f"{sid}: due must be a date (YYYY-MM-DD)"))
+    elif phase in PHASES:
+        start, end = PHASES[phase]
+        if not start <= due <= end:
+            problems.append(Problem(f, at("due"), f"{sid}: due {due} is outside the {phase} phase ({start} to {end})"))
+    return due
+
+
 def parse_date(value: object) -> dt.date | None:
     """A YAML date or an ISO ``YYYY-MM-DD`` string; None if it is neither."""
     if isinstance(value, dt.datetime):
@@ -136,36 +171,14 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Template:
             return item.line_of(key) if isinstance(item, Node) else line
 
         before = len(problems)
-        sid = item.get("id")
-        if not isinstance(sid, str) or not _ID.match(sid):
-            problems.append(Problem(f, at("id"), f"step id {sid!r} must be lower-case letters, digits and _ (starting with a letter)"))
-            sid = str(sid)
-        elif len(sid) > MAX_ID_LENGTH:
-            problems.append(Problem(f, at("id"), f"step id {sid!r} is longer than {MAX_ID_LENGTH} characters"))
-        elif sid in seen_ids:
-            problems.append(Problem(f, at("id"), f"duplicate step id {sid!r} (first at line {seen_ids[sid]})"))
-        else:
-            seen_ids[sid] = at("id")
+        sid = _check_id(item.get("id"), at, f, seen_ids, problems)
         for key in item:
             if key not in STEP_KEYS:
                 problems.append(Problem(f, at(key), f"{sid}: unknown key {key!r} (expected {', '.join(STEP_KEYS)})"))
         order = item.get("order")
-        if not isinstance(order, int) or isinstance(order, bool) or order < 1:
-            problems.append(Problem(f, at("order"), f"{sid}: order must be a positive whole number"))
-        elif order in seen_orders:
-            problems.append(Problem(f, at("order"), f"{sid}: order {order} is already used at line {seen_orders[order]}"))
-        else:
-            seen_orders[order] = at("order")
+        _check_order(order, sid, at, f, seen_orders, problems)
         phase = item.get("phase")
-        if phase not in PHASES:
-            problems.append(Problem(f, at("phase"), f"{sid}: phase must be one of {', '.join(PHASES)}"))
-        due = parse_date(item.get("due"))
-        if due is None:
-            problems.append(Problem(f, at("due"), f"{sid}: due must be a date (YYYY-MM-DD)"))
-        elif phase in PHASES:
-            start, end = PHASES[phase]
-            if not start <= due <= end:
-                problems.append(Problem(f, at("due"), f"{sid}: due {due} is outside the {phase} phase ({start} to {end})"))
+        due = _check_phase_and_due(phase, item.get("due"), sid, at, f, problems)
         title = _texts(item, "title", sid, f, problems)
         help_ = _texts(item, "help", sid, f, problems)
         if len(problems) == before:
