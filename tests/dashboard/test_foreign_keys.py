@@ -80,3 +80,16 @@ def test_a_new_database_starts_with_the_registry_and_the_steps(tmp_path):
     assert db.execute("SELECT count(*) FROM ref_countries").fetchone()[0] == 95
     assert db.execute("SELECT count(*) FROM milestone_steps").fetchone()[0] >= 10
     db.conn.close()
+
+
+def test_the_registry_sync_keeps_the_codes_rows_still_point_to(old_db):
+    from knowledge.countries import load_countries
+    from storage.ops import sync_countries
+
+    db = old_db
+    migrate(db, T0)  # XKX (a query's country) got a row of its own
+    db.execute("INSERT INTO ref_countries VALUES ('ZZZ', 'Nowhere', '?', '?', '', 0, '', 'UTC', ?)", [STAMP])
+    assert sync_countries(db, load_countries(), T0) == 95
+    codes = {r[0] for r in db.execute("SELECT iso3 FROM ref_countries")}
+    assert "XKX" in codes and "ZZZ" not in codes and "KEN" in codes and len(codes) == 96
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
