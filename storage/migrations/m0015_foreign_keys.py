@@ -6,24 +6,25 @@ copied, old table dropped, the new one renamed, indexes and triggers recreated),
 transaction, and ``PRAGMA foreign_key_check`` must find nothing before it commits.
 
 Declared (every one ``DEFERRABLE INITIALLY DEFERRED``: checked when a transaction commits,
-so that a service may delete a person and clear the references to them in either order):
+so that a sync may replace a parent row within its transaction):
 
 * ``users.country`` -> ``ref_countries.iso3``
-* ``queries.country`` -> ``ref_countries.iso3``; ``queries.assignee_id`` and
-  ``queries.first_response_by`` -> ``users.user_id``
+* ``queries.country`` -> ``ref_countries.iso3``
 * ``milestones.iso3`` and ``milestone_history.iso3`` -> ``ref_countries.iso3``;
   ``milestones.step_id`` and ``milestone_history.step_id`` -> ``milestone_steps.step_id``
 * (already declared by m0003: a query's tags, messages, attachments, events, rating -> ``queries.id``)
 
-Not declared: ``queries.asker_id`` (a forgotten asker is kept as 0, so that the query stays
-while whose it was does not; the dashboard still links it, :data:`storage.dashboard.LINKS`),
-and the actors of audit rows (``query_events.actor_id`` ...), which may be people the bot
-never stored.
+Not declared: references to people (``queries.asker_id``, ``assignee_id``, ``first_response_by``,
+the actors of audit rows). Their parent row is not guaranteed: an expert may answer or take a
+query in the experts' group before the bot stored them, and forgetting someone deletes their
+row while a forgotten asker is kept as 0. A key there would turn such a write into a failed
+transaction (an expert's reply lost). The dashboard links them all the same
+(:data:`storage.dashboard.LINKS`); the parents declared above are derived data the bot keeps
+complete (the country registry, the checklist template).
 
 Rows that already point nowhere are kept: a country code missing from ``ref_countries``
 gets a row named by its code (region "(not in the registry)"), a step missing from
-``milestone_steps`` an inactive row titled by its id; an assignee or first responder with
-no ``users`` row becomes NULL. An empty ``ref_countries`` (``milestone_steps``) is filled here
+``milestone_steps`` an inactive row titled by its id. An empty ``ref_countries`` (``milestone_steps``) is filled here
 from the default ``knowledge/countries.yaml`` (``checklist.yaml``), so that a database is consistent from this migration on; the
 bot and every command refresh it from the configured registry when they open the database
 (``bot.people.sync_country_registry``, called by ``bot.wiring.build_services``; the steps
@@ -42,8 +43,7 @@ from storage.ops import sync_countries
 # table -> [(column, parent table, parent column)]
 FOREIGN_KEYS: dict[str, list[tuple[str, str, str]]] = {
     "users": [("country", "ref_countries", "iso3")],
-    "queries": [("country", "ref_countries", "iso3"), ("assignee_id", "users", "user_id"),
-                ("first_response_by", "users", "user_id")],
+    "queries": [("country", "ref_countries", "iso3")],
     "milestones": [("iso3", "ref_countries", "iso3"), ("step_id", "milestone_steps", "step_id")],
     "milestone_history": [("iso3", "ref_countries", "iso3"), ("step_id", "milestone_steps", "step_id")],
 }
@@ -61,7 +61,7 @@ def _stamp() -> str:
 
 
 def _keep_dangling_rows(db, tables: set[str]) -> None:
-    """Give every reference that points nowhere a parent (codes, steps) or clear it (people)."""
+    """Give every code and step that points nowhere a row of its own."""
     stamp = _stamp()
     if "ref_countries" in tables:
         for table, links in FOREIGN_KEYS.items():
@@ -77,10 +77,6 @@ def _keep_dangling_rows(db, tables: set[str]) -> None:
                 db.execute(
                     "INSERT OR IGNORE INTO milestone_steps (step_id, position, phase, default_due, title, active, synced_at) "
                     f"SELECT DISTINCT step_id, 999, '', '9999-12-31', step_id, 0, ? FROM \"{table}\"", [stamp])
-    if "users" in tables and "queries" in tables:
-        for column in ("assignee_id", "first_response_by"):
-            db.execute(f'UPDATE queries SET "{column}" = NULL WHERE "{column}" IS NOT NULL '
-                       f'AND "{column}" NOT IN (SELECT user_id FROM users)')
 
 
 def _with_keys(create_sql: str, keys: list[tuple[str, str, str]]) -> str:

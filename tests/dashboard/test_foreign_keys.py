@@ -40,16 +40,16 @@ def old_db(tmp_path):
 def test_keys_are_declared_and_every_row_is_kept(old_db):
     db = old_db
     assert migrate(db, T0) == ["m0015_foreign_keys"]
-    assert {("country", "ref_countries", "iso3"), ("assignee_id", "users", "user_id"),
-            ("first_response_by", "users", "user_id")} <= keys(db, "queries")
+    assert ("country", "ref_countries", "iso3") in keys(db, "queries")
+    assert not any(parent == "users" for _c, parent, _p in keys(db, "queries"))  # people: linked by the dashboard only
     assert keys(db, "milestones") == {("iso3", "ref_countries", "iso3"), ("step_id", "milestone_steps", "step_id")}
     assert keys(db, "milestone_history") == {("iso3", "ref_countries", "iso3"), ("step_id", "milestone_steps", "step_id")}
     assert keys(db, "users") == {("country", "ref_countries", "iso3")}
     assert ("query_id", "queries", "id") in keys(db, "query_events")  # m0003's key still points to the rebuilt table
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    # the rows are all there; what pointed nowhere got a parent, or (a person) NULL
-    assert db.execute("SELECT text, country, assignee_id FROM queries WHERE id = 7").fetchone() == ("Where is the baseline?", "XKX", None)
+    # the rows are all there; a code or step that pointed nowhere got a row
+    assert db.execute("SELECT text, country, assignee_id FROM queries WHERE id = 7").fetchone() == ("Where is the baseline?", "XKX", 4242)
     assert db.execute("SELECT name, region FROM ref_countries WHERE iso3 = 'XKX'").fetchone() == ("XKX", "(not in the registry)")
     assert db.execute("SELECT title, active FROM milestone_steps WHERE step_id = 'old_step'").fetchone() == ("old_step", 0)
     assert db.execute("SELECT count(*) FROM milestones").fetchone()[0] == 2
@@ -59,7 +59,7 @@ def test_keys_are_declared_and_every_row_is_kept(old_db):
     assert migrate(db, T0) == []
 
 
-def test_the_keys_hold_at_commit_and_allow_any_order_within_a_transaction(old_db):
+def test_the_keys_hold_at_commit_and_allow_a_parent_to_be_replaced_within_a_transaction(old_db):
     db = old_db
     migrate(db, T0)
     with pytest.raises(Exception, match="FOREIGN KEY"):
@@ -67,11 +67,11 @@ def test_the_keys_hold_at_commit_and_allow_any_order_within_a_transaction(old_db
             db.execute("INSERT INTO milestones (iso3, step_id, status, changed_via, changed_at) "
                        "VALUES ('ZZZ', 'working_group', 'done', 'cli', ?)", [STAMP])
     assert db.execute("SELECT count(*) FROM milestones WHERE iso3 = 'ZZZ'").fetchone()[0] == 0
-    db.execute("UPDATE queries SET assignee_id = 501 WHERE id = 7")
-    with transaction(db):  # forgetting someone: the person first, the references after (checked at commit)
-        db.execute("DELETE FROM users WHERE user_id = 501")
-        db.execute("UPDATE queries SET assignee_id = NULL WHERE assignee_id = 501")
-    assert db.execute("SELECT assignee_id FROM queries WHERE id = 7").fetchone()[0] is None
+    with transaction(db):  # a parent replaced within one transaction (checked at commit)
+        db.execute("DELETE FROM ref_countries WHERE iso3 = 'KEN'")
+        db.execute("INSERT INTO ref_countries VALUES ('KEN', 'Kenya', 'I', 'Africa', 'africa', 1, 'konya', 'Africa/Nairobi', ?)",
+                   [STAMP])
+    assert db.execute("SELECT count(*) FROM milestones WHERE iso3 = 'KEN'").fetchone()[0] == 2
 
 
 def test_a_new_database_starts_with_the_registry_and_the_steps(tmp_path):

@@ -194,5 +194,5 @@ async def test_table_pages_do_not_open_with_column_notes(ds):
     html = await page(ds, "/ldn/queries")
     css = (await ds.client.get("/ldn-static/ldn.css")).text
     assert "dl.column-descriptions { display: none; }" in css and "/ldn-static/ldn.css" in html
-    # the declared foreign keys (m0015) link a query's country and assignee to their rows
+    # a query's country (a key declared by m0015) and its assignee (the dashboard's own link) link to their rows
     assert '<a href="/ldn/ref_countries/KEN">Kenya</a>' in html and '<a href="/ldn/users/800">Amina</a>' in html
