@@ -77,13 +77,13 @@ def events_csv(db, config) -> str:
                "place_en", "audience", "source", "version", "updated_at"]
     out = []
     for row in event_rows:
-        row = list(row)
+        cells = list(row)
         for i in (8, 9):  # title, place: JSON {lang: text} -> English (full JSON kept in the database)
             try:
-                row[i] = (json.loads(row[i] or "{}") or {}).get("en", "")
+                cells[i] = (json.loads(cells[i] or "{}") or {}).get("en", "")
             except ValueError:
                 pass
-        out.append(row)
+        out.append(cells)
     return rows_csv(columns, out)
 
 

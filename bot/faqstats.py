@@ -12,6 +12,7 @@ reply, bench/throughput.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -34,7 +35,7 @@ class Miss:
     best_score: float | None
     country: str | None
     user_id: int | None
-    at: object  # datetime from the clock
+    at: dt.datetime  # from the clock
 
 
 class FaqStats:

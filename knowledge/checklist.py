@@ -133,13 +133,13 @@ def parse_date(value: object) -> dt.date | None:
     return None
 
 
-def _texts(item: Node, key: str, sid: str, f: str, problems: list[Problem]) -> dict | None:
+def _texts(item: dict, key: str, sid: str, f: str, problems: list[Problem]) -> dict | None:
     value = item.get(key)
     line = item.line_of(key) if isinstance(item, Node) else 1
     if not isinstance(value, dict):
         problems.append(Problem(f, line, f"{sid}: {key} must be a mapping of the six languages"))
         return None
-    missing = [lang for lang in LANGS if not isinstance(value.get(lang), str) or not value.get(lang).strip()]
+    missing = [lang for lang in LANGS if not str(value.get(lang) or "").strip()]
     if missing:
         problems.append(Problem(f, line, f"{sid}: {key} missing language(s) {', '.join(missing)}"))
         return None
@@ -181,8 +181,8 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Template:
         due = _check_phase_and_due(phase, item.get("due"), sid, at, f, problems)
         title = _texts(item, "title", sid, f, problems)
         help_ = _texts(item, "help", sid, f, problems)
-        if len(problems) == before:
-            steps.append(Step(sid, order, phase, due, title, help_))
+        if len(problems) == before and isinstance(order, int) and due is not None and title is not None and help_ is not None:
+            steps.append(Step(sid, order, str(phase), due, title, help_))
     if problems:
         raise DataError(problems)
     return Template(steps)

@@ -90,7 +90,7 @@ class Audience:
         countries = self.country_set(registry)
         if countries is None:
             return True
-        return bool(country) and country.upper() in countries
+        return country is not None and country.upper() in countries
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {}
@@ -301,7 +301,7 @@ def _texts(item: Mapping, key: str, eid: str, f: str, line: int, problems: list[
     unknown = [k for k in value if k not in LANGS]
     if unknown:
         problems.append(Problem(f, where, f"{eid}: {key} has unknown language(s) {', '.join(map(str, unknown))}"))
-    missing = [lang for lang in LANGS if not isinstance(value.get(lang), str) or not value.get(lang).strip()]
+    missing = [lang for lang in LANGS if not str(value.get(lang) or "").strip()]
     if missing:
         problems.append(Problem(f, where, f"{eid}: {key} missing language(s) {', '.join(missing)}"))
         return None
@@ -370,7 +370,8 @@ def parse_event(item: Any, f: str = "<event>", *, known_countries: set[str] | No
                 problems: list[Problem] | None = None) -> Event | None:
     """Validate one event mapping; problems are appended (or raised as DataError when no list is given)."""
     own = problems is None
-    problems = [] if own else problems
+    if problems is None:
+        problems = []
     line = item.line if isinstance(item, Node) else 1
     if not isinstance(item, Mapping):
         problems.append(Problem(f, line, "each event must be a mapping"))
@@ -403,11 +404,11 @@ def parse_event(item: Any, f: str = "<event>", *, known_countries: set[str] | No
     cancelled = item.get("cancelled", False)
     if not isinstance(cancelled, bool):
         problems.append(Problem(f, at("cancelled"), f"{eid}: cancelled must be true or false"))
-    if len(problems) != before:
+    if len(problems) != before or title is None or audience is None:
         if own:
             raise DataError(problems)
         return None
-    return Event(eid, kind, start, end, str(tz), title, place or {}, audience, offsets, bool(cancelled), line)
+    return Event(eid, str(kind), start, end, str(tz), title, place or {}, audience, offsets, bool(cancelled), line)
 
 
 def _times(item: Mapping, eid: str, f: str, at, problems: list[Problem]):
