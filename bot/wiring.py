@@ -15,6 +15,7 @@ from bot.clock import Clock, clock_from_env
 from bot.config import Config
 from bot.delivery import Deliverer, RetryPolicy
 from bot.faqstats import FaqStats
+from bot import people
 from bot.i18n import Translator, load_translator
 from bot.search import FaqSearch, sync_knowledge
 from bot.services import Services
@@ -38,6 +39,7 @@ def build_services(config: Config, *, clock: Clock | None = None, store: Store |
     kdir = Path(config.knowledge_dir)
     i18n = _translator(store, kdir / "strings")
     countries = load_countries(kdir / "countries.yaml")
+    people.sync_country_registry(store.db, countries, clock.now())
     deliverer_kwargs = {"sleep": sleep} if sleep is not None else {}
     deliverer = Deliverer(store, clock, RetryPolicy(**config.section("delivery")), i18n=i18n,
                           **deliverer_kwargs)

@@ -105,14 +105,16 @@ GROUP BY region ORDER BY region""",
         "title": "FAQ satisfaction by topic",
         "description": "Helpful / not helpful votes on FAQ answers per topic, least satisfying first.",
         "sql": """
-SELECT coalesce(e.topic, '(removed entry)') AS topic,
+WITH topic_names(id, name) AS ({topics})
+SELECT coalesce(n.name, e.topic, '(removed entry)') AS topic,
        count(*) AS votes,
        sum(f.helpful) AS helpful,
        count(*) - sum(f.helpful) AS not_helpful,
        round(100.0 * sum(f.helpful) / count(*), 1) AS helpful_pct
 FROM faq_feedback f
 LEFT JOIN (SELECT id, max(topic) AS topic FROM faq_entries GROUP BY id) e ON e.id = f.entry_id
-GROUP BY topic
+LEFT JOIN topic_names n ON n.id = e.topic
+GROUP BY 1
 ORDER BY helpful_pct, votes DESC""",
     },
     "faq_gaps_recent": {
@@ -189,12 +191,21 @@ GROUP BY topic ORDER BY average, ratings DESC""",
         "title": "Failed deliveries",
         "description": "Messages that did not arrive: blocked by the user, bot removed from a group, retries exhausted.",
         "sql": """
-SELECT d.id, d.kind, d.ref, d.chat_id, coalesce(u.first_name, g.title) AS recipient, d.status, d.attempts, d.error, d.due_at
+SELECT d.id, d.kind, d.ref, coalesce(u.first_name, g.title, 'chat ' || d.chat_id) AS recipient, u.country AS iso3,
+       d.status, d.attempts, d.error, d.due_at
 FROM deliveries d LEFT JOIN users u ON u.user_id = d.chat_id LEFT JOIN group_chats g ON g.chat_id = d.chat_id
 WHERE d.status IN ('failed', 'blocked', 'uncertain', 'skipped')
 ORDER BY d.id DESC LIMIT 500""",
     },
 }
+
+
+def topic_names_sql(topics: dict[str, str]) -> str:
+    """A ``VALUES`` list of (topic id, display name) for the canned queries' ``{topics}``."""
+    if not topics:
+        return "SELECT NULL, NULL WHERE 0"
+    quote = lambda text: "'" + str(text).replace("'", "''") + "'"  # noqa: E731
+    return "VALUES " + ", ".join(f"({quote(k)}, {quote(v)})" for k, v in topics.items())
 
 
 def table_names(conn: sqlite3.Connection) -> dict[str, str | None]:

@@ -126,7 +126,12 @@ class transaction:
     def __exit__(self, exc_type, exc, tb):
         if self.owner:
             if exc_type is None:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except sqlite3.Error:  # e.g. a deferred foreign key: the transaction is still open
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
             else:
                 self.conn.execute("ROLLBACK")
         return False

@@ -39,9 +39,14 @@ def sync_countries(db, registry, now: dt.datetime) -> int:
     stamp = utcnow_iso(now)
     rows = [(c.iso3, c.name("en"), c.annex, ANNEX_REGIONS.get(c.annex, c.annex), c.list_group, int(c.pilot),
              c.workshop, c.timezone, stamp) for c in registry]
-    with transaction(db):
-        db.execute("DELETE FROM ref_countries")
-        db.conn.executemany("INSERT INTO ref_countries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    with transaction(db):  # rows other tables still point to (m0015's foreign keys) stay
+        db.conn.executemany("INSERT OR REPLACE INTO ref_countries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        stale = f"iso3 NOT IN ({','.join('?' * len(rows)) or 'NULL'})"
+        if db.execute(f"SELECT 1 FROM ref_countries WHERE {stale} LIMIT 1", [r[0] for r in rows]).fetchone():
+            used = [f'SELECT "{fk[3]}" FROM "{t}" WHERE "{fk[3]}" IS NOT NULL' for t in db.table_names()
+                    for fk in db.execute(f'PRAGMA foreign_key_list("{t}")').fetchall() if fk[2] == "ref_countries"]
+            db.execute(f"DELETE FROM ref_countries WHERE {stale}" + "".join(f" AND iso3 NOT IN ({sql})" for sql in used),
+                       [r[0] for r in rows])
     return len(rows)
 
 

@@ -28,7 +28,8 @@ from typing import Any, Callable
 from storage.dashboard import TODAY_FUNCTION
 from bot.dashboard.guard import authorizer, guard
 from bot.dashboard.metadata import (HIDDEN_TABLES, SECRET_COLUMNS, WORKING_GROUP_STEP, build_metadata, canned_queries,
-                                    column_comments, database_name, working_group_step_from)
+                                    column_comments, database_name, topic_names_from,
+                                    working_group_step_from)
 
 __all__ = ["HIDDEN_TABLES", "SECRET_COLUMNS", "authorizer", "guard", "build_metadata", "canned_queries",
            "column_comments", "make_datasette", "serve", "write_metadata", "check_bind", "BindRefused"]
@@ -70,7 +71,7 @@ def _metadata(db_path: Path, config) -> dict[str, Any]:
     conn = sqlite3.connect(f"file:{db_path.resolve()}?mode=ro", uri=True)
     try:
         step = working_group_step_from(config) if config is not None else WORKING_GROUP_STEP
-        return build_metadata(conn, database_name(db_path), working_group_step=step)
+        return build_metadata(conn, database_name(db_path), working_group_step=step, topics=topic_names_from(config))
     finally:
         conn.close()
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.checklist import load_checklist
-from storage.dashboard import CANNED, LABELS, table_names
+from knowledge.faq import load_topics
+from storage.dashboard import CANNED, LABELS, table_names, topic_names_sql
 
 TITLE = "LDN Target Setting Programme — bot data"
 
@@ -77,18 +78,21 @@ COLUMN_DOCS: dict[str, dict[str, str]] = {
 WORKING_GROUP_STEP = "working_group"
 
 
-def canned_queries(tables: set[str], working_group_step: str = WORKING_GROUP_STEP) -> dict[str, dict[str, Any]]:
+def canned_queries(tables: set[str], working_group_step: str = WORKING_GROUP_STEP,
+                   topics: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
     """The secretariat's everyday questions (SQL in :mod:`storage.dashboard`), each only when its tables exist.
 
     Every query is shown by its title with its SQL folded away (``hide_sql``), and its
-    result's ``iso3`` and ``query`` columns link to the country's and the query's page.
+    result's ``iso3`` and ``query`` columns link to the country's and the query's page;
+    ``topics`` (id -> English name) turns FAQ topic ids into their names.
     """
     out: dict[str, dict[str, Any]] = {}
     for name, spec in CANNED.items():
         if spec["needs"] <= tables:
             out[name] = {"title": spec["title"], "hide_sql": True,
                          "description": spec["description"].replace("{step}", working_group_step),
-                         "sql": spec["sql"].strip().replace("{step}", working_group_step)}
+                         "sql": spec["sql"].strip().replace("{step}", working_group_step)
+                                           .replace("{topics}", topic_names_sql(topics or {}))}
     return out
 
 
@@ -109,7 +113,8 @@ def database_name(db_path: str | Path) -> str:
     return Path(db_path).stem
 
 
-def build_metadata(conn: sqlite3.Connection, db_name: str, *, working_group_step: str = WORKING_GROUP_STEP) -> dict[str, Any]:
+def build_metadata(conn: sqlite3.Connection, db_name: str, *, working_group_step: str = WORKING_GROUP_STEP,
+                   topics: dict[str, str] | None = None) -> dict[str, Any]:
     """Datasette metadata for this database: descriptions, hidden tables and canned queries."""
     tables = table_names(conn)
     tmeta: dict[str, Any] = {}
@@ -140,7 +145,7 @@ def build_metadata(conn: sqlite3.Connection, db_name: str, *, working_group_step
             db_name: {
                 "description": "The bot's database (SQLite). Times are UTC.",
                 "tables": tmeta,
-                "queries": canned_queries(set(tables), working_group_step),
+                "queries": canned_queries(set(tables), working_group_step, topics),
             }
         },
     }
@@ -156,3 +161,12 @@ def working_group_step_from(config) -> str:
     if WORKING_GROUP_STEP in ids or not ids:
         return WORKING_GROUP_STEP
     return next((i for i in ids if "working" in i), ids[0])
+
+
+def topic_names_from(config) -> dict[str, str]:
+    """FAQ topic id -> English name, from the configured ``topics.yaml`` (empty without one)."""
+    path = Path(config.knowledge_dir) / "topics.yaml" if config is not None else None
+    try:
+        return {tid: names.get("en") or tid for tid, names in load_topics(path).items()}
+    except Exception:  # noqa: BLE001 - the dashboard still works without the names
+        return {}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from storage import faq as faq_store
 from storage import helpdesk as hd_store
 from storage import users
 from storage.db import utcnow_iso
@@ -11,7 +12,7 @@ ASKER, EXPERT, SECRETARIAT = 501, 800, 900
 
 
 def seed(env) -> dict:
-    """Kenya: focal point Wanjiru, two queries (#1 overdue, assigned to Amina), a checklist half done."""
+    """Kenya: focal point Wanjiru, two queries (#1 overdue, assigned to Amina), a checklist half done, FAQ votes and a gap."""
     db, now = env.db, env.clock.now()
     stamp = utcnow_iso(now)
     users.touch_user(db, ASKER, "Wanjiru", "wanjiru_k", now)
@@ -34,4 +35,10 @@ def seed(env) -> dict:
                    [step, status, due, stamp])
     db.execute("""INSERT INTO deliveries (kind, ref, chat_id, method, payload, status, due_at, created_at, error)
                   VALUES ('reminder', 'r1', ?, 'sendMessage', '{}', 'failed', ?, ?, 'retries exhausted')""", [ASKER, stamp, stamp])
-    return {"first": first, "second": second}
+    entry, topic = db.execute("SELECT id, topic FROM faq_entries WHERE lang = 'en' ORDER BY position LIMIT 1").fetchone()
+    faq_store.record_feedback(db, entry, True, lang="en", user_id=ASKER, country="KEN", now=now)
+    faq_store.record_feedback(db, entry, False, lang="en", user_id=ASKER, country="KEN", query="land degradation neutrality",
+                              now=now)
+    faq_store.log_miss(db, "how to fund the national working group", lang="en", best_score=0.12, country="KEN",
+                       user_id=ASKER, now=now)
+    return {"first": first, "second": second, "topic": topic}

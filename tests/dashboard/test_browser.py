@@ -1,11 +1,15 @@
 """The dashboard in a real browser: the system Chromium (Debian's package) driven by Selenium.
 
 The dashboard runs as ``ldn-bot dashboard`` in its own process on a free port; the browser loads
-the home page (its charts drawn by vega-embed), a country's page and a query's page, and saves a
-screenshot of each under ``test-artifacts/`` (ignored by git).
+the home page (its charts drawn by vega-embed), a country's page, a query's page and a canned
+query, checks what they say, and saves a screenshot of each as a test artifact under
+``test-artifacts/`` at the top of the checkout (ignored by git; CI keeps that folder):
+``dashboard-home.png``, ``dashboard-country-KEN.png``, ``dashboard-query-1.png``,
+``dashboard-overdue-milestones.png``.
 """
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -130,4 +134,25 @@ def test_an_officer_browses_home_country_and_query(served, browser):
     wait.until(ec.title_contains(f"Query #{ids['first']}"))
     assert "Start from the Trends.Earth default data." in browser.find_element(By.ID, "thread").text
     assert "Amina" in browser.find_element(By.ID, "events").text
+    asked = browser.find_element(By.ID, "asked").text
+    assert "Wanjiru" in asked and "Kenya" in asked and "Amina" in asked
     shoot(browser, f"dashboard-query-{ids['first']}.png")
+
+    browser.get(url + "/ldn/overdue_milestones")
+    results = browser.find_element(By.CSS_SELECTOR, "table.rows-and-columns").text
+    assert "Kenya" in results and "LDN leverage opportunities identified" in results and "leverage_plan" not in results
+    assert not browser.find_elements(By.ID, "sql-query")  # the SQL is folded away
+    shoot(browser, "dashboard-overdue-milestones.png")
+
+
+def test_the_served_database_is_read_only(served):
+    """What ``ldn-bot dashboard`` itself reports: an immutable database that cannot be downloaded."""
+    url, _ids = served
+    with urllib.request.urlopen(url + "/-/databases.json", timeout=10) as response:
+        databases = json.load(response)
+    assert [(d["name"], d["is_mutable"]) for d in databases] == [("ldn", False)]
+    try:
+        urllib.request.urlopen(url + "/ldn.db", timeout=10)
+        raise AssertionError("the database file was downloadable")
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 403

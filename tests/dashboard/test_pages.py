@@ -161,3 +161,38 @@ def test_the_guard_holds_on_a_plain_connection(env):
     with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
         conn.execute("UPDATE users SET first_name = 'x'")
     conn.close()
+
+
+CANNED_SIX = ("overdue_milestones", "countries_without_focal_point", "queries_overdue", "sla_by_region",
+              "satisfaction_by_topic", "faq_gaps_recent")
+
+
+async def test_canned_queries_show_names_not_ids_and_fold_their_sql(ds):
+    from knowledge.faq import load_topics
+
+    for name in CANNED_SIX:
+        html = await page(ds, f"/ldn/{name}")
+        assert 'id="sql-query"' not in html and "<textarea" not in html, name  # the SQL is folded away ...
+        assert f'href="/ldn/{name}?_show_sql=1">show</a>' in html, name  # ... one click shows it
+    assert 'id="sql-query"' in await page(ds, "/ldn/sla_by_region?_show_sql=1")
+    topic_name = load_topics()[ds.ids["topic"]]["en"]
+    html = await page(ds, "/ldn/satisfaction_by_topic")
+    assert f">{topic_name}<" in html and f">{ds.ids['topic']}<" not in html  # the topic's name, not its id
+    html = await page(ds, "/ldn/queries_overdue")
+    assert ">Wanjiru<" in html and ">Amina<" in html and ">501<" not in html and ">800<" not in html
+    assert '<a href="/query/1">#1</a>' in html
+    html = await page(ds, "/ldn/overdue_milestones")
+    assert "LDN leverage opportunities identified" in html and ">leverage_plan<" not in html
+    assert '<a href="/country/KEN">KEN</a>' in html and ">Kenya<" in html
+    html = await page(ds, "/ldn/faq_gaps_recent")
+    assert "how to fund the national working group" in html and ">Kenya<" in html
+    html = await page(ds, "/ldn/overdue_queries_by_region")
+    assert '<a href="/query/1">#1</a>' in html
+
+
+async def test_table_pages_do_not_open_with_column_notes(ds):
+    html = await page(ds, "/ldn/queries")
+    css = (await ds.client.get("/ldn-static/ldn.css")).text
+    assert "dl.column-descriptions { display: none; }" in css and "/ldn-static/ldn.css" in html
+    # a query's country (a key declared by m0015) and its assignee (the dashboard's own link) link to their rows
+    assert '<a href="/ldn/ref_countries/KEN">Kenya</a>' in html and '<a href="/ldn/users/800">Amina</a>' in html

@@ -8,6 +8,7 @@ import pytest
 
 from bot import dashboard
 from bot.cli import main
+from knowledge.faq import load_topics
 from storage import faq as faq_store
 from storage import helpdesk as hd_store
 from storage import users
@@ -90,7 +91,7 @@ async def test_canned_queries_answer_the_everyday_questions(ds):
     assert gaps["en"]["misses"] == 2 and gaps["en"]["not_helpful"] == 1  # one abstention, one vote down
 
     satisfaction = await rows(ds, "/ldn/satisfaction_by_topic.json?_shape=array")
-    assert satisfaction == [{"topic": ds.topic, "votes": 3, "helpful": 2, "not_helpful": 1, "helpful_pct": 66.7}]
+    assert satisfaction == [{"topic": load_topics()[ds.topic]["en"], "votes": 3, "helpful": 2, "not_helpful": 1, "helpful_pct": 66.7}]
     helpdesk = {r["topic"]: r["average"] for r in await rows(ds, "/ldn/helpdesk_satisfaction_by_tag.json?_shape=array")}
     assert helpdesk == {"soc": 2.0, "baseline": 5.0}
 
