@@ -207,6 +207,7 @@ class ReminderAction(StrEnum):
     SET = "set"  # /reminders menu: mute or unmute a category
     MUTE = "mute"  # the mute button under a delivered reminder
     SNOOZE = "snz"  # the snooze buttons under a delivered reminder
+    ZONE = "tz"  # /timezone: a zone offered as a button (a shared city name, the country's own zone)
 
 
 class EventAction(StrEnum):
