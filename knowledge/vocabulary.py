@@ -188,6 +188,7 @@ class MilestoneAction(StrEnum):
     VIEW = "view"
     PROGRESS = "prog"
     CHART = "chart"
+    OVERDUE = "od"  # a page of /overdue: v1:ms:od:<circle or all>:<page>
 
 
 class FaqAction(StrEnum):
