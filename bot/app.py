@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import LinkPreviewOptions, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
@@ -13,7 +13,7 @@ from telegram.request import HTTPXRequest
 import handlers
 from bot.clock import Clock
 from bot.config import Config
-from bot.i18n import LANGS
+from bot import menus
 from bot.services import Services
 from bot.wiring import build_services
 from bot.updates import DEFAULT_CONCURRENT_UPDATES, ChatOrderedProcessor, OneByOneUpdates, QuietRateLimiter
@@ -82,28 +82,8 @@ async def _post_shutdown(application: Application) -> None:
     log.info("bot.stopped")
 
 
-COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",
-                    "peers", "directory", "language", "whoami", "privacy"]
-COMMANDS_GROUP = ["faq", "ask", "help", "settings", "link"]
-COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "help"]
-
-
 async def register_commands(application: Application) -> None:
-    """setMyCommands per scope (private, groups, each secretariat member) and per language."""
+    """setMyCommands per scope (private, groups) and language, then each staff member's own menu (bot/menus.py)."""
     services: Services = application.bot_data["services"]
-    bot = application.bot
-    for lang in LANGS:
-        code = None if lang == "en" else lang
-
-        def menu(names, lang=lang):
-            return [BotCommand(name, services.t(lang, f"menu.{name}")) for name in names if f"menu.{name}" in services.i18n]
-
-        await bot.set_my_commands(menu(COMMANDS_PRIVATE), scope=BotCommandScopeAllPrivateChats(), language_code=code)
-        await bot.set_my_commands(menu(COMMANDS_GROUP), scope=BotCommandScopeAllGroupChats(), language_code=code)
-    secretariat = COMMANDS_PRIVATE + [n for n in COMMANDS_SECRETARIAT if n not in COMMANDS_PRIVATE]
-    for user_id in services.config.secretariat_ids:
-        commands = [BotCommand(n, services.t("en", f"menu.{n}")) for n in secretariat if f"menu.{n}" in services.i18n]
-        try:
-            await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
-        except TelegramError:  # the user has not opened a chat with the bot yet
-            continue
+    await menus.register_public(application.bot, services)
+    await menus.refresh_staff_menus(application)

@@ -11,10 +11,11 @@ import datetime as dt
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, TypeHandler
 
 from bot import backup as backup_mod
-from bot import l10n
+from bot import l10n, menus
 from bot import people, privacy
 from bot import status as status_mod
 from bot.i18n import LANG_NAMES, Raw
@@ -66,6 +67,10 @@ async def daily_backup(services) -> backup_mod.BackupResult | None:
 
 async def _heartbeat_job(context: Context) -> None:
     await heartbeat(svc(context))
+    try:  # a role granted or revoked since (``ldn-bot role grant``): that person's menu follows
+        await menus.refresh_staff_menus(context.application)
+    except TelegramError as exc:
+        log.warning("menus.not_refreshed", extra={"error": str(exc)})
 
 
 async def _backup_job(context: Context) -> None:
