@@ -15,7 +15,7 @@ from telegram import Update
 from bot import milestones as ms
 from bot.i18n import Raw
 from bot.roles import Person
-from handlers.common import Context, answer_button, authorised, cb, edit_or_reply, keyboard, reply, svc, t
+from handlers.common import Context, answer_button, authorised, cb, clip, edit_or_reply, keyboard, reply, svc, t
 from knowledge.vocabulary import Feature, MilestoneAction
 
 log = logging.getLogger("ldn.handlers.milestones")
@@ -42,7 +42,8 @@ def bar(share: float) -> Raw:
 
 
 def short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """At most ``limit`` characters, cut at a word with "…" (the buttons' own rule)."""
+    return clip(text, limit)
 
 
 def day(value: dt.date | None) -> str:
