@@ -30,7 +30,7 @@ from storage.db import latest_version, parse_iso, utcnow_iso
 try:  # POSIX; on other systems the lock is a no-op and the heartbeat alone protects restore
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 HEARTBEAT_SECONDS = 60
 HEARTBEAT_STALE = dt.timedelta(seconds=3 * HEARTBEAT_SECONDS)

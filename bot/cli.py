@@ -7,21 +7,22 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import asyncio
-import importlib
 import json
 import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import __version__
+from bot import __version__, cli_faq, cli_helpdesk, cli_milestones, cli_operations, cli_reminders
 from bot.config import Config, load_config
+from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.cli")
 
 # Feature modules that add their own subcommands: ``add_commands(subparsers, load)``.
-FEATURE_CLIS = ["bot.cli_faq", "bot.cli_helpdesk", "bot.cli_milestones", "bot.cli_reminders", "bot.cli_operations"]
+# Each feature adds its subcommands; order is the order of `ldn-bot --help`.
+FEATURE_CLIS = [cli_faq, cli_helpdesk, cli_milestones, cli_reminders, cli_operations]
 
 NO_TOKEN_HELP = """No TELEGRAM_BOT_TOKEN is set, so the bot cannot reach Telegram.
 To run it for real: open Telegram, talk to @BotFather, send /newbot, and copy the token it gives you:
@@ -203,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = with_config(sub.add_parser("console", help="chat with the bot in this terminal, offline"))
     p.add_argument("--user-id", type=int, default=1001)
-    p.add_argument("--lang", default="en", choices=["en", "fr", "es", "ru", "ar", "zh"])
+    p.add_argument("--lang", default="en", choices=list(LANGS))
     p.add_argument("--name", help="your name in the console (default: from your role and id)")
     p.add_argument("--script", help="play this conversation file without a terminal and print the transcript")
     p.add_argument("--files", help="folder where photos and documents the bot sends are saved")
@@ -228,13 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--days", type=int)
     p.set_defaults(func=cmd_invite)
 
-    for module_name in FEATURE_CLIS:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            if exc.name != module_name:
-                raise
-            continue
+    for module in FEATURE_CLIS:
         module.add_commands(sub, loader, with_config)
     return parser
 

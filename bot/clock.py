@@ -41,7 +41,7 @@ class ShiftedClock(Clock):
 
 class FakeClock(Clock):
     def __init__(self, start: dt.datetime | str = "2016-05-20T08:00:00Z"):
-        self._now = parse_instant(start) if isinstance(start, str) else start
+        self._now: dt.datetime = _instant(start)
 
     def now(self) -> dt.datetime:
         return self._now
@@ -51,11 +51,21 @@ class FakeClock(Clock):
         return self._now
 
     def set(self, when: dt.datetime | str) -> None:
-        self._now = parse_instant(when) if isinstance(when, str) else when
+        self._now = _instant(when)
+
+
+def _instant(value: dt.datetime | str) -> dt.datetime:
+    """A datetime, or ISO-8601 text read as one (empty text is an error here)."""
+    if isinstance(value, dt.datetime):
+        return value
+    parsed = parse_instant(value)
+    if parsed is None:
+        raise ValueError("a clock needs a date and time, not empty text")
+    return parsed
 
 
 def clock_from_env(value: str | None) -> Clock:
     """``LDN_NOW`` set: a shifted clock starting there; otherwise the system clock."""
     if value:
-        return ShiftedClock(parse_instant(value))
+        return ShiftedClock(_instant(value))
     return SystemClock()

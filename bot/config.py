@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError, Node, Problem, load_file, load_text
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
@@ -193,8 +194,8 @@ def validate_raw(raw: Mapping, where: Node | None, filename: str) -> list[Proble
     url = str(raw["telegram"].get("api_base_url") or "")
     if not url.startswith(("http://", "https://")):
         problems.append(Problem(filename, line("telegram", "api_base_url"), "telegram.api_base_url must start with http:// or https://"))
-    if raw["i18n"].get("default_language") not in ("en", "fr", "es", "ru", "ar", "zh"):
-        problems.append(Problem(filename, line("i18n", "default_language"), "i18n.default_language must be one of en fr es ru ar zh"))
+    if raw["i18n"].get("default_language") not in LANGS:
+        problems.append(Problem(filename, line("i18n", "default_language"), f"i18n.default_language must be one of {' '.join(LANGS)}"))
     for key in ("secretariat", "experts"):
         try:
             _int_list(raw["roles"].get(key))

@@ -5,19 +5,26 @@ Each validator loads one kind of file and raises ``DataError`` with every proble
 """
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from bot import backup, helpdesk, reminders
 from bot.config import Config
+from bot.i18n import load_strings
+from knowledge.checklist import load_checklist
+from knowledge.countries import load_countries
+from knowledge.events import load_events
+from knowledge.faq import load_faq_dir
 from knowledge.yamlfile import DataError, Problem
 
-# (label, "module:function", relative path). Missing modules are skipped while a feature is being built.
-VALIDATORS = [
-    ("strings", "bot.i18n:load_strings", "strings"),
-    ("countries", "knowledge.countries:load_countries", "countries.yaml"),
-    ("FAQ entries", "knowledge.faq:load_faq_dir", "faq"),
-    ("checklist steps", "knowledge.checklist:load_checklist", "checklist.yaml"),
-    ("events", "knowledge.events:load_events", "events.yaml"),
+# (label, loader, path relative to the knowledge directory)
+VALIDATORS: list[tuple[str, Callable[[Path], Any], str]] = [
+    ("strings", load_strings, "strings"),
+    ("countries", load_countries, "countries.yaml"),
+    ("FAQ entries", load_faq_dir, "faq"),
+    ("checklist steps", load_checklist, "checklist.yaml"),
+    ("events", load_events, "events.yaml"),
 ]
 
 
@@ -25,19 +32,9 @@ def validate_all(config: Config) -> tuple[list[Problem], dict[str, int]]:
     problems: list[Problem] = []
     counts: dict[str, int] = {}
     base = Path(config.knowledge_dir)
-    for label, target, rel in VALIDATORS:
-        module_name, func_name = target.split(":")
+    for label, load, rel in VALIDATORS:
         try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        func = getattr(module, func_name, None)
-        if func is None:
-            continue
-        try:
-            loaded = func(base / rel)
+            loaded = load(base / rel)
         except DataError as exc:
             problems.extend(exc.problems)
             continue
@@ -50,15 +47,14 @@ def _settings_problems(config: Config) -> list[Problem]:
     """Feature settings that are only read later (reminders, operations) are checked here too."""
     found: list[Problem] = []
     where = str(config.path or "config.yaml")
-    checks = [("bot.reminders", lambda m: m.Settings.from_section(config.section("reminders"), where)),
-              ("bot.backup", lambda m: m.ops_settings(config)),
-              ("bot.helpdesk", lambda m: m.settings_from(config.section("helpdesk")))]
-    for module_name, check in checks:
+    checks: list[Callable[[], Any]] = [
+        lambda: reminders.Settings.from_section(config.section("reminders"), where),
+        lambda: backup.ops_settings(config),
+        lambda: helpdesk.settings_from(config.section("helpdesk")),
+    ]
+    for check in checks:
         try:
-            module = importlib.import_module(module_name)
-            check(module)
-        except ImportError:
-            continue
+            check()
         except DataError as exc:
             found.extend(exc.problems)
         except Exception as exc:  # noqa: BLE001 - each feature raises its own settings error

@@ -134,43 +134,51 @@ class Deliverer:
             try:
                 result = await bot.do_api_request(row["method"], api_kwargs={"chat_id": chat_id, **payload})
             except TelegramError as exc:
-                error = classify(exc)
-                if error.kind is SendError.MIGRATED:
-                    if self.on_migrate:
-                        await self.on_migrate(chat_id, error.new_chat_id)
-                    chat_id = error.new_chat_id
-                    if attempt >= self.policy.attempts:
-                        return await self._finish(delivery_id, "failed", error=error.reason, retries=attempt - 1)
-                    continue
-                if error.kind is SendError.RETRY:
-                    key = "429" if error.retry_after is not None else ("timeouts" if "timeout" in error.reason else "5xx")
-                    self.stats[key] += 1
-                    if attempt >= self.policy.attempts:
-                        return await self._finish(delivery_id, "failed", error=error.reason, retries=attempt - 1)
-                    wait = error.retry_after if error.retry_after is not None else self.policy.backoff(attempt)
-                    log.info("delivery.retry", extra={"delivery": delivery_id, "reason": key, "wait": wait})
-                    await self.sleep(wait)
-                    continue
-                if error.kind is SendError.UNCERTAIN:
-                    self.stats["uncertain"] += 1
-                    log.warning("delivery.uncertain", extra={"delivery": delivery_id, "kind": row["kind"],
-                                                             "method": row["method"], "promise": row.get("promise")})
-                    if await self.store.run(deliveries.requeue_as_resend, delivery_id, self.clock.now(), error.reason):
-                        return await self.deliver(bot, delivery_id)  # at least once: send again, saying so
-                    return await self._finish(delivery_id, "uncertain", error=error.reason, retries=attempt - 1)
-                if error.kind in (SendError.BLOCKED, SendError.GONE):
-                    await self.store.run(_recipient_gone, chat_id, self.clock.now())
-                    log.info("delivery.blocked", extra={"delivery": delivery_id, "chat": row["chat_id"]})
-                    return await self._finish(delivery_id, "blocked", error=error.reason, retries=attempt - 1)
-                if error.kind is SendError.MUTED and chat_id < 0:
-                    await self.store.run(_group_muted, chat_id)
-                return await self._finish(delivery_id, "failed", error=error.reason, retries=attempt - 1)
+                outcome, chat_id = await self._after_error(bot, row, delivery_id, chat_id, classify(exc), attempt)
+                if outcome is not None:
+                    return outcome
+                continue
             else:
                 message_id = result.get("message_id") if isinstance(result, dict) else None
                 outcome = await self._finish(delivery_id, "sent", message_id=message_id, retries=attempt - 1)
                 if note and message_id:
                     await self._say_sent_again(bot, chat_id, message_id, note)
                 return outcome
+
+    async def _after_error(self, bot, row: dict, delivery_id: int, chat_id: int, error, attempt: int
+                           ) -> tuple[Outcome | None, int]:
+        """What a failed attempt leads to: an Outcome when the delivery is finished, else
+        (None, the chat to try next) after any wait."""
+        retries = attempt - 1
+        if error.kind is SendError.MIGRATED:
+            if self.on_migrate:
+                await self.on_migrate(chat_id, error.new_chat_id)
+            if attempt >= self.policy.attempts:
+                return await self._finish(delivery_id, "failed", error=error.reason, retries=retries), chat_id
+            return None, error.new_chat_id
+        if error.kind is SendError.RETRY:
+            key = "429" if error.retry_after is not None else ("timeouts" if "timeout" in error.reason else "5xx")
+            self.stats[key] += 1
+            if attempt >= self.policy.attempts:
+                return await self._finish(delivery_id, "failed", error=error.reason, retries=retries), chat_id
+            wait = error.retry_after if error.retry_after is not None else self.policy.backoff(attempt)
+            log.info("delivery.retry", extra={"delivery": delivery_id, "reason": key, "wait": wait})
+            await self.sleep(wait)
+            return None, chat_id
+        if error.kind is SendError.UNCERTAIN:
+            self.stats["uncertain"] += 1
+            log.warning("delivery.uncertain", extra={"delivery": delivery_id, "kind": row["kind"],
+                                                     "method": row["method"], "promise": row.get("promise")})
+            if await self.store.run(deliveries.requeue_as_resend, delivery_id, self.clock.now(), error.reason):
+                return await self.deliver(bot, delivery_id), chat_id  # at least once: send again, saying so
+            return await self._finish(delivery_id, "uncertain", error=error.reason, retries=retries), chat_id
+        if error.kind in (SendError.BLOCKED, SendError.GONE):
+            await self.store.run(_recipient_gone, chat_id, self.clock.now())
+            log.info("delivery.blocked", extra={"delivery": delivery_id, "chat": row["chat_id"]})
+            return await self._finish(delivery_id, "blocked", error=error.reason, retries=retries), chat_id
+        if error.kind is SendError.MUTED and chat_id < 0:
+            await self.store.run(_group_muted, chat_id)
+        return await self._finish(delivery_id, "failed", error=error.reason, retries=retries), chat_id
 
     async def _resend_note(self, chat_id: int) -> str | None:
         """ "Sent again: the first attempt may have failed", in the recipient's language."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -31,12 +30,11 @@ from typing import Any, Callable
 
 from bot import __version__
 from bot.csvcell import guard_cell
+from bot.helpdesk.reports import export_queries_csv
+from bot.milestones.export_csv import export_milestones_csv
+from bot.milestones.template import load_template
 from storage import ops
 from storage.db import schema_version, utcnow_iso
-
-
-class FeatureMissing(Exception):
-    """The feature providing an export is not installed."""
 
 
 def rows_csv(columns: list[str], rows: list[Any]) -> str:
@@ -49,31 +47,14 @@ def rows_csv(columns: list[str], rows: list[Any]) -> str:
     return out.getvalue()
 
 
-def _feature(module: str, name: str) -> Callable:
-    try:
-        mod = importlib.import_module(module)
-    except ImportError as exc:
-        raise FeatureMissing(f"{module} is not installed") from exc
-    fn = getattr(mod, name, None)
-    if fn is None:
-        raise FeatureMissing(f"{module}.{name} is not available")
-    return fn
-
-
 # -- single exports (shared with `export queries` / `export milestones`) -----------------------------
 
 def queries_csv(db, since: dt.datetime | None = None) -> str:
-    if not ops.has_table(db, "queries"):
-        raise FeatureMissing("the helpdesk's tables are absent")
-    return _feature("bot.helpdesk", "export_queries_csv")(db, since)
+    return export_queries_csv(db, since)
 
 
 def milestones_csv(db, config, registry) -> str:
-    if not ops.has_table(db, "milestones"):
-        raise FeatureMissing("the milestones' tables are absent")
-    load_template = _feature("bot.milestones", "load_template")
-    export = _feature("bot.milestones", "export_milestones_csv")
-    return export(db, load_template(config), registry)
+    return export_milestones_csv(db, load_template(config), registry)
 
 
 def focal_points_csv(db, registry) -> str:
@@ -90,38 +71,20 @@ def focal_points_csv(db, registry) -> str:
 
 
 def events_csv(db, config) -> str:
-    if ops.has_table(db, "calendar_events"):
-        event_rows = ops.calendar_event_rows(db)
-        columns = ["id", "kind", "status", "start_local", "end_local", "timezone", "start_utc", "end_utc", "title_en",
-                   "place_en", "audience", "source", "version", "updated_at"]
-        out = []
-        for row in event_rows:
-            row = list(row)
-            for i in (8, 9):  # title, place: JSON {lang: text} -> English (full JSON kept in the database)
-                try:
-                    row[i] = (json.loads(row[i] or "{}") or {}).get("en", "")
-                except ValueError:
-                    pass
-            out.append(row)
-        return rows_csv(columns, out)
-    from knowledge.yamlfile import load_file
-
-    data = load_file(Path(config.knowledge_dir) / "events.yaml") or {}
-    columns = ["id", "kind", "start_local", "end_local", "timezone", "title_en", "place_en", "audience"]
+    """The calendar as the bot holds it (events.yaml synced, plus edits made in chat)."""
+    event_rows = ops.calendar_event_rows(db)
+    columns = ["id", "kind", "status", "start_local", "end_local", "timezone", "start_utc", "end_utc", "title_en",
+               "place_en", "audience", "source", "version", "updated_at"]
     out = []
-    for ev in (data.get("events") or []):
-        out.append([ev.get("id"), ev.get("kind"), str(ev.get("start")), str(ev.get("end")), ev.get("timezone"),
-                    (ev.get("title") or {}).get("en", ""), (ev.get("place") or {}).get("en", ""),
-                    json.dumps(_plain(ev.get("audience")), ensure_ascii=False)])
+    for row in event_rows:
+        cells = list(row)
+        for i in (8, 9):  # title, place: JSON {lang: text} -> English (full JSON kept in the database)
+            try:
+                cells[i] = (json.loads(cells[i] or "{}") or {}).get("en", "")
+            except ValueError:
+                pass
+        out.append(cells)
     return rows_csv(columns, out)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
 def countries_csv(registry) -> str:
@@ -160,11 +123,7 @@ def export_all(db, config, registry, directory: str | Path, now: dt.datetime) ->
         ("countries.csv", lambda: countries_csv(registry)),
     ]
     for name, make in jobs:
-        try:
-            text = make()
-        except FeatureMissing as exc:
-            result.skipped[name] = str(exc)
-            continue
+        text = make()
         (folder / name).write_text(text, encoding="utf-8")
         result.files[name] = _count_rows(text)
     manifest = {"generated_at": utcnow_iso(now), "ldn_bot": __version__, "schema_version": schema_version(db),
@@ -174,6 +133,4 @@ def export_all(db, config, registry, directory: str | Path, now: dt.datetime) ->
 
 
 def _table_csv(db, table: str) -> str:
-    if not ops.has_table(db, table):
-        raise FeatureMissing(f"table {table} is absent")
     return rows_csv(*ops.archive_rows(db, table))

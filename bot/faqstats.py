@@ -12,10 +12,12 @@ reply, bench/throughput.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
 from bot.clock import Clock
+from storage import faq as faq_store
 from storage.db import Store, transaction
 
 log = logging.getLogger("ldn.faqstats")
@@ -33,7 +35,7 @@ class Miss:
     best_score: float | None
     country: str | None
     user_id: int | None
-    at: object  # datetime from the clock
+    at: dt.datetime  # from the clock
 
 
 class FaqStats:
@@ -92,3 +94,22 @@ def _write(db, asked: dict[str, int], misses: list[Miss], now) -> None:
         for miss in misses:
             faq_store.log_miss(db, miss.query, lang=miss.lang, best_score=miss.best_score, kind="abstain",
                                country=miss.country, user_id=miss.user_id, now=miss.at)
+
+
+# -- what the handlers read and write (each a service function run by Store.run) ----------------
+
+def most_asked(db, n: int) -> list[tuple[str, int]]:
+    """(entry id, times served) of the ``n`` most served entries, most first."""
+    return list(faq_store.most_asked(db, n))
+
+
+def record_feedback(db, entry_id: str, helpful: bool, *, lang: str, user_id: int, country: str | None,
+                    query: str | None, best_score: float | None, now) -> None:
+    """A helpful / not helpful vote on an answer (with the question it answered)."""
+    faq_store.record_feedback(db, entry_id, helpful, lang=lang, user_id=user_id, country=country,
+                              query=query, best_score=best_score, now=now)
+
+
+def gaps(db, limit: int = 20) -> list[dict]:
+    """The questions the FAQ could not answer, for ``/gaps``."""
+    return list(faq_store.list_gaps(db, limit=limit))

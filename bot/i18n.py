@@ -101,8 +101,8 @@ def load_strings(directory: Path = STRINGS_DIR) -> dict[str, dict[str, str]]:
                 if fields[lang] is None:
                     problems.append(Problem(str(path), line, f"{key}.{lang}: malformed {{placeholder}}"))
                 elif fields[lang] != fields["en"]:
-                    problems.append(Problem(str(path), line, f"{key}.{lang}: placeholders {sorted(fields[lang])} differ from en {sorted(fields['en'] or [])}"))
-            merged[key] = {lang: (dict(entry[lang]) if isinstance(entry[lang], dict) else entry[lang]) for lang in LANGS}
+                    problems.append(Problem(str(path), line, f"{key}.{lang}: placeholders {sorted(fields[lang] or [])} differ from en {sorted(fields['en'] or [])}"))
+            merged[key] = {lang: (dict(entry[lang]) if isinstance(entry[lang], dict) else entry[lang]) for lang in LANGS}  # type: ignore[misc]  # plural forms are a dict
     if problems:
         raise DataError(problems)
     return merged
@@ -134,9 +134,10 @@ def _plural_problem(key: str, lang: str, forms: dict) -> str | None:
 def _placeholders(text: str | dict) -> set[str] | None:
     if isinstance(text, dict):
         found = [_placeholders(v) for v in text.values()]
-        if any(f is None for f in found):
+        known = [f for f in found if f is not None]
+        if len(known) < len(found):
             return None
-        return set().union(*found) | {"count"}
+        return set().union(*known) | {"count"}
     try:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}
     except ValueError:

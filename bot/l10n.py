@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from typing import Literal
 
 from babel import Locale
 from babel.dates import format_date as _babel_date
@@ -17,6 +18,8 @@ from babel.dates import format_timedelta as _babel_timedelta
 from babel.numbers import format_decimal
 
 from knowledge.vocabulary import LANGS
+
+Granularity = Literal["year", "month", "week", "day", "hour", "minute", "second"]
 
 #: The CLDR locale used for each language of the bot.
 LOCALES: dict[str, str] = {"en": "en_GB", "fr": "fr", "es": "es", "ru": "ru", "ar": "ar", "zh": "zh_Hans"}
@@ -53,12 +56,12 @@ def time_of_day(lang: str, when: dt.datetime) -> str:
     return _babel_time(when, format="short", tzinfo=when.tzinfo, locale=locale(lang))
 
 
-def duration(lang: str, delta: dt.timedelta, *, granularity: str = "minute") -> str:
+def duration(lang: str, delta: dt.timedelta, *, granularity: Granularity = "minute") -> str:
     """A length of time in words, rounded to its largest unit: ``9 years``, ``3 дня``, ``2 ساعتين``."""
     return _babel_timedelta(abs(delta), granularity=granularity, threshold=1, locale=locale(lang))
 
 
-def relative(lang: str, delta: dt.timedelta, *, granularity: str = "minute") -> str:
+def relative(lang: str, delta: dt.timedelta, *, granularity: Granularity = "minute") -> str:
     """``in 3 days`` for a positive ``delta``, ``3 days ago`` for a negative one."""
     return _babel_timedelta(delta, granularity=granularity, threshold=1, add_direction=True, locale=locale(lang))
 

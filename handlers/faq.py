@@ -11,6 +11,7 @@ import time
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, MessageHandler
 
+from bot import faqstats
 from bot.services import Services
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TEXT, MAX_QUESTION, PRIVATE_TEXT, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t)
@@ -304,9 +305,7 @@ async def feedback(update: Update, context: Context, who, entry_id: str, helpful
         await answer_button(update, t(context, who, "faq.already_voted"))
         return
     last = context.user_data.get("last_question") or {}
-    from storage import faq as faq_store
-
-    await services.store.run(lambda db: faq_store.record_feedback(
+    await services.store.run(lambda db: faqstats.record_feedback(
         db, entry_id, helpful, lang=who.lang, user_id=who.user_id, country=who.country,
         query=last.get("text"), best_score=last.get("score"), now=services.clock.now()))
     voted.add(key)
@@ -346,10 +345,8 @@ async def gaps_command(update: Update, context: Context) -> None:
     if who is None:
         return
     services = svc(context)
-    from storage import faq as faq_store
-
     await services.faq_stats.flush()  # the latest misses of this process first
-    rows = await services.store.run(lambda db: faq_store.list_gaps(db, limit=20))
+    rows = await services.store.read(faqstats.gaps, 20)
     if not rows:
         await reply(update, context, t(context, who, "faq.gaps_empty"))
         return

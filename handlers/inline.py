@@ -21,11 +21,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import InlineQueryHandler
 
+from bot import faqstats, people
 from bot.i18n import normalise_lang
 from handlers.common import GROUP_COMMANDS, MAX_MESSAGE, Context, svc
 from handlers.faq import render_answer, search
-from storage import faq as faq_store
-from storage import users
 
 log = logging.getLogger("ldn.handlers.inline")
 
@@ -50,7 +49,7 @@ def most_asked_entries(db, services, n: int = MAX_RESULTS) -> list:
         return []
     engine.refresh_if_changed()
     out, seen = [], set()
-    for entry_id, _count in faq_store.most_asked(db, n):
+    for entry_id, _count in faqstats.most_asked(db, n):
         entry = engine.get(entry_id)
         if entry is not None and entry.id not in seen:
             out.append(entry)
@@ -84,7 +83,7 @@ def article(services, entry, lang: str) -> InlineQueryResultArticle:
 async def language_of(services, tg_user) -> tuple[str, bool]:
     """(language, saved): the user's saved /language if any (read only: no row is created),
     else Telegram's language_code."""
-    row = await services.store.run(users.get_user, tg_user.id)
+    row = await services.store.read(people.profile, tg_user.id)
     if row and row.get("lang"):
         return row["lang"], True
     return normalise_lang(tg_user.language_code, services.config.default_language), False

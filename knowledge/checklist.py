@@ -84,6 +84,41 @@ class Template:
         return Template(steps)
 
 
+def _check_id(sid, at, f: str, seen_ids: dict[str, int], problems: list[Problem]) -> str:
+    if not isinstance(sid, str) or not _ID.match(sid):
+        problems.append(Problem(f, at("id"), f"step id {sid!r} must be lower-case letters, digits and _ (starting with a letter)"))
+        return str(sid)
+    if len(sid) > MAX_ID_LENGTH:
+        problems.append(Problem(f, at("id"), f"step id {sid!r} is longer than {MAX_ID_LENGTH} characters"))
+    elif sid in seen_ids:
+        problems.append(Problem(f, at("id"), f"duplicate step id {sid!r} (first at line {seen_ids[sid]})"))
+    else:
+        seen_ids[sid] = at("id")
+    return sid
+
+
+def _check_order(order, sid: str, at, f: str, seen_orders: dict[int, int], problems: list[Problem]) -> None:
+    if not isinstance(order, int) or isinstance(order, bool) or order < 1:
+        problems.append(Problem(f, at("order"), f"{sid}: order must be a positive whole number"))
+    elif order in seen_orders:
+        problems.append(Problem(f, at("order"), f"{sid}: order {order} is already used at line {seen_orders[order]}"))
+    else:
+        seen_orders[order] = at("order")
+
+
+def _check_phase_and_due(phase, raw_due, sid: str, at, f: str, problems: list[Problem]):
+    if phase not in PHASES:
+        problems.append(Problem(f, at("phase"), f"{sid}: phase must be one of {', '.join(PHASES)}"))
+    due = parse_date(raw_due)
+    if due is None:
+        problems.append(Problem(f, at("due"), f"{sid}: due must be a date (YYYY-MM-DD)"))
+    elif phase in PHASES:
+        start, end = PHASES[phase]
+        if not start <= due <= end:
+            problems.append(Problem(f, at("due"), f"{sid}: due {due} is outside the {phase} phase ({start} to {end})"))
+    return due
+
+
 def parse_date(value: object) -> dt.date | None:
     """A YAML date or an ISO ``YYYY-MM-DD`` string; None if it is neither."""
     if isinstance(value, dt.datetime):
@@ -98,13 +133,13 @@ def parse_date(value: object) -> dt.date | None:
     return None
 
 
-def _texts(item: Node, key: str, sid: str, f: str, problems: list[Problem]) -> dict | None:
+def _texts(item: dict, key: str, sid: str, f: str, problems: list[Problem]) -> dict | None:
     value = item.get(key)
     line = item.line_of(key) if isinstance(item, Node) else 1
     if not isinstance(value, dict):
         problems.append(Problem(f, line, f"{sid}: {key} must be a mapping of the six languages"))
         return None
-    missing = [lang for lang in LANGS if not isinstance(value.get(lang), str) or not value.get(lang).strip()]
+    missing = [lang for lang in LANGS if not str(value.get(lang) or "").strip()]
     if missing:
         problems.append(Problem(f, line, f"{sid}: {key} missing language(s) {', '.join(missing)}"))
         return None
@@ -136,40 +171,18 @@ def load_checklist(path: Path | str = DEFAULT_PATH) -> Template:
             return item.line_of(key) if isinstance(item, Node) else line
 
         before = len(problems)
-        sid = item.get("id")
-        if not isinstance(sid, str) or not _ID.match(sid):
-            problems.append(Problem(f, at("id"), f"step id {sid!r} must be lower-case letters, digits and _ (starting with a letter)"))
-            sid = str(sid)
-        elif len(sid) > MAX_ID_LENGTH:
-            problems.append(Problem(f, at("id"), f"step id {sid!r} is longer than {MAX_ID_LENGTH} characters"))
-        elif sid in seen_ids:
-            problems.append(Problem(f, at("id"), f"duplicate step id {sid!r} (first at line {seen_ids[sid]})"))
-        else:
-            seen_ids[sid] = at("id")
+        sid = _check_id(item.get("id"), at, f, seen_ids, problems)
         for key in item:
             if key not in STEP_KEYS:
                 problems.append(Problem(f, at(key), f"{sid}: unknown key {key!r} (expected {', '.join(STEP_KEYS)})"))
         order = item.get("order")
-        if not isinstance(order, int) or isinstance(order, bool) or order < 1:
-            problems.append(Problem(f, at("order"), f"{sid}: order must be a positive whole number"))
-        elif order in seen_orders:
-            problems.append(Problem(f, at("order"), f"{sid}: order {order} is already used at line {seen_orders[order]}"))
-        else:
-            seen_orders[order] = at("order")
+        _check_order(order, sid, at, f, seen_orders, problems)
         phase = item.get("phase")
-        if phase not in PHASES:
-            problems.append(Problem(f, at("phase"), f"{sid}: phase must be one of {', '.join(PHASES)}"))
-        due = parse_date(item.get("due"))
-        if due is None:
-            problems.append(Problem(f, at("due"), f"{sid}: due must be a date (YYYY-MM-DD)"))
-        elif phase in PHASES:
-            start, end = PHASES[phase]
-            if not start <= due <= end:
-                problems.append(Problem(f, at("due"), f"{sid}: due {due} is outside the {phase} phase ({start} to {end})"))
+        due = _check_phase_and_due(phase, item.get("due"), sid, at, f, problems)
         title = _texts(item, "title", sid, f, problems)
         help_ = _texts(item, "help", sid, f, problems)
-        if len(problems) == before:
-            steps.append(Step(sid, order, phase, due, title, help_))
+        if len(problems) == before and isinstance(order, int) and due is not None and title is not None and help_ is not None:
+            steps.append(Step(sid, order, str(phase), due, title, help_))
     if problems:
         raise DataError(problems)
     return Template(steps)

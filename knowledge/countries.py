@@ -119,57 +119,69 @@ def load_countries(path: Path | str = DEFAULT_PATH) -> CountryRegistry:
     countries: list[Country] = []
     seen: set[str] = set()
     for item in items:
-        line = item.line if isinstance(item, Node) else 1
-        if not isinstance(item, dict):
-            problems.append(Problem(f, line, "each country must be a mapping"))
-            continue
-        iso3 = str(item.get("iso3") or "")
-        where = item.line_of("iso3") if isinstance(item, Node) else line
-        bad = False
-        if len(iso3) != 3 or not iso3.isalpha() or not iso3.isupper():
-            problems.append(Problem(f, where, f"iso3 {iso3!r} must be three capital letters"))
-            bad = True
-        elif iso3 in seen:
-            problems.append(Problem(f, where, f"duplicate country {iso3}"))
-            bad = True
-        seen.add(iso3)
-        names = item.get("names")
-        if not isinstance(names, dict) or any(not names.get(lang) for lang in LANGS):
-            missing = [lang for lang in LANGS if not isinstance(names, dict) or not names.get(lang)]
-            problems.append(Problem(f, item.line_of("names") if isinstance(item, Node) else line, f"{iso3}: names missing {', '.join(missing)}"))
-            bad = True
-        checks = (
-            ("list_group", tuple(LIST_GROUPS)), ("unccd_annex", ANNEXES), ("programme_annex", ANNEXES),
-            ("workshop", WORKSHOPS), ("un_language", LANGS),
-        )
-        for key, allowed in checks:
-            if item.get(key) not in allowed:
-                problems.append(Problem(f, item.line_of(key) if isinstance(item, Node) else line, f"{iso3}: {key} must be one of {', '.join(allowed)}"))
-                bad = True
-        if not isinstance(item.get("pilot"), bool):
-            problems.append(Problem(f, item.line_of("pilot") if isinstance(item, Node) else line, f"{iso3}: pilot must be true or false"))
-            bad = True
-        tz = item.get("timezone")
-        try:
-            ZoneInfo(str(tz))
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(Problem(f, item.line_of("timezone") if isinstance(item, Node) else line, f"{iso3}: unknown time zone {tz!r}"))
-            bad = True
-        if not bad:
-            countries.append(Country(iso3, {k: str(v) for k, v in (names or {}).items()}, item["un_language"], item["list_group"],
-                                     item["unccd_annex"], item["programme_annex"], item["pilot"], item["workshop"], str(tz)))
+        country = _parse_country(item, f, seen, problems)
+        if country is not None:
+            countries.append(country)
     if not problems:
-        counts = {g: sum(1 for c in countries if c.list_group == g) for g in LIST_GROUPS}
-        for group, expected in LIST_GROUPS.items():
-            if counts[group] != expected:
-                problems.append(Problem(f, 1, f"list group {group} has {counts[group]} countries, the seed lists {expected}"))
-        if len(countries) != 95:
-            problems.append(Problem(f, 1, f"{len(countries)} countries, the seed lists 95"))
-        if sum(c.pilot for c in countries) != 14:
-            problems.append(Problem(f, 1, "the seed lists 14 pilot countries"))
-        for c in countries:
-            if (c.workshop == "pilots") != c.pilot:
-                problems.append(Problem(f, 1, f"{c.iso3}: the pilots workshop is for the 14 pilot countries, and only for them"))
+        _check_totals(countries, f, problems)
     if problems:
         raise DataError(problems)
     return CountryRegistry(countries)
+
+
+_CHOICES = (
+    ("list_group", tuple(LIST_GROUPS)), ("unccd_annex", ANNEXES), ("programme_annex", ANNEXES),
+    ("workshop", WORKSHOPS), ("un_language", LANGS),
+)
+
+
+def _parse_country(item, f: str, seen: set[str], problems: list[Problem]) -> Country | None:
+    """One registry item as a Country, or None after adding its problems."""
+    line = item.line if isinstance(item, Node) else 1
+    if not isinstance(item, dict):
+        problems.append(Problem(f, line, "each country must be a mapping"))
+        return None
+
+    def at(key: str) -> int:
+        return item.line_of(key) if isinstance(item, Node) else line
+
+    before = len(problems)
+    iso3 = str(item.get("iso3") or "")
+    if len(iso3) != 3 or not iso3.isalpha() or not iso3.isupper():
+        problems.append(Problem(f, at("iso3"), f"iso3 {iso3!r} must be three capital letters"))
+    elif iso3 in seen:
+        problems.append(Problem(f, at("iso3"), f"duplicate country {iso3}"))
+    seen.add(iso3)
+    names = item.get("names")
+    missing = [lang for lang in LANGS if not isinstance(names, dict) or not names.get(lang)]
+    if missing:
+        problems.append(Problem(f, at("names"), f"{iso3}: names missing {', '.join(missing)}"))
+    for key, allowed in _CHOICES:
+        if item.get(key) not in allowed:
+            problems.append(Problem(f, at(key), f"{iso3}: {key} must be one of {', '.join(allowed)}"))
+    if not isinstance(item.get("pilot"), bool):
+        problems.append(Problem(f, at("pilot"), f"{iso3}: pilot must be true or false"))
+    tz = item.get("timezone")
+    try:
+        ZoneInfo(str(tz))
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(f, at("timezone"), f"{iso3}: unknown time zone {tz!r}"))
+    if len(problems) > before:
+        return None
+    return Country(iso3, {k: str(v) for k, v in (names or {}).items()}, item["un_language"], item["list_group"],
+                   item["unccd_annex"], item["programme_annex"], item["pilot"], item["workshop"], str(tz))
+
+
+def _check_totals(countries: list[Country], f: str, problems: list[Problem]) -> None:
+    """The registry as a whole against the seed: group sizes, 95 countries, 14 pilots."""
+    counts = {g: sum(1 for c in countries if c.list_group == g) for g in LIST_GROUPS}
+    for group, expected in LIST_GROUPS.items():
+        if counts[group] != expected:
+            problems.append(Problem(f, 1, f"list group {group} has {counts[group]} countries, the seed lists {expected}"))
+    if len(countries) != 95:
+        problems.append(Problem(f, 1, f"{len(countries)} countries, the seed lists 95"))
+    if sum(c.pilot for c in countries) != 14:
+        problems.append(Problem(f, 1, "the seed lists 14 pilot countries"))
+    for c in countries:
+        if (c.workshop == "pilots") != c.pilot:
+            problems.append(Problem(f, 1, f"{c.iso3}: the pilots workshop is for the 14 pilot countries, and only for them"))

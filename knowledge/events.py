@@ -90,7 +90,7 @@ class Audience:
         countries = self.country_set(registry)
         if countries is None:
             return True
-        return bool(country) and country.upper() in countries
+        return country is not None and country.upper() in countries
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {}
@@ -301,7 +301,7 @@ def _texts(item: Mapping, key: str, eid: str, f: str, line: int, problems: list[
     unknown = [k for k in value if k not in LANGS]
     if unknown:
         problems.append(Problem(f, where, f"{eid}: {key} has unknown language(s) {', '.join(map(str, unknown))}"))
-    missing = [lang for lang in LANGS if not isinstance(value.get(lang), str) or not value.get(lang).strip()]
+    missing = [lang for lang in LANGS if not str(value.get(lang) or "").strip()]
     if missing:
         problems.append(Problem(f, where, f"{eid}: {key} missing language(s) {', '.join(missing)}"))
         return None
@@ -337,17 +337,9 @@ def _audience(item: Mapping, eid: str, f: str, line: int, problems: list[Problem
     annex = listed("annex", ANNEXES)
     groups = listed("list_group", LIST_GROUPS)
     countries = tuple(c.upper() for c in listed("countries", None))
-    for code in countries:
-        if len(code) != 3 or not code.isalpha():
-            problems.append(Problem(f, at, f"{eid}: audience.countries: {code!r} is not an ISO3 code"))
-        elif known is not None and code not in known:
-            problems.append(Problem(f, at, f"{eid}: audience.countries: {code} is not a participating country"))
-    for flag in ("all", "pilots"):
-        if flag in data and not isinstance(data[flag], bool):
-            problems.append(Problem(f, at, f"{eid}: audience.{flag} must be true or false"))
+    _check_countries(countries, eid, f, at, known, problems)
     role = data.get("role")
-    if role is not None and role not in ROLES:
-        problems.append(Problem(f, at, f"{eid}: audience.role must be one of {', '.join(ROLES)}"))
+    _check_flags_and_role(data, role, eid, f, at, problems)
     audience = Audience(all=data.get("all") is True, annex=annex, list_group=groups, pilots=data.get("pilots") is True,
                         countries=countries, role=role if role in ROLES else None)
     if audience.all and audience.has_country_selector:
@@ -357,11 +349,29 @@ def _audience(item: Mapping, eid: str, f: str, line: int, problems: list[Problem
     return audience if len(problems) == before else None
 
 
+def _check_countries(countries: tuple[str, ...], eid: str, f: str, at: int, known: set[str] | None,
+                     problems: list[Problem]) -> None:
+    for code in countries:
+        if len(code) != 3 or not code.isalpha():
+            problems.append(Problem(f, at, f"{eid}: audience.countries: {code!r} is not an ISO3 code"))
+        elif known is not None and code not in known:
+            problems.append(Problem(f, at, f"{eid}: audience.countries: {code} is not a participating country"))
+
+
+def _check_flags_and_role(data: Mapping, role, eid: str, f: str, at: int, problems: list[Problem]) -> None:
+    for flag in ("all", "pilots"):
+        if flag in data and not isinstance(data[flag], bool):
+            problems.append(Problem(f, at, f"{eid}: audience.{flag} must be true or false"))
+    if role is not None and role not in ROLES:
+        problems.append(Problem(f, at, f"{eid}: audience.role must be one of {', '.join(ROLES)}"))
+
+
 def parse_event(item: Any, f: str = "<event>", *, known_countries: set[str] | None = None,
                 problems: list[Problem] | None = None) -> Event | None:
     """Validate one event mapping; problems are appended (or raised as DataError when no list is given)."""
     own = problems is None
-    problems = [] if own else problems
+    if problems is None:
+        problems = []
     line = item.line if isinstance(item, Node) else 1
     if not isinstance(item, Mapping):
         problems.append(Problem(f, line, "each event must be a mapping"))
@@ -386,6 +396,23 @@ def parse_event(item: Any, f: str = "<event>", *, known_countries: set[str] | No
     tz = item.get("timezone")
     if not valid_timezone(tz):
         problems.append(Problem(f, at("timezone"), f"{eid}: unknown time zone {tz!r} (use an IANA name such as Africa/Nairobi)"))
+    start, end = _times(item, eid, f, at, problems)
+    title = _texts(item, "title", eid, f, line, problems, True)
+    place = _texts(item, "place", eid, f, line, problems, False)
+    audience = _audience(item, eid, f, line, problems, known_countries)
+    offsets = _offsets(item.get("offsets"), eid, f, at, problems)
+    cancelled = item.get("cancelled", False)
+    if not isinstance(cancelled, bool):
+        problems.append(Problem(f, at("cancelled"), f"{eid}: cancelled must be true or false"))
+    if len(problems) != before or title is None or audience is None:
+        if own:
+            raise DataError(problems)
+        return None
+    return Event(eid, str(kind), start, end, str(tz), title, place or {}, audience, offsets, bool(cancelled), line)
+
+
+def _times(item: Mapping, eid: str, f: str, at, problems: list[Problem]):
+    """(start, end) local times of an event, checked for form, order and range."""
     start = parse_local(item.get("start"))
     if start is None:
         problems.append(Problem(f, at("start"), f"{eid}: start {item.get('start')!r} must be a local time like 2016-05-28T09:00 (no offset: the zone is 'timezone')"))
@@ -401,27 +428,20 @@ def parse_event(item: Any, f: str = "<event>", *, known_countries: set[str] | No
                 check_range(value)
         except DateRangeError as exc:
             problems.append(Problem(f, at(key), f"{eid}: {key} {exc}"))
-    title = _texts(item, "title", eid, f, line, problems, True)
-    place = _texts(item, "place", eid, f, line, problems, False)
-    audience = _audience(item, eid, f, line, problems, known_countries)
-    offsets = None
-    if item.get("offsets") is not None:
-        raw = item.get("offsets")
-        if not isinstance(raw, list) or not raw:
-            problems.append(Problem(f, at("offsets"), f"{eid}: offsets must be a non-empty list like [14d, 3d, 1d, 2h]"))
-        else:
-            try:
-                offsets = canonical_offsets(raw)
-            except ValueError as exc:
-                problems.append(Problem(f, at("offsets"), f"{eid}: {exc}"))
-    cancelled = item.get("cancelled", False)
-    if not isinstance(cancelled, bool):
-        problems.append(Problem(f, at("cancelled"), f"{eid}: cancelled must be true or false"))
-    if len(problems) != before:
-        if own:
-            raise DataError(problems)
+    return start, end
+
+
+def _offsets(raw, eid: str, f: str, at, problems: list[Problem]):
+    if raw is None:
         return None
-    return Event(eid, kind, start, end, str(tz), title, place or {}, audience, offsets, bool(cancelled), line)
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem(f, at("offsets"), f"{eid}: offsets must be a non-empty list like [14d, 3d, 1d, 2h]"))
+        return None
+    try:
+        return canonical_offsets(raw)
+    except ValueError as exc:
+        problems.append(Problem(f, at("offsets"), f"{eid}: {exc}"))
+        return None
 
 
 ADD_LANG_KEYS = ("title", "place")

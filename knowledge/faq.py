@@ -15,7 +15,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, TypeGuard
 
 from knowledge.yamlfile import DataError, Problem, line_of, top_level_list
 from knowledge.vocabulary import LANGS
@@ -121,7 +121,7 @@ def load_topics(path: str | Path | None = None) -> dict[str, dict[str, str]]:
 # -- FAQ files ------------------------------------------------------------------------
 
 
-def _is_text(value: Any) -> bool:
+def _is_text(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and value.strip() != ""
 
 
@@ -167,7 +167,7 @@ def _parse_text(raw: Any, file: str, line: int, where: str, problems: list[Probl
         if length > MAX_ANSWER_CHARS:
             problems.append(Problem(file, a_line, f"{where}.a: answer is {length} characters, at most {MAX_ANSWER_CHARS} allowed"))
         _check_plain(a, file, a_line, f"{where}.a", problems)
-    if len(problems) > start:
+    if len(problems) > start or not _is_text(q) or not _is_text(a):
         return None
     return FaqText(q=q.strip(), alt=tuple(alts), a=a.strip())
 
@@ -205,7 +205,7 @@ def parse_entry(raw: Any, file: str, problems: list[Problem], topics: dict | Non
         text = _parse_text(raw[lang], file, line_of(raw, lang, line), f"{label}.{lang}", problems)
         if text is not None:
             texts[lang] = text
-    if len(problems) > start:
+    if len(problems) > start or not isinstance(entry_id, str) or not isinstance(topic, str) or not _is_text(source):
         return None
     return FaqEntry(
         id=entry_id,

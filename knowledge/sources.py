@@ -17,7 +17,8 @@ from pathlib import Path
 
 import yaml
 
-LANGS = ("en", "fr", "es", "ru", "ar", "zh")
+from knowledge.vocabulary import LANGS
+
 GLOSSARY_FILE = Path(__file__).resolve().parent / "glossary.yaml"
 
 DECISION_WORD = {

@@ -102,7 +102,7 @@ def load_entries(db: sqlite_utils.Database, entries: Iterable[FaqEntry], now: dt
         for position, entry in enumerate(entries):
             rows.extend(_entry_rows(entry, "yaml", position, stamp))
         if rows:
-            db["faq_entries"].insert_all(rows, batch_size=500)
+            db.table("faq_entries").insert_all(rows, batch_size=500)
         return _bump(db, stamp)
 
 
@@ -163,7 +163,7 @@ def log_miss(
         [_now(now), kind, (query or "")[:MAX_LOGGED_QUERY], lang,
          None if best_score is None else round(float(best_score), 4), country, user_id, entry_id],
     )
-    return cursor.lastrowid
+    return int(cursor.lastrowid or 0)
 
 
 def list_gaps(
@@ -174,7 +174,8 @@ def list_gaps(
     limit: int | None = None,
 ) -> list[dict]:
     """Misses, newest first: ``created_at, kind, query, lang, best_score, country, entry_id, user_id``."""
-    where, args = [], []
+    where: list[str] = []
+    args: list = []
     if since is not None:
         where.append("created_at >= ?")
         args.append(since if isinstance(since, str) else utcnow_iso(since))
@@ -210,7 +211,7 @@ def record_feedback(
 ) -> None:
     """Store a helpful / not helpful vote; a "not helpful" with its query is also a miss."""
     with transaction(db):
-        db["faq_feedback"].insert(
+        db.table("faq_feedback").insert(
             {
                 "created_at": _now(now),
                 "entry_id": entry_id,
@@ -313,7 +314,7 @@ def add_draft(
     if texts is None:
         texts = {lang: {"q": q, "a": a, "alt": list(alt)}}
     cleaned = _clean_texts(texts)
-    table = db["faq_drafts"]
+    table = db.table("faq_drafts")
     table.insert(
         {
             "created_at": _now(now),
@@ -326,7 +327,9 @@ def add_draft(
             "ref": ref,
         }
     )
-    return table.last_pk
+    pk = table.last_pk
+    assert pk is not None  # just inserted
+    return int(pk)
 
 
 def list_drafts(db: sqlite_utils.Database, status: str | None = "pending") -> list[dict]:
@@ -381,7 +384,7 @@ def approve_draft(
         )
         if db.execute("SELECT 1 FROM faq_entries WHERE id = ?", [entry_id]).fetchone():
             raise ValueError(f"an FAQ entry {entry_id!r} already exists")
-        db["faq_entries"].insert_all(_entry_rows(entry, "promoted", 0, stamp))
+        db.table("faq_entries").insert_all(_entry_rows(entry, "promoted", 0, stamp))
         db.execute(
             "UPDATE faq_drafts SET status = 'approved', entry_id = ?, decided_by = ?, decided_at = ? WHERE id = ?",
             [entry_id, by, stamp, draft_id],

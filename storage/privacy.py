@@ -270,74 +270,88 @@ def forget(db, user_id: int, also: tuple[tuple[str | None, str | None], ...] = (
     result = ForgetResult()
     with transaction(db):
         ident = identity(db, user_id, also)
-        pattern = _pattern(ident)
-        params = ident.params
         present = _tables(db)
         columns = {t: _columns(db, t) for t in present}
-        # 1. scrub free text in every row that concerns the person (before the ids that find them are gone)
-        for table in present:
-            entry = _BY_TABLE.get(table)
-            cols = {c["name"]: c for c in columns[table]}
-            if entry is not None:
-                id_cols = [c for c in (*entry.delete, *entry.ids) if c in cols and entry.ids.get(c) != TEXT_ID]
-                text_cols = [c for c in entry.scrub if c in cols]
-                json_cols = [c for c in entry.json_scrub if c in cols]
-                key_cols = [c for c in entry.key_scrub if c in cols]
-                link, anywhere, only = entry.link, entry.anywhere, entry.only
-            else:  # unregistered table: scrub its text columns in the rows that point at the person
-                id_cols = [c for c, info in cols.items() if _looks_like_id(c, info)]
-                text_cols = [c for c, info in cols.items() if "CHAR" in info["type"] or "TEXT" in info["type"] or info["type"] == ""]
-                json_cols, key_cols, link, anywhere, only = [], [], None, False, None
-            scrubbed = text_cols + json_cols + key_cols
-            if not scrubbed:
-                continue
-            conds = [f'"{c}" = :uid' for c in id_cols]
-            if link:
-                conds.append(f"({link})")
-            if anywhere:  # any row whose text mentions a name or the id (cheap prefilter; the regex decides)
-                for i, term in enumerate(ident.terms):
-                    params[f"t{i}"] = term.lower()
-                    conds.extend(f'instr(lower("{c}"), :t{i}) > 0' for c in scrubbed)
-            if not conds:
-                continue
-            where = " OR ".join(conds) if only is None else f"({only}) AND ({' OR '.join(conds)})"
-            result.add(table, _scrub_rows(db, table, where, params, text_cols, json_cols, key_cols, pattern, user_id))
+        # 1. free text in every row that concerns the person (before the ids that find them are gone)
+        _scrub_free_text(db, ident, columns, user_id, result)
         # 2. registered id columns
-        for entry in REGISTRY:
-            if entry.table not in columns:
-                continue
-            cols = {c["name"] for c in columns[entry.table]}
-            for col in entry.delete:
-                if col in cols:
-                    result.add(entry.table, db.execute(f'DELETE FROM "{entry.table}" WHERE "{col}" = ?', [user_id]).rowcount)
-            for col, how in entry.ids.items():
-                if col not in cols:
-                    continue
-                if how == NULL:
-                    sql = f'UPDATE "{entry.table}" SET "{col}" = NULL WHERE "{col}" = :uid'
-                elif how == ZERO:
-                    sql = f'UPDATE "{entry.table}" SET "{col}" = 0 WHERE "{col}" = :uid'
-                elif how == TEXT_ID:
-                    sql = f'UPDATE "{entry.table}" SET "{col}" = NULL WHERE "{col}" = :uid_s'
-                elif how == REKEY:
-                    sql = f'UPDATE "{entry.table}" SET "{col}" = 0, message_id = -rowid WHERE "{col}" = :uid'
-                else:  # pragma: no cover - registry typo
-                    raise ValueError(f"{entry.table}.{col}: unknown action {how!r}")
-                result.add(entry.table, db.execute(sql, params).rowcount)
+        _clear_registered_ids(db, columns, user_id, ident.params, result)
         # 3. the generic sweep: any person-id column anywhere still holding the id
-        handled = {(e.table, c) for e in REGISTRY for c in (*e.delete, *e.ids)}
-        for table in present:
-            for col in columns[table]:
-                name = col["name"]
-                if (table, name) in handled or not _looks_like_id(name, col):
-                    continue
-                hits = db.execute(f'SELECT count(*) FROM "{table}" WHERE "{name}" = ? OR "{name}" = ?',
-                                  [user_id, str(user_id)]).fetchone()[0]
-                if not hits:
-                    continue
-                result.unregistered.append(f"{table}.{name}")
-                result.add(table, _clear_column(db, table, col, user_id))
+        _sweep_unregistered(db, columns, user_id, result)
     return result
+
+
+def _text_columns(table: str, cols: dict[str, dict]):
+    """(id columns, text, json, key columns, link, anywhere, only) of ``table`` for the scrub."""
+    entry = _BY_TABLE.get(table)
+    if entry is not None:
+        id_cols = [c for c in (*entry.delete, *entry.ids) if c in cols and entry.ids.get(c) != TEXT_ID]
+        return (id_cols, [c for c in entry.scrub if c in cols], [c for c in entry.json_scrub if c in cols],
+                [c for c in entry.key_scrub if c in cols], entry.link, entry.anywhere, entry.only)
+    # unregistered table: scrub its text columns in the rows that point at the person
+    id_cols = [c for c, info in cols.items() if _looks_like_id(c, info)]
+    text_cols = [c for c, info in cols.items() if "CHAR" in info["type"] or "TEXT" in info["type"] or info["type"] == ""]
+    return id_cols, text_cols, [], [], None, False, None
+
+
+def _scrub_free_text(db, ident, columns: dict[str, list[dict]], user_id: int, result: ForgetResult) -> None:
+    pattern, params = _pattern(ident), ident.params
+    for table, table_columns in columns.items():
+        cols = {c["name"]: c for c in table_columns}
+        id_cols, text_cols, json_cols, key_cols, link, anywhere, only = _text_columns(table, cols)
+        scrubbed = text_cols + json_cols + key_cols
+        if not scrubbed:
+            continue
+        conds = [f'"{c}" = :uid' for c in id_cols]
+        if link:
+            conds.append(f"({link})")
+        if anywhere:  # any row whose text mentions a name or the id (cheap prefilter; the regex decides)
+            for i, term in enumerate(ident.terms):
+                params[f"t{i}"] = term.lower()
+                conds.extend(f'instr(lower("{c}"), :t{i}) > 0' for c in scrubbed)
+        if not conds:
+            continue
+        where = " OR ".join(conds) if only is None else f"({only}) AND ({' OR '.join(conds)})"
+        result.add(table, _scrub_rows(db, table, where, params, text_cols, json_cols, key_cols, pattern, user_id))
+
+
+_ID_ACTIONS = {
+    NULL: 'UPDATE "{table}" SET "{col}" = NULL WHERE "{col}" = :uid',
+    ZERO: 'UPDATE "{table}" SET "{col}" = 0 WHERE "{col}" = :uid',
+    TEXT_ID: 'UPDATE "{table}" SET "{col}" = NULL WHERE "{col}" = :uid_s',
+    REKEY: 'UPDATE "{table}" SET "{col}" = 0, message_id = -rowid WHERE "{col}" = :uid',
+}
+
+
+def _clear_registered_ids(db, columns: dict[str, list[dict]], user_id: int, params: dict, result: ForgetResult) -> None:
+    for entry in REGISTRY:
+        if entry.table not in columns:
+            continue
+        cols = {c["name"] for c in columns[entry.table]}
+        for col in entry.delete:
+            if col in cols:
+                result.add(entry.table, db.execute(f'DELETE FROM "{entry.table}" WHERE "{col}" = ?', [user_id]).rowcount)
+        for col, how in entry.ids.items():
+            if col not in cols:
+                continue
+            if how not in _ID_ACTIONS:  # pragma: no cover - registry typo
+                raise ValueError(f"{entry.table}.{col}: unknown action {how!r}")
+            result.add(entry.table, db.execute(_ID_ACTIONS[how].format(table=entry.table, col=col), params).rowcount)
+
+
+def _sweep_unregistered(db, columns: dict[str, list[dict]], user_id: int, result: ForgetResult) -> None:
+    handled = {(e.table, c) for e in REGISTRY for c in (*e.delete, *e.ids)}
+    for table, table_columns in columns.items():
+        for col in table_columns:
+            name = col["name"]
+            if (table, name) in handled or not _looks_like_id(name, col):
+                continue
+            hits = db.execute(f'SELECT count(*) FROM "{table}" WHERE "{name}" = ? OR "{name}" = ?',
+                              [user_id, str(user_id)]).fetchone()[0]
+            if not hits:
+                continue
+            result.unregistered.append(f"{table}.{name}")
+            result.add(table, _clear_column(db, table, col, user_id))
 
 
 _PERSON_WORDS = ("user", "chat", "member", "asker", "author", "actor", "assignee", "sender", "recipient",

@@ -33,7 +33,9 @@ def touch_user(db, user_id: int, first_name: str | None, username: str | None, n
                                  OR users.active = 0 THEN excluded.updated_at ELSE users.updated_at END""",
         [user_id, first_name, username, stamp, stamp],
     )
-    return get_user(db, user_id)
+    row = get_user(db, user_id)
+    assert row is not None  # just written
+    return row
 
 
 def set_lang(db, user_id: int, lang: str, now: dt.datetime) -> None:

@@ -40,6 +40,6 @@ def export_milestones_csv(db, template: Template, registry, now: dt.datetime | N
             else:
                 who = s.changed_via or ""
             writer.writerow([iso3, country, s.step.id, s.status, s.status_date.isoformat() if s.status_date else "",
-                             guard_cell(s.note), evidence_cell(s.evidence_kind, s.evidence), s.due.isoformat(),
+                             guard_cell(s.note), evidence_cell(s.evidence_kind, s.evidence), s.due.isoformat() if s.due else "",
                              who, s.changed_at or ""])
     return out.getvalue()

@@ -112,7 +112,8 @@ def pending_steps(db, template: Template, registry, now: dt.datetime) -> list[Pe
     """
     order = {s.id: s.order for s in template}
     out = [PendingStep(s.iso3, s.step.id, s.due, s.overdue)
-           for states in all_states(db, template, registry, now).values() for s in states if not s.closed]
+           for states in all_states(db, template, registry, now).values() for s in states
+           if not s.closed and s.due is not None]
     out.sort(key=lambda p: (p.due, p.iso3, order[p.step_id]))
     return out
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 
 from bot.cli import main
 from storage import faq as faq_store
@@ -63,10 +62,3 @@ async def test_export_queries_and_milestones(env, tmp_path, monkeypatch, capsys)
     target = tmp_path / "m.csv"
     assert main(["export", "milestones", "--csv", "-o", str(target)]) == 0
     assert len(read(target)) == 950
-
-
-async def test_export_says_when_a_feature_is_absent(env, monkeypatch, capsys):
-    monkeypatch.setenv("LDN_DB", env.services.config.db_path)
-    monkeypatch.setitem(sys.modules, "bot.helpdesk", None)  # as if the helpdesk were not installed
-    assert main(["export", "queries", "--csv"]) == 1
-    assert "helpdesk is not available" in capsys.readouterr().err
