@@ -5,17 +5,16 @@ import asyncio
 import logging
 from typing import Any
 
-from telegram import LinkPreviewOptions, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import HTTPXRequest
 
 import handlers
-from bot import intake
 from bot.clock import Clock
 from bot.config import Config
-from bot.i18n import LANGS
+from bot import menus
 from bot.services import Services
 from bot.wiring import build_services
 from bot.updates import DEFAULT_CONCURRENT_UPDATES, ChatOrderedProcessor, OneByOneUpdates, QuietRateLimiter
@@ -100,37 +99,8 @@ async def _post_shutdown(application: Application) -> None:
     log.info("bot.stopped")
 
 
-COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",
-                    "peers", "directory", "language", "whoami", "privacy"]
-COMMANDS_GROUP = ["faq", "ask", "help", "settings", "link"]
-COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "block", "help"]
-
-
 async def register_commands(application: Application) -> None:
-    """setMyCommands per scope (private, groups, each secretariat member) and per language."""
+    """setMyCommands per scope (private, groups) and language, then each staff member's own menu (bot/menus.py)."""
     services: Services = application.bot_data["services"]
-    bot = application.bot
-    # helpdesk.visitors: register -> visitors' menu has no /ask, /myqueries; focal points get theirs per chat
-    everyone = intake.menu_for_everyone(services, COMMANDS_PRIVATE)
-    for lang in LANGS:
-        code = None if lang == "en" else lang
-
-        def menu(names, lang=lang):
-            return [BotCommand(name, services.t(lang, f"menu.{name}")) for name in names if f"menu.{name}" in services.i18n]
-
-        await bot.set_my_commands(menu(everyone), scope=BotCommandScopeAllPrivateChats(), language_code=code)
-        await bot.set_my_commands(menu(COMMANDS_GROUP), scope=BotCommandScopeAllGroupChats(), language_code=code)
-    if everyone != COMMANDS_PRIVATE:
-        for user_id, lang in await services.store.read(intake.focal_points):
-            commands = [BotCommand(n, services.t(lang, f"menu.{n}")) for n in COMMANDS_PRIVATE if f"menu.{n}" in services.i18n]
-            try:
-                await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
-            except TelegramError:  # no chat with the bot (yet)
-                continue
-    secretariat = COMMANDS_PRIVATE + [n for n in COMMANDS_SECRETARIAT if n not in COMMANDS_PRIVATE]
-    for user_id in services.config.secretariat_ids:
-        commands = [BotCommand(n, services.t("en", f"menu.{n}")) for n in secretariat if f"menu.{n}" in services.i18n]
-        try:
-            await bot.set_my_commands(commands, scope=BotCommandScopeChat(user_id))
-        except TelegramError:  # the user has not opened a chat with the bot yet
-            continue
+    await menus.register_public(application.bot, services)
+    await menus.refresh_staff_menus(application)

@@ -42,13 +42,30 @@ def cmd_stats(args, loader) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, indent=1))
         return 0
-    print(f"queries {stats.total}: " + ", ".join(f"{k} {v}" for k, v in stats.by_state.items()) + f"; overdue {stats.overdue}")
-    print(f"median first response (h): {stats.overall.median_first_hours}; median resolution (h): {stats.overall.median_resolution_hours}")
-    print(f"satisfaction: {stats.rating_average} / 5 ({stats.rating_count} ratings)")
+    print("\n".join(stats_lines(stats)))
+    return 0
+
+
+def _hours(value: float | None, missing: str = "none answered yet") -> str:
+    return missing if value is None else f"{value:g} h"
+
+
+def stats_lines(stats: Stats) -> list[str]:
+    """``ldn-bot helpdesk stats`` as text: words where a figure does not exist yet, never ``None``."""
+    states = ", ".join(f"{k} {v}" for k, v in stats.by_state.items()) or "none"
+    lines = [f"{stats.total} {'query' if stats.total == 1 else 'queries'}: {states}; overdue {stats.overdue}",
+             f"median first response: {_hours(stats.overall.median_first_hours)}; "
+             f"median resolution: {_hours(stats.overall.median_resolution_hours, 'none resolved yet')}"]
+    if stats.rating_count:
+        lines.append(f"satisfaction: {stats.rating_average:g} / 5 ({stats.rating_count} "
+                     f"{'rating' if stats.rating_count == 1 else 'ratings'})")
+    else:
+        lines.append("satisfaction: no ratings yet")
     for title, groups in (("region (annex)", stats.by_region), ("topic", stats.by_topic)):
         for key, g in groups.items():
-            print(f"{title:<15} {key:<20} {g.count:>5}  first {g.median_first_hours}  resolution {g.median_resolution_hours}")
-    return 0
+            lines.append(f"{title:<15} {key or 'none':<20} {g.count:>5}  first {_hours(g.median_first_hours, '—')}"
+                         f"  resolution {_hours(g.median_resolution_hours, '—')}")
+    return lines
 
 
 def cmd_list(args, loader) -> int:

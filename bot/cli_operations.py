@@ -409,10 +409,8 @@ def cmd_user_show(args) -> int:
     if data["profile"] is None and not data["counts"]:
         print(f"nothing stored about user {args.user_id}")
         return 0
-    for key, value in (data["profile"] or {}).items():
-        print(f"{key}: {value if value is not None else '-'}")
-    for category, count in data["counts"].items():
-        print(f"{category}: {count} record(s)")
+    categories = {p.table: p.category for p in privacy.REGISTRY}
+    print("\n".join(user_lines(args.user_id, data, _registry(config), categories)))
     return 0
 
 
@@ -425,6 +423,48 @@ def cmd_user_block(args) -> int:
         return 1
     fn = cli_intake.block if args.action == "block" else cli_intake.unblock
     return fn(config, _now(config), args.user_id)
+#: What one row of each table is, singular and plural (``ldn-bot user show``).
+ROW_NOUNS = {
+    "queries": ("query", "queries"), "query_messages": ("message", "messages"),
+    "query_attachments": ("attachment", "attachments"), "query_events": ("event in their history", "events in their history"),
+    "query_ratings": ("rating", "ratings"), "faq_misses": ("unanswered FAQ question", "unanswered FAQ questions"),
+    "faq_feedback": ("FAQ vote", "FAQ votes"), "faq_drafts": ("FAQ draft", "FAQ drafts"),
+    "faq_entries": ("FAQ entry", "FAQ entries"), "milestones": ("checklist step last changed", "checklist steps last changed"),
+    "milestone_history": ("checklist change", "checklist changes"), "reminder_mutes": ("muted reminder category", "muted reminder categories"),
+    "deliveries": ("message sent", "messages sent"), "role_events": ("role change", "role changes"),
+    "invites": ("invitation", "invitations"), "group_chats": ("group added or linked", "groups added or linked"),
+    "directory_optins": ("directory listing", "directory listings"), "calendar_events": ("calendar event edited", "calendar events edited"),
+    "calendar_event_log": ("calendar change", "calendar changes"), "broadcasts": ("broadcast", "broadcasts"),
+    "confirmations": ("confirmation button", "confirmation buttons"),
+}
+
+
+def counted(n: int, singular: str, plural: str) -> str:
+    """``1 query``, ``22 messages``."""
+    return f"{n} {singular if n == 1 else plural}"
+
+
+def user_lines(user_id: int, data: dict, registry, categories: dict[str, str]) -> list[str]:
+    """``ldn-bot user show``: a header naming the person, their profile, then what mentions them."""
+    profile = data["profile"] or {}
+    name = profile.get("first_name") or "(no name stored)"
+    handle = f" @{profile['username']}" if profile.get("username") else ""
+    role = (profile.get("role") or "visitor").replace("_", " ")
+    country = registry.get(profile.get("country")) if profile.get("country") else None
+    where = f" of {country.name('en')} ({country.iso3})" if country else ""
+    lines = [f"User {user_id}: {name}{handle}, {role}{where}"]
+    if profile:
+        lines.append(f"  language: {profile.get('lang') or 'not chosen'} · time zone: {profile.get('timezone') or 'not chosen'}"
+                     f" · {'active' if profile.get('active') else 'inactive'} · known since {profile.get('created_at') or 'unknown'}")
+    else:
+        lines.append("  no profile (forgotten or never started the bot)")
+    by_category: dict[str, list[str]] = {}
+    for table, n in (data.get("tables") or {}).items():
+        singular, plural = ROW_NOUNS.get(table, (f"{table} row", f"{table} rows"))
+        by_category.setdefault(categories.get(table, "other"), []).append(counted(n, singular, plural))
+    for category, parts in by_category.items():
+        lines.append(f"  {category}: " + ", ".join(parts))
+    return lines
 
 
 def cmd_user_forget(args) -> int:

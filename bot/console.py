@@ -104,6 +104,8 @@ class Console:
 
     async def start(self) -> None:
         await self.app.initialize()
+        self.services.mode = "console"
+        await self.app.post_init(self.app)  # as run_polling does: start time recorded, menus registered
         self.factory = UpdateFactory(self.app.bot)
         self.api.clear()
 

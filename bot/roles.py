@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage import users
+
 ROLES = ("focal_point", "expert", "secretariat")
 
 
@@ -56,3 +58,17 @@ def effective_role(row: dict | None, user_id: int, secretariat_ids, expert_ids) 
     if user_id in expert_ids:
         return "expert"
     return None
+
+
+STAFF = ("secretariat", "expert")
+
+
+def staff_roles(db, secretariat_ids, expert_ids) -> dict[int, str]:
+    """Everyone whose role is secretariat or expert (from config.yaml or granted), with that role."""
+    found: dict[int, str] = {}
+    rows = {r["user_id"]: r for role in STAFF for r in users.users_where(db, role=role, active_only=False)}
+    for user_id in set(rows) | set(secretariat_ids) | set(expert_ids):
+        role = effective_role(rows.get(user_id) or users.get_user(db, user_id), user_id, secretariat_ids, expert_ids)
+        if role in STAFF:
+            found[user_id] = role
+    return found

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
@@ -218,7 +219,40 @@ def _keyboard_json(rows: tuple[tuple[tuple[str, str], ...], ...]) -> str:
     return json.dumps({"inline_keyboard": [[_button(label, data) for label, data in row] for row in rows if row]})
 
 
+#: The longest button label, in characters that render (Telegram cuts longer ones off unmarked).
+BUTTON_LABEL_MAX = 60
+_INVISIBLE = {"\u200d", "\ufe0e", "\ufe0f", "\u200c", "\u200e", "\u200f"}
+_TRIM = " ,;:·—–-/(（、，"
+
+
+def _clusters(text: str) -> list[str]:
+    """``text`` as the characters a reader sees: a base with its combining marks (Arabic vowel
+    signs, accents) and joiners (⚠️, 👩‍💻) is one."""
+    out: list[str] = []
+    for ch in text:
+        if out and (unicodedata.category(ch) in ("Mn", "Me") or ch in _INVISIBLE or out[-1].endswith("\u200d")):
+            out[-1] += ch
+        else:
+            out.append(ch)
+    return out
+
+
+def clip(text: str, limit: int = BUTTON_LABEL_MAX) -> str:
+    """``text`` within ``limit`` rendered characters: cut at the last word boundary (or, in
+    scripts written without spaces, at a character) with "…"; never inside a character."""
+    chars = _clusters(text)
+    if len(chars) <= limit:
+        return text
+    head = chars[:limit - 1]
+    spaces = [i for i, c in enumerate(head) if c.isspace()]
+    if spaces and spaces[-1] >= (limit - 1) * 0.6:  # a word boundary not too far back
+        head = head[:spaces[-1]]
+    cut = "".join(head).rstrip(_TRIM)
+    return (cut or "".join(chars[:limit - 1])) + "…"
+
+
 def _button(label: str, data: str) -> dict[str, str]:
+    label = clip(label)
     if data.startswith(("http://", "https://")):
         return {"text": label, "url": data}
     if data.startswith("inline:"):

@@ -92,7 +92,8 @@ def _preview_text(context: Context, who, found: Preview, heading: str) -> str:
         lines.append(t(context, who, "rem.event.place", place=event.place_in(who.lang)))
     lines.append(t(context, who, "ev.preview.audience", audience=event.audience.describe(), count=found.audience))
     times = [f"{off} → {format_when(services.i18n, who.lang, due, event.timezone)}" for off, due in found.reminders or []]
-    lines.append(t(context, who, "ev.preview.reminders", reminders=", ".join(times) or "—"))
+    lines.append(t(context, who, "ev.preview.reminders", reminders=", ".join(times)) if times
+                 else t(context, who, "ev.preview.no_reminders"))
     return "\n".join(lines)
 
 
@@ -130,6 +131,9 @@ def _refusal(context: Context, who, found: Preview, event_id: str = "") -> str:
 async def _add(update: Update, context: Context, who) -> None:
     services = svc(context)
     raw = update.effective_message.text.split(None, 2)
+    if len(raw) < 3 or not raw[2].strip():  # nothing to check yet: how to write one, not a list of faults
+        await reply(update, context, t(context, who, "ev.usage"))
+        return
     data, error = parse_add_words(raw[2] if len(raw) > 2 else "", services.countries)
     if data is None:
         await reply(update, context, t(context, who, "ev.invalid", problems=error) + "\n\n" + t(context, who, "ev.usage"))

@@ -216,7 +216,7 @@ def answer_keyboard(services: Services, lang: str, entry_id: str, question: str,
     rows = [*first, [(services.t(lang, "button.helpful"), cb("faq", "fb", entry_id, 1)),
              (services.t(lang, "button.not_helpful"), cb("faq", "fb", entry_id, 0))]]
     for other_id, other_question in related:
-        rows.append([(("❓ " + other_question)[:60], cb("faq", "show", other_id))])
+        rows.append([("❓ " + other_question, cb("faq", "show", other_id))])  # keyboard() clips at a word
     rows.extend(list(row) for row in extra)
     rows.append([(services.t(lang, "button.share"), "inline:" + question[:200])])
     return keyboard_json(rows)
@@ -278,7 +278,7 @@ async def faq_button(update: Update, context: Context) -> None:
     if action == "topic" and len(parts) == 3 and services.search and services.search.by_topic(parts[1]):
         await answer_button(update)
         entries = services.search.by_topic(parts[1])
-        rows = [[(("❓ " + e.text(who.lang).q)[:60], cb("faq", "show", e.id))] for e in entries[:20]]
+        rows = [[("❓ " + e.text(who.lang).q, cb("faq", "show", e.id))] for e in entries[:20]]
         page = parts[2] if parts[2].isascii() and parts[2].isdigit() else "0"
         rows.append([(t(context, who, "button.prev"), cb("faq", "topics", page))])
         await edit_or_reply(update, context, t(context, who, "faq.topic_header", topic=topic_name(services, parts[1], who.lang)),

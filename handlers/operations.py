@@ -11,14 +11,17 @@ import datetime as dt
 import logging
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, CallbackQueryHandler, CommandHandler, TypeHandler
 
 from bot import backup as backup_mod
+from bot import l10n, menus
 from bot import people, privacy
 from bot import status as status_mod
 from bot.i18n import LANG_NAMES, Raw
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_TRACK, Context, answer_button, cb, edit_or_reply, is_private,
                              keyboard, parse_cb, person, reply, svc, t)
+from knowledge.isotime import parse_instant
 from knowledge.vocabulary import Feature, OperationsAction
 
 log = logging.getLogger("ldn.handlers.operations")
@@ -64,6 +67,10 @@ async def daily_backup(services) -> backup_mod.BackupResult | None:
 
 async def _heartbeat_job(context: Context) -> None:
     await heartbeat(svc(context))
+    try:  # a role granted or revoked since (``ldn-bot role grant``): that person's menu follows
+        await menus.refresh_staff_menus(context.application)
+    except TelegramError as exc:
+        log.warning("menus.not_refreshed", extra={"error": str(exc)})
 
 
 async def _backup_job(context: Context) -> None:
@@ -99,15 +106,68 @@ async def status_command(update: Update, context: Context) -> None:
     services = svc(context)
     data = await services.store.run(status_mod.gather, services.config, services.clock.now(), running=True)
     fields = status_mod.render_fields(data)
-    fields["mode"] = services.mode or "-"
+    fields.update(_status_words(context, who, data, services.mode))
     fields["retryable"] = str(data["deliveries"]["retryable"])
     fields["backup_daily"] = t(context, who, "common.on" if data["backup"]["daily"] else "common.off")
     await reply(update, context, t(context, who, "status.text", **fields))
 
 
+def _span(lang: str, seconds: int) -> str:
+    """``1 hour 30 minutes``, ``3 дня 4 часа``: the two largest units, in words."""
+    days, rest = divmod(max(0, seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [(days, dt.timedelta(days=days), "day"), (hours, dt.timedelta(hours=hours), "hour"),
+             (minutes, dt.timedelta(minutes=minutes), "minute")]
+    shown = [l10n.duration(lang, delta, granularity=unit) for n, delta, unit in parts if n][:2]
+    return " ".join(shown) or l10n.duration(lang, dt.timedelta(0))
+
+
+def _status_words(context: Context, who, data: dict, mode: str | None) -> dict[str, str]:
+    """The fields of /status a person reads as words in their language (never a bare "-")."""
+    lang = who.lang
+    unknown = t(context, who, "status.unknown")
+
+    def when(stamp: str | None, ago: int | None, missing: str) -> str:
+        moment = parse_instant(stamp)
+        if moment is None:
+            return missing
+        text = status_mod.stamp(stamp)
+        if ago is not None:
+            text += " (" + (t(context, who, "status.just_now") if ago < 60
+                            else l10n.relative(lang, dt.timedelta(seconds=-ago))) + ")"
+        return text
+
+    uptime = data["uptime_seconds"]
+    return {
+        "mode": t(context, who, f"status.mode.{mode}") if mode in ("polling", "webhook", "console") else t(context, who, "status.mode.unknown"),
+        "uptime": _span(lang, uptime) if uptime is not None else unknown,
+        "started": when(data["started_at"], None, unknown),
+        "last_update": when(data["last_update_at"], data["last_update_ago_seconds"], t(context, who, "status.never")),
+        "last_backup": when(data["backup"]["last_backup_at"], data["backup"]["last_backup_ago_seconds"], t(context, who, "status.never")),
+    }
+
+
 # -- /privacy --------------------------------------------------------------------------------------
 
 CATEGORIES = ("queries", "faq", "milestones", "messages", "reminders", "groups", "roles")
+
+
+def _language(context: Context, who, chosen: str | None) -> str:
+    """The language the bot speaks to them: the one chosen with /language, else Telegram's (said so)."""
+    if chosen in LANG_NAMES:
+        return LANG_NAMES[chosen]
+    return t(context, who, "privacy.lang_default", lang=LANG_NAMES.get(who.lang, who.lang))
+
+
+def _zone(context: Context, who, profile: dict) -> str:
+    """The zone their reminders use: the one chosen with /timezone, else their country's, else UTC."""
+    if profile.get("timezone"):
+        return profile["timezone"]
+    country = svc(context).countries.get(profile.get("country")) if profile.get("country") else None
+    if country is not None and country.timezone:
+        return t(context, who, "privacy.tz_country", tz=country.timezone)
+    return t(context, who, "privacy.tz_default", tz="UTC")
 
 
 async def privacy_command(update: Update, context: Context) -> None:
@@ -122,8 +182,8 @@ async def privacy_command(update: Update, context: Context) -> None:
     country = services.countries.name(profile.get("country"), who.lang) if profile.get("country") else none
     profile_text = t(context, who, "privacy.profile", user_id=who.user_id, name=profile.get("first_name") or none,
                      username=("@" + profile["username"]) if profile.get("username") else none,
-                     lang=LANG_NAMES.get(profile.get("lang") or "", none), role=t(context, who, f"role.{profile.get('role') or 'guest'}"),
-                     country=country, timezone=profile.get("timezone") or none)
+                     lang=_language(context, who, profile.get("lang")), role=t(context, who, f"role.{profile.get('role') or 'guest'}"),
+                     country=country, timezone=_zone(context, who, profile))
     counts = data["counts"]
     lines = [t(context, who, "privacy.record", what=t(context, who, f"privacy.cat.{cat}"), count=counts[cat])
              for cat in CATEGORIES if counts.get(cat)]

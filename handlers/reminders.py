@@ -21,7 +21,7 @@ from bot.reminders.planner import MUTE_ALL
 from bot.reminders.preferences import MUTE_CHOICES
 from bot.reminders.render import category_label, format_when, relative
 from bot.reminders.service import Reminders, get_reminders
-from bot.reminders.zones import resolve_timezone, tz_label
+from bot.reminders.zones import resolve_place, resolve_timezone, tz_label
 from handlers.common import (GROUP_COMMANDS, Context, answer_button, cb, edit_or_reply, forget_cached_person, is_private,
                              keyboard, parse_cb, person, reply, svc, t)
 from knowledge.vocabulary import REMINDER_CATEGORIES, Feature, ReminderAction, parse_row_id
@@ -147,11 +147,25 @@ async def reminders_button(update: Update, context: Context) -> None:
             await _mute(update, context, who, action, category, flag == "1")
         case [ReminderAction.SNOOZE, delivery_id, choice] if parse_row_id(delivery_id) is not None:
             await _snooze(update, context, who, int(delivery_id), choice)
+        case [ReminderAction.ZONE, zone_name] if resolve_timezone(zone_name)[0] == zone_name:
+            await _set_zone(update, context, who, zone_name)
         case _:
             await answer_button(update, t(context, who, "error.stale_button"))
 
 
 # -- /timezone ------------------------------------------------------------------------------
+
+def _zone_button(context: Context, who, label: str, zone: str, now) -> list[tuple[str, str]]:
+    return [(f"{label} · {tz_label(now, zone)}"[:64], cb(Feature.REMINDERS, ReminderAction.ZONE, zone))]
+
+
+def _country_row(context: Context, who, now, current: str | None) -> list[list[tuple[str, str]]]:
+    """The button for the zone of the person's own country (unless it is already theirs)."""
+    country = svc(context).countries.get(who.country) if who.country else None
+    if country is None or not country.timezone or country.timezone == current:
+        return []
+    return [_zone_button(context, who, "📍 " + country.name(who.lang), country.timezone, now)]
+
 
 async def timezone_command(update: Update, context: Context) -> None:
     who = await person(update, context)
@@ -162,22 +176,40 @@ async def timezone_command(update: Update, context: Context) -> None:
     value = " ".join(context.args or []).strip()
     if not value:
         zone = await services.store.run(preferences.timezone_of, services.countries, who.user_id)
+        rows = _country_row(context, who, now, zone.tz)
         await reply(update, context, t(context, who, "tz.current", tz=tz_label(now, zone.tz), source=t(context, who, f"tz.source.{zone.source}"),
-                                       now=format_when(services.i18n, who.lang, now, zone.tz, with_zone=False)))
+                                       now=format_when(services.i18n, who.lang, now, zone.tz, with_zone=False)),
+                    markup=keyboard(rows) if rows else None)
         return
     reset = value.lower() in RESET_WORDS
-    name, suggestions = (None, []) if reset else resolve_timezone(value)
+    name, places, suggestions = (None, [], []) if reset else resolve_place(value, services.countries)
+    if places:  # a name several places share: one button per zone
+        rows = [_zone_button(context, who, p.name(who.lang), p.zone, now) for p in places]
+        await reply(update, context, t(context, who, "tz.which", value=value[:60]), markup=keyboard(rows))
+        return
     if name is None and not reset:
         text = t(context, who, "tz.unknown", value=value[:60])
         if suggestions:
             hint = ", ".join(f"<code>{html.escape(s)}</code>" for s in suggestions)
             text += "\n" + t(context, who, "tz.suggest", suggestions=Raw(hint))
-        await reply(update, context, text)
+        rows = _country_row(context, who, now, None)
+        await reply(update, context, text, markup=keyboard(rows) if rows else None)
         return
+    await _set_zone(update, context, who, name, reset)
+
+
+async def _set_zone(update: Update, context: Context, who, name: str | None, reset: bool = False) -> None:
+    services = svc(context)
+    now = services.clock.now()
     zone = await services.store.run(preferences.set_timezone, services.countries, who.user_id, name, now)
     forget_cached_person(context)
-    await reply(update, context, t(context, who, "tz.reset" if reset else "tz.set", tz=tz_label(now, zone.tz),
-                                   now=format_when(services.i18n, who.lang, now, zone.tz, with_zone=False)))
+    text = t(context, who, "tz.reset" if reset else "tz.set", tz=tz_label(now, zone.tz),
+             now=format_when(services.i18n, who.lang, now, zone.tz, with_zone=False))
+    if update.callback_query is not None:
+        await answer_button(update)
+        await edit_or_reply(update, context, text)
+    else:
+        await reply(update, context, text)
 
 
 # -- /calendar ------------------------------------------------------------------------------------

@@ -194,6 +194,7 @@ class MilestoneAction(StrEnum):
     VIEW = "view"
     PROGRESS = "prog"
     CHART = "chart"
+    OVERDUE = "od"  # a page of /overdue: v1:ms:od:<circle or all>:<page>
 
 
 class FaqAction(StrEnum):
@@ -213,6 +214,7 @@ class ReminderAction(StrEnum):
     SET = "set"  # /reminders menu: mute or unmute a category
     MUTE = "mute"  # the mute button under a delivered reminder
     SNOOZE = "snz"  # the snooze buttons under a delivered reminder
+    ZONE = "tz"  # /timezone: a zone offered as a button (a shared city name, the country's own zone)
 
 
 class EventAction(StrEnum):

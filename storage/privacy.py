@@ -250,6 +250,7 @@ def summary(db, user_id: int) -> dict[str, Any]:
         "SELECT first_name, username, lang, role, country, timezone, active, created_at FROM users WHERE user_id = ?",
         [user_id]).fetchone()
     counts: dict[str, int] = {}
+    tables: dict[str, int] = {}                # the same rows per table (for "1 query, 22 messages")
     present = set(_tables(db))
     for entry in REGISTRY:
         if entry.table not in present or entry.table == "users":
@@ -262,8 +263,9 @@ def summary(db, user_id: int) -> dict[str, Any]:
         n = db.execute(f'SELECT count(*) FROM "{entry.table}" WHERE {where}', {"uid": user_id}).fetchone()[0]
         if n:
             counts[entry.category] = counts.get(entry.category, 0) + n
+            tables[entry.table] = n
     keys = ("first_name", "username", "lang", "role", "country", "timezone", "active", "created_at")
-    return {"profile": dict(zip(keys, profile, strict=True)) if profile else None, "counts": counts}
+    return {"profile": dict(zip(keys, profile, strict=True)) if profile else None, "counts": counts, "tables": tables}
 
 
 # -- forgetting -------------------------------------------------------------------------------------

@@ -42,7 +42,9 @@ def thread(db, query: dict, with_events: bool) -> Thread:
     files = store.attachments(db, qid)
     events = store.events(db, qid) if with_events else []
     names = names_of(db, [query["asker_id"], query.get("assignee_id")] + [r.get("author_id") for r in rows]
-                     + [e.get("actor_id") for e in events])
+                     + [e.get("actor_id") for e in events]
+                     + [int(v) for e in events if e["kind"] == "assign"   # who it was assigned from and to
+                        for v in (e.get("from_value"), e.get("to_value")) if v and str(v).lstrip("-").isdigit()])
     return Thread(rows, files, events, names)
 
 

@@ -74,11 +74,26 @@ async def staff_query(update: Update, context: Context, usage_key: str) -> tuple
 # -- /query N ------------------------------------------------------------------------------------
 
 
+def _value(context: Context, who: Person, kind: str, value, names: dict) -> str:
+    """One side of a change in the history, in words: a person's name, a state, a priority."""
+    if value is None or value == "":
+        return t(context, who, "common.none")
+    text = str(value)
+    if kind == "assign" and text.lstrip("-").isdigit():
+        return name_of(names.get(int(text)), text)
+    if kind == "state" and f"hd.state.{text}" in context.services.i18n:
+        return t(context, who, f"hd.state.{text}")
+    if kind == "priority" and f"hd.priority.{text}" in context.services.i18n:
+        return t(context, who, f"hd.priority.{text}")
+    return text
+
+
 def _event_line(context: Context, who: Person, e: dict, names: dict) -> str:
     actor = name_of(names.get(e["actor_id"])) if e.get("actor_id") else t(context, who, "hd.actor_bot")
     change = ""
     if e.get("from_value") is not None or e.get("to_value") is not None:
-        change = f": {html.escape(e.get('from_value') or '—')} → {html.escape(e.get('to_value') or '—')}"
+        change = f": {html.escape(_value(context, who, e['kind'], e.get('from_value'), names))} → " \
+                 f"{html.escape(_value(context, who, e['kind'], e.get('to_value'), names))}"
     key = f"hd.event.{e['kind']}"
     label = t(context, who, key) if key in context.services.i18n else e["kind"]
     return f"<i>{fmt_time(e['at'])}</i> · {html.escape(actor)} · {html.escape(label)}{change}"

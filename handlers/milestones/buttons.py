@@ -26,8 +26,9 @@ ACTIONS: dict[str, tuple[int, str]] = {
     MilestoneAction.VIEW: (1, SEE), MilestoneAction.STEP: (2, SEE), MilestoneAction.OPEN_EVIDENCE: (2, SEE),
     MilestoneAction.SET: (3, EDIT), MilestoneAction.NOTE: (2, EDIT), MilestoneAction.EVIDENCE: (2, EDIT),
     MilestoneAction.DUE: (2, SECRETARIAT), MilestoneAction.PROGRESS: (1, SECRETARIAT), MilestoneAction.CHART: (0, SECRETARIAT),
+    MilestoneAction.OVERDUE: (2, SECRETARIAT),
 }
-_NO_COUNTRY = (MilestoneAction.PROGRESS, MilestoneAction.CHART)
+_NO_COUNTRY = (MilestoneAction.PROGRESS, MilestoneAction.CHART, MilestoneAction.OVERDUE)
 
 
 def _allowed(who: Person, permission: str, iso3: str | None) -> bool:
@@ -52,7 +53,7 @@ async def _refused(update: Update, context: Context, who: Person, action: str, a
         return "error.not_allowed"
     if not is_private(update):
         return "ms.private_only"
-    if nargs >= 2 and template_of(context).get(args[1]) is None:
+    if nargs >= 2 and action not in _NO_COUNTRY and template_of(context).get(args[1]) is None:
         return "error.stale_button"
     return None
 
@@ -103,10 +104,19 @@ async def _chart(update, context, who, args):
     await secretariat.send_chart(update, context, who)
 
 
+async def _overdue(update, context, who, args):
+    if not args[1].isdigit() or len(args[1]) > 3:
+        await answer_button(update, t(context, who, "error.stale_button"), alert=True)
+        return
+    await answer_button(update)
+    await secretariat.show_overdue(update, context, who, args[0], int(args[1]), edit=True)
+
+
 PRESSES: dict[str, Press] = {
     MilestoneAction.VIEW: _view, MilestoneAction.STEP: _step, MilestoneAction.SET: _set,
     MilestoneAction.OPEN_EVIDENCE: _open_evidence, MilestoneAction.NOTE: _note, MilestoneAction.EVIDENCE: _evidence,
     MilestoneAction.DUE: _due, MilestoneAction.PROGRESS: _progress, MilestoneAction.CHART: _chart,
+    MilestoneAction.OVERDUE: _overdue,
 }
 
 

@@ -15,7 +15,7 @@ from telegram import Update
 from bot import milestones as ms
 from bot.i18n import Raw
 from bot.roles import Person
-from handlers.common import Context, answer_button, authorised, cb, edit_or_reply, keyboard, reply, svc, t
+from handlers.common import Context, answer_button, authorised, cb, clip, edit_or_reply, keyboard, reply, svc, t
 from knowledge.vocabulary import Feature, MilestoneAction
 
 log = logging.getLogger("ldn.handlers.milestones")
@@ -42,7 +42,8 @@ def bar(share: float) -> Raw:
 
 
 def short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """At most ``limit`` characters, cut at a word with "…" (the buttons' own rule)."""
+    return clip(text, limit)
 
 
 def day(value: dt.date | None) -> str:
@@ -57,11 +58,22 @@ def _step_line(context: Context, who: Person, s: ms.StepState) -> str:
         when = t(context, who, "ms.when.done", date=day(s.status_date)) if s.status_date else t(context, who, "ms.status.done")
     elif s.status == "not_applicable":
         when = t(context, who, "ms.status.not_applicable")
+    elif s.overdue and s.status == "in_progress":
+        when = t(context, who, "ms.when.in_progress_overdue", date=day(s.due))
     elif s.overdue:
         when = t(context, who, "ms.when.overdue", date=day(s.due))
+    elif s.status == "in_progress":
+        when = t(context, who, "ms.when.in_progress", date=day(s.due))
     else:
         when = t(context, who, "ms.when.due", date=day(s.due))
-    return f"{s.icon} {s.step.order}. {html.escape(title)} — <i>{when}</i>"
+    return f"{icon_of(s)} {s.step.order}. {html.escape(title)} — <i>{when}</i>"
+
+
+def icon_of(s: ms.StepState) -> str:
+    """A step under way keeps its 🔄 even when late (the line then says both)."""
+    if s.overdue and s.status == "in_progress":
+        return ms.ICONS["in_progress"] + ms.OVERDUE_ICON
+    return s.icon
 
 
 def checklist_text(context: Context, who: Person, iso3: str, steps: list[ms.StepState], editable: bool) -> str:
@@ -88,7 +100,7 @@ def checklist_text(context: Context, who: Person, iso3: str, steps: list[ms.Step
 
 
 def checklist_markup(context: Context, who: Person, iso3: str, steps: list[ms.StepState]):
-    rows = [[(f"{s.icon} {s.step.order}. {short(s.step.title_in(who.lang), TITLE_IN_BUTTON)}",
+    rows = [[(f"{icon_of(s)} {s.step.order}. {short(s.step.title_in(who.lang), TITLE_IN_BUTTON)}",
               cb(FEATURE, MilestoneAction.STEP, iso3, s.step.id))] for s in steps]
     return keyboard(rows)
 
@@ -107,7 +119,7 @@ def step_text(context: Context, who: Person, s: ms.StepState, now: dt.datetime, 
     lines = []
     if header:
         lines += [header, ""]
-    lines.append(f"{s.icon} <b>{s.step.order}. {html.escape(s.step.title_in(who.lang))}</b> — "
+    lines.append(f"{icon_of(s)} <b>{s.step.order}. {html.escape(s.step.title_in(who.lang))}</b> — "
                  f"{html.escape(services.countries.name(s.iso3, who.lang))}")
     lines.append(f"<i>{html.escape(s.step.help_in(who.lang))}</i>")
     lines.append("")
@@ -124,7 +136,7 @@ def step_text(context: Context, who: Person, s: ms.StepState, now: dt.datetime, 
         lines.append(t(context, who, "ms.step.status", icon=icon, status=status))
     if s.overdue:
         days = (ms.local_today(services.countries, s.iso3, now) - s.due).days
-        lines.append(t(context, who, "ms.step.overdue", days=days))
+        lines.append(t(context, who, "ms.step.overdue", count=days))
     if s.note:
         lines.append(t(context, who, "ms.step.note", note=s.note))
     evidence = _evidence_line(context, who, s)

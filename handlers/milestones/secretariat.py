@@ -10,12 +10,15 @@ import html
 from telegram import Update
 
 from bot import milestones as ms
+from bot.i18n import Raw
 from bot.roles import Person
 from handlers.common import Context, authorised, cb, edit_or_reply, keyboard, reply, svc, t
 from handlers.milestones.checklist import FEATURE, TITLE_IN_LIST, bar, day, percent, short, show_checklist, template_of
 from knowledge.vocabulary import MilestoneAction
 
-OVERDUE_DETAIL_COUNTRIES = 15  # more countries overdue than this: one line per country
+OVERDUE_PAGE = 8   # countries per page of /overdue (each with its late steps)
+OVERDUE_TOP = 5    # steps and countries named in the summary above the page
+ALL = "all"
 OVERVIEW = "overview"
 # The names the /progress chart lines below use (kept as they were: they are being rewritten).
 _template = template_of
@@ -139,12 +142,53 @@ async def overdue_command(update: Update, context: Context) -> None:
     who = await authorised(update, context, secretariat=True, private=True, private_only_key="ms.private_only")
     if who is None:
         return
+    arg = " ".join(context.args or []).strip()
+    await show_overdue(update, context, who, arg or ALL, 0)
+
+
+def _step_counts(overdue: dict[str, list[ms.StepState]]) -> list[tuple[int, int]]:
+    """(step order, countries late on it), the most common first."""
+    counts: dict[int, int] = {}
+    for steps in overdue.values():
+        for s in steps:
+            counts[s.step.order] = counts.get(s.step.order, 0) + 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def overdue_summary(context: Context, who: Person, overdue: dict[str, list[ms.StepState]], now: dt.datetime) -> list[str]:
+    """The counts first: per step, per region, then the countries furthest behind."""
+    services = svc(context)
+    template = template_of(context)
+    lines = [t(context, who, "ms.overdue.by_step")]
+    for order, n in _step_counts(overdue)[:OVERDUE_TOP]:
+        lines.append(t(context, who, "ms.overdue.step_count", order=order, count=n,
+                       title=short(template.by_order(order).title_in(who.lang), TITLE_IN_LIST)))
+    regions: dict[str, int] = {}
+    for iso3 in overdue:
+        country = services.countries.get(iso3)
+        if country is not None:
+            regions[country.annex] = regions.get(country.annex, 0) + 1
+    if len(regions) > 1:
+        lines.append(t(context, who, "ms.overdue.by_region", regions=Raw(" · ".join(
+            f"{html.escape(t(context, who, f'ms.region.{annex}'))} {n}" for annex, n in sorted(regions.items(), key=lambda i: (-i[1], i[0]))))))
+    worst = sorted(overdue.items(), key=lambda item: (-len(item[1]), -_late(services, item[0], item[1], now), item[0]))
+    lines.append(t(context, who, "ms.overdue.worst", countries=Raw(", ".join(
+        f"{html.escape(services.countries.name(iso3, who.lang))} ({len(steps)})" for iso3, steps in worst[:OVERDUE_TOP]))))
+    return lines
+
+
+def _late(services, iso3: str, steps: list[ms.StepState], now: dt.datetime) -> int:
+    local = ms.local_today(services.countries, iso3, now)
+    return max((local - s.due).days for s in steps)
+
+
+async def show_overdue(update: Update, context: Context, who: Person, arg: str, page: int, *, edit: bool = False) -> None:
+    """/overdue [circle]: the counts and the worst cases, then one page of countries with buttons."""
     services = svc(context)
     template = template_of(context)
     now = services.clock.now()
     iso3s = None
-    arg = " ".join(context.args or []).strip()
-    if arg:
+    if arg != ALL:
         resolved = services.countries.resolve_circle(arg)
         if resolved is None:
             await reply(update, context, t(context, who, "ms.progress.unknown", text=arg[:40]))
@@ -153,30 +197,41 @@ async def overdue_command(update: Update, context: Context) -> None:
     overdue = await services.store.run(ms.overdue_by_country, template, services.countries, now, iso3s)
     today = now.date().isoformat()
     if not overdue:
-        await reply(update, context, t(context, who, "ms.overdue.none", date=today))
+        text = t(context, who, "ms.overdue.none", date=today)
+        await (edit_or_reply(update, context, text) if edit else reply(update, context, text))
         return
     count = sum(len(v) for v in overdue.values())
-    lines = [t(context, who, "ms.overdue.title", count=count, countries=len(overdue), date=today)]
+    lines = [t(context, who, "ms.overdue.title", steps=count, count=len(overdue), date=today)]
     ordered = sorted(overdue.items(), key=lambda item: services.countries.name(item[0], who.lang).casefold())
-    if len(overdue) > OVERDUE_DETAIL_COUNTRIES:
-        # many countries: one line each (step numbers), with the step titles once
-        shown = sorted({s.step.order for steps in overdue.values() for s in steps})
-        legend = "; ".join(f"{n}. {short(template.by_order(n).title_in(who.lang), 40)}" for n in shown)
-        lines += [t(context, who, "ms.overdue.steps_legend", steps=legend), ""]
-        for iso3, steps in ordered:
-            local = ms.local_today(services.countries, iso3, now)
-            lines.append(t(context, who, "ms.overdue.compact_line", iso3=iso3, name=services.countries.name(iso3, who.lang),
-                           steps=", ".join(str(s.step.order) for s in steps), days=max((local - s.due).days for s in steps)))
-        lines += ["", t(context, who, "ms.overdue.hint")]
+    pages = max(1, -(-len(ordered) // OVERDUE_PAGE))
+    page = min(max(page, 0), pages - 1)
+    if len(overdue) > 1:
+        lines += overdue_summary(context, who, overdue, now)
+    for iso3, steps in ordered[page * OVERDUE_PAGE:(page + 1) * OVERDUE_PAGE]:
+        local = ms.local_today(services.countries, iso3, now)
+        lines.append("")
+        lines.append(f"<b>{html.escape(services.countries.name(iso3, who.lang))}</b> ({iso3})")
+        for s in steps:
+            lines.append(t(context, who, "ms.overdue.line", order=s.step.order, title=short(s.step.title_in(who.lang), TITLE_IN_LIST),
+                           due=day(s.due), count=(local - s.due).days))
+    if pages > 1:
+        lines += ["", t(context, who, "ms.overdue.page", page=page + 1, pages=pages)]
+    lines += ["", t(context, who, "ms.overdue.hint")]
+    rows = []
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(("◀️", cb(FEATURE, MilestoneAction.OVERDUE, arg, page - 1)))
+        nav.append((f"{page + 1}/{pages}", cb(FEATURE, MilestoneAction.OVERDUE, arg, page)))
+        if page < pages - 1:
+            nav.append(("▶️", cb(FEATURE, MilestoneAction.OVERDUE, arg, page + 1)))
+        rows.append(nav)
+    markup = keyboard(rows) if rows else None
+    text = "\n".join(lines)
+    if edit:
+        await edit_or_reply(update, context, text, markup=markup)
     else:
-        for iso3, steps in ordered:
-            local = ms.local_today(services.countries, iso3, now)
-            lines.append("")
-            lines.append(f"<b>{html.escape(services.countries.name(iso3, who.lang))}</b> ({iso3})")
-            for s in steps:
-                lines.append(t(context, who, "ms.overdue.line", order=s.step.order, title=short(s.step.title_in(who.lang), TITLE_IN_LIST),
-                               due=day(s.due), days=(local - s.due).days))
-    await reply(update, context, "\n".join(lines))
+        await reply(update, context, text, markup=markup)
 
 
 # -- /export milestones (dispatched by the shared /export command) ---------------------------

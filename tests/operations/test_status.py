@@ -45,7 +45,7 @@ async def test_status_for_the_secretariat_only(env):
     env.clock.advance(minutes=90)
     await env.send("/help", user_id=GUEST)  # an update: last_update_at
     text = one_text(await env.send("/status", user_id=SECRETARIAT))
-    assert "Bot status" in text and "1h 30m" in text
+    assert "Bot status" in text and "1 hour 30 minutes" in text
     assert "new 1 · open 1 · pending 1 · overdue 1" in text
     assert "Reminders pending</b>: 1" in text
     assert "failed 3 (2 retryable) · blocked 2 · uncertain 1" in text

@@ -135,7 +135,7 @@ async def test_event_add_preview_confirm_then_reminders(env):
                            'audience=KEN title="National LDN workshop, Kenya" title.fr="Atelier national NDT" place=Nairobi offsets=7d,1d',
                            user_id=SECRETARIAT)
     preview = calls[-1]
-    assert "National LDN workshop, Kenya" in preview.text and "1 recipients" in preview.text and "7d" in preview.text
+    assert "National LDN workshop, Kenya" in preview.text and "1 recipient today" in preview.text and "7d" in preview.text
     assert store.get_event(env.db, "ken-nws") is None   # nothing saved before the confirmation
     ok = preview.buttons[0]["callback_data"]
     await env.press(ok, user_id=SECRETARIAT)
