@@ -1,7 +1,7 @@
 """The real FAQ against the labelled development set: the accuracy targets of the search.
 
-Every ``tests/data/devset/*.yaml`` file counts. Targets: top-1 >= 90 % and top-3 >= 97 %
-of in-scope queries, >= 90 % of out-of-scope queries abstained.
+Every ``tests/data/devset/*.yaml`` file counts. The floors (:data:`TOP1` ...) record what the
+engine reaches; the targets of issue #17 are measured on the held-out set (``tests/data/heldout``).
 """
 from __future__ import annotations
 
@@ -50,19 +50,29 @@ def test_devset_labels_exist():
 
 
 # Issue #17 added near-miss out-of-scope and informal questions (f_nearmiss.yaml) and the practice
-# entries' questions (e_practice.yaml): the lexical engine of main scores 85.8 % / 96.3 % / 40.8 % on
-# the enlarged set (90.4 / 98.4 / 90.6 on the first four files). These floors record that; the engine
-# rewrite of the same issue is expected to raise them to its targets.
+# entries' questions (e_practice.yaml). On the enlarged set the lexical engine alone scored 86.1 % /
+# 96.3 % / 40.8 %; with the scope rules (knowledge/scope.py) and informal spellings it reaches the
+# floors below. Raise them when the engine improves, never lower them.
+TOP1, TOP3, ABSTAIN, ABSTAIN_PER_LANGUAGE = 0.87, 0.97, 0.98, 0.95
+
+
 def test_top1(report):
-    assert report.overall.top1_rate >= 0.85, format_report(report, failures=True)
+    assert report.overall.top1_rate >= TOP1, format_report(report, failures=True)
 
 
 def test_top3(report):
-    assert report.overall.top3_rate >= 0.96, format_report(report, failures=True)
+    assert report.overall.top3_rate >= TOP3, format_report(report, failures=True)
 
 
 def test_out_of_scope_abstains(report):
-    assert report.overall.abstain_rate >= 0.40, format_report(report, failures=True)
+    assert report.overall.abstain_rate >= ABSTAIN, format_report(report, failures=True)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_near_miss_questions_abstain_in_every_language(report, cases, lang):
+    near_miss = [case for case in cases if case.lang == lang and case.expect is None and "f_nearmiss" in case.file]
+    assert len(near_miss) >= 15, lang
+    assert report.by_lang[lang].abstain_rate >= ABSTAIN_PER_LANGUAGE, format_report(report, failures=True)
 
 
 @pytest.mark.parametrize("query", ["weather in Paris", "bitcoin price", "météo à Paris", "比特币价格", "погода в Москве"])

@@ -1,0 +1,104 @@
+"""Informal input: SMS spellings and Latin-script Russian and Arabic, for queries only.
+
+A leaf module. :func:`expand_sms` rewrites chat abbreviations of folded text into the
+words they stand for ("c koi" -> "c est quoi", "pk" -> "pourquoi", "xq" -> "porque",
+"wat r" -> "what are"): applied to queries only, never to the FAQ's strings, so the
+index does not depend on it. :func:`to_cyrillic` and :func:`to_arabic` transliterate
+Latin-script Russian ("chto takoe neitralnyi balans") and Arabic, including the chat
+digits of Arabizi (3 = ع, 7 = ح), into the folded forms :func:`knowledge.text.fold`
+gives the FAQ's words; :class:`knowledge.search.Ranker` tries them when the query as
+typed finds nothing.
+"""
+from __future__ import annotations
+
+import re
+
+SMS = {
+    # French
+    "c": "c est", "koi": "quoi", "pk": "pourquoi", "pq": "pourquoi", "pkoi": "pourquoi", "pourkoi": "pourquoi",
+    "kel": "quel", "kelle": "quelle", "kels": "quels", "ki": "qui", "ke": "que", "ds": "dans", "bcp": "beaucoup",
+    "tt": "tout", "qd": "quand", "cmt": "comment", "cmnt": "comment", "dc": "donc", "mm": "meme", "jsp": "je ne sais pas",
+    "svp": "s il vous plait", "stp": "s il te plait", "vs": "vous", "ns": "nous", "pr": "pour", "qq": "quelque",
+    # Spanish
+    "xq": "porque", "xk": "porque", "q": "que", "k": "que", "d": "de",
+    "tb": "tambien", "tmb": "tambien", "pa": "para", "cdo": "cuando", "qndo": "cuando", "xfa": "por favor",
+    # English
+    "wat": "what", "wht": "what", "wut": "what", "wats": "what is", "whats": "what is", "r": "are", "u": "you",
+    "ur": "your", "pls": "please", "plz": "please", "abt": "about", "hw": "how", "b4": "before", "bc": "because",
+    "coz": "because", "cuz": "because", "govt": "government", "thx": "thanks", "ty": "thank you",
+}
+"""Chat abbreviation (folded) -> the words it stands for. Only unambiguous ones: "y"
+(Spanish "and", English "why") and "2"/"4" (numbers) are left alone."""
+
+
+def expand_sms(folded: str) -> str:
+    """``folded`` with its chat abbreviations written out (see :data:`SMS`)."""
+    words = folded.split()
+    if not any(w in SMS for w in words):
+        return folded
+    return " ".join(SMS.get(w, w) for w in words)
+
+
+_CYRILLIC = [
+    ("shch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"), ("sh", "ш"), ("yu", "ю"), ("ju", "ю"),
+    ("ya", "я"), ("ja", "я"), ("yo", "е"), ("ye", "е"), ("yi", "ыи"), ("iy", "ии"), ("'", "ь"),
+    ("a", "а"), ("b", "б"), ("v", "в"), ("g", "г"), ("d", "д"), ("e", "е"), ("z", "з"), ("i", "и"), ("j", "и"),
+    ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"), ("r", "р"), ("s", "с"), ("t", "т"),
+    ("u", "у"), ("f", "ф"), ("h", "х"), ("c", "к"), ("y", "ы"), ("w", "в"), ("x", "кс"), ("q", "к"),
+]
+"""Latin -> Cyrillic, longest first, giving folded letters (й is folded to и)."""
+
+_ARABIC = [
+    ("th", "ث"), ("kh", "خ"), ("sh", "ش"), ("gh", "غ"), ("dh", "ذ"), ("aa", "ا"), ("ee", "ي"), ("ii", "ي"),
+    ("oo", "و"), ("uu", "و"), ("ou", "و"), ("b", "ب"), ("t", "ت"), ("j", "ج"), ("h", "ه"), ("d", "د"), ("r", "ر"),
+    ("z", "ز"), ("s", "س"), ("f", "ف"), ("q", "ق"), ("k", "ك"), ("l", "ل"), ("m", "م"), ("n", "ن"), ("w", "و"),
+    ("y", "ي"), ("g", "غ"), ("p", "ب"), ("v", "ف"), ("c", "ك"), ("x", "كس"),
+    ("3", "ع"), ("7", "ح"), ("5", "خ"), ("9", "ق"), ("2", "ا"),
+]
+"""Latin (and Arabizi digits) -> Arabic consonants and long vowels; short vowels are
+not written, as in Arabic."""
+
+_WORD = re.compile(r"[a-z0-9']+")
+_VOWELS = "aeiou"
+
+
+def _translit(word: str, table: list[tuple[str, str]]) -> str:
+    out, i = [], 0
+    while i < len(word):
+        for latin, letter in table:
+            if word.startswith(latin, i):
+                out.append(letter)
+                i += len(latin)
+                break
+        else:
+            out.append(word[i])
+            i += 1
+    return "".join(out)
+
+
+def to_cyrillic(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """Latin-script Russian in Cyrillic (``"chto takoe"`` -> ``"что такое"``); words in
+    ``keep`` (the FAQ's own Latin words: "ldn", "trends") and digits are left alone."""
+    return _WORD.sub(lambda m: m.group() if m.group() in keep or m.group().isdigit()
+                     else _translit(m.group(), _CYRILLIC), text.lower())
+
+
+def _arabic_word(word: str) -> str:
+    if word.isdigit():
+        return word
+    if word in ("al", "el"):
+        return "ال\u2060"  # joined to the next word below
+    if word[0] in _VOWELS:
+        word = "ا" + word[1:] if not word.startswith(("ee", "ii", "oo", "uu", "aa")) else word
+    last = word[-1]
+    tail = {"a": "ا", "i": "ي", "e": "ي", "o": "و", "u": "و"}.get(last, "") if len(word) > 1 else ""
+    body = word[:-1] if tail else word
+    body = _translit(body, _ARABIC)
+    return "".join(ch for ch in body if ch not in _VOWELS) + tail
+
+
+def to_arabic(text: str, keep: frozenset[str] = frozenset()) -> str:
+    """Latin-script (and Arabizi) Arabic in Arabic letters (``"tahyeed athar"`` -> ``"تحييد اثر"``
+    up to ح/ه); words in ``keep`` and digits are left alone."""
+    out = _WORD.sub(lambda m: m.group() if m.group() in keep else _arabic_word(m.group()), text.lower())
+    return out.replace("\u2060 ", "").replace("\u2060", "")

@@ -1,0 +1,437 @@
+"""What the FAQ is *not* about: the words that tell a near-miss question from a real one.
+
+Lexical matching answers "visa for COP 16 in Riyadh" with decision 16/COP.12 because
+*COP* and *16* are both there. Three rules, applied by :class:`knowledge.search.Ranker`
+to each candidate entry, keep such questions out (a leaf module: folded text in,
+words out; the lists are in the six languages, folded as :func:`knowledge.text.fold`
+folds the queries):
+
+* **Outside topics** (:data:`OUTSIDE`): meetings' logistics (visas, hotels, taxis,
+  registration as an observer), people ("executive secretary"), news, everyday text
+  (recipes, football, phone plans). A query naming one is answered only by an entry
+  that names it too.
+* **Instruments of other conventions** (:data:`INSTRUMENTS`: NDCs) count as outside
+  topics: the FAQ has entries on their links with LDN, which name them.
+* **Other conventions** (:data:`OTHER_CONVENTIONS`): UNFCCC, CBD, Ramsar, the Paris
+  Agreement... A query naming one is answered only if it also names the
+  programme's own subject (:data:`HOME`: LDN, the UNCCD, land degradation), as in
+  "include LDN in our NDC update", and by an entry naming that convention.
+* **Codes** (:func:`codes`): a number after a symbol word ("COP 16", "SDG 4", "CRIC 21",
+  "ЦУР 4", "目标4") stands for that meeting or goal: the entry must hold the same code.
+  Other numbers are *plain* and weigh little (:data:`GENERIC_WEIGHT`), except the
+  dotted ones ("15.3.1", see :func:`dotted_numbers`) and years, which are dates.
+* **Generic words** (:data:`GENERIC`: "government", "year", "data", "country"...) weigh
+  :data:`GENERIC_WEIGHT` and never decide a match alone: an entry must share at least
+  one other word with the query.
+"""
+from __future__ import annotations
+
+import re
+
+from knowledge.text import fold
+
+GENERIC_WEIGHT = 0.3
+"""Weight (share of its idf) of a generic word or a plain number in a query."""
+
+
+def _fold_list(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(fold(line) for line in text.strip().splitlines() if line.strip()))
+
+
+OUTSIDE = _fold_list("""
+visa
+visas
+visado
+visados
+виза
+визу
+визы
+تأشيرة
+تاشيره
+签证
+passport
+passeport
+pasaporte
+паспорт
+загранпаспорт
+جواز السفر
+护照
+embassy
+ambassade
+embajada
+посольств
+سفارة
+大使馆
+hotel
+hotels
+hôtel
+hôtels
+гостиниц
+отел
+فندق
+酒店
+宾馆
+booking
+réservation
+reserva
+бронирован
+حجز
+预订
+taxi
+такси
+سيارة اجرة
+出租车
+shuttle
+navette
+traslado
+трансфер
+النقل من المطار
+班车
+airport
+aéroport
+aeropuerto
+аэропорт
+المطار
+机场
+flight
+vol pour
+vuelo
+авиабилет
+رحلة جوية
+航班
+restaurant
+restaurante
+ресторан
+مطعم
+餐厅
+museum
+musée
+museo
+музе
+متحف
+博物馆
+observer
+observateur
+observador
+наблюдател
+كمراقب
+مراقب
+观察员
+accreditation
+accréditation
+acreditación
+аккредитац
+اعتماد الصحفيين
+注册为
+minister of
+environment minister
+ministre de
+ministra de
+ministro de
+министр
+وزير
+部长
+executive secretary
+secrétaire exécutif
+secretario ejecutivo
+исполнительный секретарь
+الامين التنفيذي
+执行秘书
+news
+nouvelles
+actualités
+noticias
+новост
+اخبار
+新闻
+recipe
+recette
+receta
+рецепт
+وصفة
+菜谱
+怎么包
+paella
+couscous
+кускус
+الكسكس
+饺子
+football
+soccer
+world cup
+coupe du monde
+mundial de fútbol
+чемпионат мира
+كاس العالم
+世界杯
+weather
+météo
+clima de hoy
+погод
+الطقس
+天气
+bitcoin
+биткоин
+بيتكوين
+比特币
+password
+mot de passe
+contraseña
+парол
+كلمة المرور
+密码
+phone
+téléphone
+celular
+teléfono
+телефон
+мобильного интернета
+الهاتف
+手机
+""")
+"""Markers of topics outside the programme (folded; a Latin marker matches whole words,
+a Cyrillic one a word's beginning, an Arabic or Chinese one anywhere)."""
+
+OTHER_CONVENTIONS = _fold_list("""
+unfccc
+ccnucc
+cmnucc
+ркик
+اتفاقية تغير المناخ
+اتفاقيه تغير المناخ
+气候公约
+气候变化框架公约
+cbd
+cdb
+кбр
+biodiversity
+biological diversity
+biodiversité
+diversité biologique
+biodiversidad
+diversidad biológica
+биоразнообраз
+биологическом разнообразии
+التنوع البيولوجي
+生物多样性
+ramsar
+рамсар
+رامسار
+拉姆萨尔
+paris agreement
+accord de paris
+acuerdo de parís
+парижское соглашение
+парижского соглашения
+اتفاق باريس
+巴黎协定
+kyoto
+киот
+كيوتو
+京都议定书
+""")
+"""Markers of other conventions."""
+
+INSTRUMENTS = _fold_list("""
+ndc
+ndcs
+cdn
+онув
+المساهمة المحددة وطنيا
+المساهمات المحددة وطنيا
+国家自主贡献
+""")
+"""Other conventions' instruments (NDCs): a query naming one is answered only by an
+entry naming it too, but needs no mention of LDN (the FAQ covers their links to LDN)."""
+
+HOME = _fold_list("""
+ldn
+ndt
+нбдз
+تحييد
+零增长
+土地退化
+unccd
+cnulcd
+cnuld
+cld
+кбооон
+مكافحة التصحر
+荒漠化公约
+desertification
+désertification
+desertificación
+опустынивани
+التصحر
+荒漠化
+land degradation
+dégradation des terres
+degradación de las tierras
+деградаци
+تدهور الاراضي
+土地退化
+""")
+"""The programme's own subject: with one of these a question about another convention's
+links to LDN is in scope."""
+
+GENERIC = frozenset(_fold_list("""
+government
+governments
+gouvernement
+gouvernements
+gobierno
+gobiernos
+правительств
+правительства
+правительство
+حكومة
+الحكومات
+حكومات
+政府
+year
+years
+année
+années
+ans
+año
+años
+год
+года
+году
+سنة
+عام
+data
+donnée
+données
+dato
+datos
+данные
+данных
+بيانات
+数据
+country
+countries
+pays
+país
+países
+страна
+страны
+стран
+بلد
+دول
+国家
+text
+texte
+texto
+текст
+نص
+number
+numéro
+chiffre
+número
+число
+номер
+رقم
+数字
+plan
+plans
+今年
+一年
+哪一
+sommes
+estamos
+todos
+todo
+tout
+tous
+everyone
+everybody
+hablan
+parlent
+talk
+talking
+говорят
+يتحدث
+"""))
+"""Words too general to decide a match alone (folded)."""
+
+_CODE_KEYS = {
+    "cop": "cop", "cdp": "cop", "кс": "cop", "الاطراف": "cop", "缔约方会议": "cop",
+    "cric": "cric", "crie": "cric", "крок": "cric",
+    "sdg": "sdg", "sdgs": "sdg", "odd": "sdg", "ods": "sdg", "цур": "sdg", "الهدف": "sdg",
+    "目标": "sdg",
+    "decision": "decision", "decisions": "decision", "decisiones": "decision", "решение": "decision",
+    "решения": "decision", "المقرر": "decision", "决定": "decision",
+}
+"""Symbol words (folded) whose following number names a meeting or goal, by code kind."""
+
+
+def _pattern(markers: tuple[str, ...]) -> re.Pattern:
+    parts = []
+    for marker in sorted(markers, key=len, reverse=True):
+        escaped = re.escape(marker)
+        if marker.isascii() or any("a" <= ch <= "z" for ch in marker):
+            parts.append(rf"(?<![^ ]){escaped}(?![^ ])")  # whole Latin words
+        elif any("\u0400" <= ch <= "\u04ff" for ch in marker):
+            parts.append(rf"(?<![^ ]){escaped}")  # the beginning of a Cyrillic word
+        else:
+            parts.append(escaped)  # Arabic (clitics glued on) and Chinese: anywhere
+    return re.compile("|".join(parts))
+
+
+_OUTSIDE = _pattern(OUTSIDE + INSTRUMENTS)
+_CONVENTIONS = _pattern(OTHER_CONVENTIONS)
+_HOME = _pattern(HOME)
+_NUMBER = re.compile(r"\d+")
+_DOTTED = re.compile(r"\d+(?:[.,]\d+)+")
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+def outside_markers(folded: str) -> list[str]:
+    """The outside-topic and instrument markers in ``folded`` text."""
+    return _OUTSIDE.findall(folded)
+
+
+def convention_markers(folded: str) -> list[str]:
+    """The other-convention markers in ``folded`` text."""
+    return _CONVENTIONS.findall(folded)
+
+
+def names_home(folded: str) -> bool:
+    """Does ``folded`` name the programme's own subject (:data:`HOME`)?"""
+    return _HOME.search(folded) is not None
+
+
+def codes(folded: str) -> set[tuple[str, str]]:
+    """``(kind, number)`` of each number right after a symbol word: ``"visa for cop 16"`` ->
+    ``{("cop", "16")}``, ``"16 cop 12"`` (decision 16/COP.12) -> ``{("decision", "16"), ("cop", "12")}``; a
+    Chinese symbol counts at the end of the preceding run (``可持续发展目标 4``)."""
+    words = folded.split()
+    found: set[tuple[str, str]] = set()
+    for i in range(len(words)):
+        if not words[i].isdigit():
+            continue
+        before = words[i - 1] if i else ""
+        kind = _CODE_KEYS.get(before)
+        if kind is None and not before.isascii():
+            kind = next((k for word, k in _CODE_KEYS.items() if not word.isascii() and before.endswith(word)), None)
+        if len(words[i]) > 2:
+            continue  # meetings and goals have one- or two-digit numbers; "cric 2018" is a date
+        if kind is not None:
+            found.add((kind, words[i]))
+        if i + 1 < len(words) and _CODE_KEYS.get(words[i + 1]) in ("cop", "cric"):
+            found.add(("decision", words[i]))  # 16/COP.12: decision 16 of COP 12
+    return found
+
+
+def dotted_numbers(raw: str) -> set[str]:
+    """Numbers written with dots or commas in the raw query (``"15.3.1"`` -> ``"1531"``, as
+    :func:`knowledge.text.fold` writes them): target and indicator numbers, not stray."""
+    return {re.sub(r"[.,]", "", m) for m in _DOTTED.findall(raw)}
+
+
+def plain_numbers(folded: str, raw: str) -> set[str]:
+    """Numbers of ``folded`` that stand for nothing: neither a code (:func:`codes`), nor
+    dotted in ``raw``, nor a year."""
+    special = {number for _kind, number in codes(folded)} | dotted_numbers(raw)
+    return {n for n in _NUMBER.findall(folded) if n not in special and not _YEAR.fullmatch(n)}
