@@ -26,6 +26,7 @@ folds the queries):
 """
 from __future__ import annotations
 
+import functools
 import re
 
 from knowledge.text import fold
@@ -364,6 +365,7 @@ _CODE_KEYS = {
     "решения": "decision", "المقرر": "decision", "决定": "decision",
 }
 """Symbol words (folded) whose following number names a meeting or goal, by code kind."""
+_CJK_CODE_KEYS = tuple((word, kind) for word, kind in _CODE_KEYS.items() if "\u4e00" <= word[-1] <= "\u9fff")
 
 
 def _pattern(markers: tuple[str, ...]) -> re.Pattern:
@@ -385,6 +387,16 @@ _HOME = _pattern(HOME)
 _NUMBER = re.compile(r"\d+")
 _DOTTED = re.compile(r"\d+(?:[.,]\d+)+")
 _YEAR = re.compile(r"(19|20)\d\d")
+
+
+@functools.lru_cache(maxsize=1024)
+def _one(marker: str) -> re.Pattern:
+    return _pattern((marker,))
+
+
+def names(marker: str, folded: str) -> bool:
+    """Does ``folded`` text name ``marker`` (with the boundaries of :func:`_pattern`)?"""
+    return marker in folded and _one(marker).search(folded) is not None
 
 
 def outside_markers(folded: str) -> list[str]:
@@ -413,8 +425,8 @@ def codes(folded: str) -> set[tuple[str, str]]:
             continue
         before = words[i - 1] if i else ""
         kind = _CODE_KEYS.get(before)
-        if kind is None and not before.isascii():
-            kind = next((k for word, k in _CODE_KEYS.items() if not word.isascii() and before.endswith(word)), None)
+        if kind is None and before and "\u4e00" <= before[-1] <= "\u9fff":
+            kind = next((k for word, k in _CJK_CODE_KEYS if before.endswith(word)), None)
         if len(words[i]) > 2:
             continue  # meetings and goals have one- or two-digit numbers; "cric 2018" is a date
         if kind is not None:

@@ -106,7 +106,7 @@ cost most (every row they hold is scored) and tell least (low idf)."""
 FTS_LIMIT = 40
 """Entries kept from bm25 per query, each with the bm25 of its best string."""
 CANDIDATES = 15
-GUARDED_POOL = 200
+GUARDED_POOL = 60
 """With a guard active (an outside topic, another convention or a code in the query,
 see :mod:`knowledge.scope`), the entries checked against it, best by preliminary score."""
 """Entries (best by the word-level signals and bm25) re-scored with rapidfuzz."""
@@ -191,6 +191,7 @@ class Ranker:
         self.related_threshold = related_threshold
         self.exhaustive = exhaustive  # score every candidate fully (tuning, tests), see rank()
         self._texts: dict[int, str] = {}
+        self._names: dict[int, frozenset[tuple[str, str]]] = {}
 
     # -- signals --------------------------------------------------------------------------
 
@@ -392,12 +393,21 @@ class Ranker:
             text = self._texts[entry] = " \n ".join(fold(s) for s in parts)
         return text
 
+    def _codes(self, entry: int) -> frozenset[tuple[str, str]]:
+        """The codes ``entry`` names (cached)."""
+        found = self._names.get(entry)
+        if found is None:
+            if len(self._names) > 5000:
+                self._names.clear()
+            found = self._names[entry] = frozenset(scope.codes(self._entry_text(entry)))
+        return found
+
     def _admitted(self, pool: np.ndarray, prelim: np.ndarray, guard: "_Guard") -> np.ndarray:
         """The entries of ``pool`` that name every outside topic, other convention and code
         of the query (see :mod:`knowledge.scope`); only the :data:`GUARDED_POOL` best by
         preliminary score are looked at."""
         order = np.lexsort((pool, -prelim))[:GUARDED_POOL]
-        kept = [int(pool[i]) for i in order if guard.admits(self._entry_text(int(pool[i])))]
+        kept = [int(pool[i]) for i in order if guard.admits(self._entry_text(int(pool[i])), lambda e=int(pool[i]): self._codes(e))]
         return np.array(kept, dtype=np.int64)
 
     # -- ranking --------------------------------------------------------------------------
@@ -536,10 +546,8 @@ class _Guard:
     def active(self) -> bool:
         return bool(self.outside or self.conventions or self.codes)
 
-    def admits(self, entry_text: str) -> bool:
-        """Does an entry whose folded text is ``entry_text`` name what the query names?"""
-        if self.outside and not set(self.outside) <= set(scope.outside_markers(entry_text)):
+    def admits(self, entry_text: str, codes_of) -> bool:
+        """Does an entry (its folded text; ``codes_of()`` its codes) name what the query names?"""
+        if not all(scope.names(marker, entry_text) for marker in self.outside + self.conventions):
             return False
-        if self.conventions and not set(self.conventions) <= set(scope.convention_markers(entry_text)):
-            return False
-        return self.codes <= scope.codes(entry_text)
+        return not self.codes or self.codes <= codes_of()
