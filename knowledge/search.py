@@ -115,6 +115,8 @@ W_COVERAGE = 0.1
 W_PHRASING = 0.2
 W_BM25 = 0.4
 W_FUZZY = 0.3
+EXACT_PHRASING = 0.999
+"""A phrasing score this high is the query as an entry states it: admitted even when every word is generic."""
 """Weights of the four signals in the merged score (they sum to 1; see :func:`weights`)."""
 FUZZY_GATE = 0.3
 """The fuzzy signal counts in full only for entries holding at least this share of the
@@ -462,7 +464,8 @@ class Ranker:
         reached = coverage > 0
         if lexical:
             reached[np.fromiter(lexical, dtype=np.int64, count=len(lexical))] = True
-        pool = np.flatnonzero(reached & specific)  # generic words alone decide nothing
+        # generic words alone decide nothing, unless the query is one of an entry's own phrasings
+        pool = np.flatnonzero(reached & (specific | (phrasing >= EXACT_PHRASING)))
         if pool.size and guard.active:
             pool = self._admitted(pool, prelim_all[pool], guard)
         if not pool.size:
