@@ -19,7 +19,7 @@ from knowledge.vocabulary import LANGS
 log = logging.getLogger("ldn.menus")
 
 COMMANDS_PRIVATE = ["start", "help", "faq", "ask", "myqueries", "checklist", "reminders", "calendar", "timezone",
-                    "peers", "directory", "language", "whoami", "privacy"]
+                    "peers", "directory", "language", "whoami", "privacy", "channels"]
 COMMANDS_GROUP = ["faq", "ask", "help", "settings", "link"]
 COMMANDS_EXPERT = ["queue"]
 COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "block"]

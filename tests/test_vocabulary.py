@@ -68,7 +68,7 @@ def test_callback_data_round_trips_and_refuses_other_features_and_long_data():
 
 def test_callback_codes_are_unique_within_each_feature():
     for enum in (v.HelpdeskAction, v.MilestoneAction, v.FaqAction, v.GroupAction, v.ReminderAction,
-                 v.EventAction, v.BroadcastAction, v.OperationsAction):
+                 v.EventAction, v.BroadcastAction, v.OperationsAction, v.ChannelsAction, v.PersonalAction):
         values = [m.value for m in enum]
         assert len(values) == len(set(values)), enum
         assert all(":" not in value for value in values)
