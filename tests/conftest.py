@@ -5,11 +5,9 @@ import shutil
 
 import pytest
 
-from bot.app import build_application
 from bot.clock import FakeClock
 from bot.config import config_from_text
-from bot.offline import OfflineBotAPI, UpdateFactory
-from tests.util import CONFIG_TEXT, BotEnv
+from tests.util import CONFIG_TEXT, start_env
 
 
 @pytest.fixture
@@ -40,16 +38,8 @@ def config(tmp_path, template_db):
 
 @pytest.fixture
 async def env(config, clock):
-    api = OfflineBotAPI()
-    sleeps: list[float] = []
-
-    async def fake_sleep(seconds):
-        sleeps.append(seconds)
-
-    app = build_application(config, request=api, clock=clock, rate_limit=False, sleep=fake_sleep)
-    await app.initialize()
-    await app.post_init(app)
-    api.clear()
-    yield BotEnv(app, api, UpdateFactory(app.bot), clock, sleeps)
+    bot_env = await start_env(config, clock)
+    app = bot_env.app
+    yield bot_env
     await app.shutdown()
     app.bot_data["services"].store.close()

@@ -72,6 +72,36 @@ class BotEnv:
         await self.services.store.run(users.set_role, user_id, "focal_point", iso3, self.clock.now(), SECRETARIAT, "cli")
 
 
+async def start_env(config, clock) -> BotEnv:
+    """A real Application on the offline Bot API, initialised and started up as ``run`` does;
+    sleeps recorded instead of slept. Shut it down with ``await env.app.shutdown()``."""
+    from bot.app import build_application
+
+    api = OfflineBotAPI()
+    sleeps: list[float] = []
+
+    async def fake_sleep(seconds):
+        sleeps.append(seconds)
+
+    app = build_application(config, request=api, clock=clock, rate_limit=False, sleep=fake_sleep)
+    await app.initialize()
+    await app.post_init(app)
+    api.clear()
+    return BotEnv(app, api, UpdateFactory(app.bot), clock, sleeps)
+
+
+def wait_for(predicate, proc: subprocess.Popen, timeout: float = 60.0) -> bool:
+    """Poll ``predicate`` every 0.1 s until it holds, ``proc`` exits or ``timeout`` passes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.1)
+    return predicate()
+
+
 def texts(calls, chat_id=None) -> list[str]:
     return [c.text for c in calls if c.method in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto")
             and (chat_id is None or c.chat_id == chat_id)]

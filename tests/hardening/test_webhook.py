@@ -14,24 +14,13 @@ import pytest
 
 from tests.loopback_api import LoopbackBotAPI
 from tests.operations.util import free_port
-from tests.util import ROOT, TOKEN, ldn_bot_command, start_update, stop
+from tests.util import ROOT, TOKEN, ldn_bot_command, start_update, stop, wait_for
 
 pytest.importorskip("tornado")
 pytestmark = pytest.mark.process
 
 SECRET = "hardening-webhook-SECRET_42"
 MALFORMED_POLL = {"poll": {"id": "5012", "question": "Which year?"}}  # no options, total_voter_count, … any more
-
-
-def _wait(predicate, proc, timeout=60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.1)
-    return predicate()
 
 
 def _post(url: str, body: bytes, secret: str = SECRET) -> int:
@@ -56,16 +45,16 @@ def test_an_unparsable_update_posted_to_the_webhook_is_skipped_with_one_warning(
         proc = subprocess.Popen(ldn_bot_command() + ["run", "--webhook"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            assert _wait(lambda: api.sent("setWebhook"), proc), f"no setWebhook; exit={proc.poll()}"
+            assert wait_for(lambda: api.sent("setWebhook"), proc), f"no setWebhook; exit={proc.poll()}"
             url = f"http://127.0.0.1:{port}/hook"
-            assert _wait(lambda: _post(url, _update(100, start_update(7101))) == 200, proc, timeout=20)
+            assert wait_for(lambda: _post(url, _update(100, start_update(7101))) == 200, proc, timeout=20)
             codes = [_post(url, _update(101, MALFORMED_POLL)),
                      _post(url, b"this is not JSON {"),
                      _post(url, b"[1, 2, 3]"),
                      _post(url, _update(104, start_update(7102)))]
             assert codes == [200, 200, 200, 200]
             assert _post(url, _update(105, start_update(7103)), secret="wrong") == 403
-            assert _wait(lambda: {int(p["chat_id"]) for p in api.sent("sendMessage")} >= {7101, 7102}, proc)
+            assert wait_for(lambda: {int(p["chat_id"]) for p in api.sent("sendMessage")} >= {7101, 7102}, proc)
             time.sleep(0.5)
             assert {int(p["chat_id"]) for p in api.sent("sendMessage")} == {7101, 7102}
         finally:

@@ -6,11 +6,9 @@ import shutil
 
 import pytest
 
-from bot.app import build_application
 from bot.config import config_from_text
-from bot.offline import OfflineBotAPI, UpdateFactory
 from tests.mail.util import HELPDESK, MailEnv, start_sink
-from tests.util import CONFIG_TEXT, BotEnv
+from tests.util import CONFIG_TEXT, start_env
 
 MAIL_VARS = ("LDN_SMTP_URL", "LDN_SMTP_PASSWORD", "LDN_MAIL_LISTEN", "LDN_IMAP_URL", "LDN_IMAP_PASSWORD")
 
@@ -43,17 +41,9 @@ def mail_vars(monkeypatch, outbox):
 async def menv(tmp_path, template_db, clock, outbox, mail_vars, mail_settings):
     shutil.copyfile(template_db, tmp_path / "ldn.db")
     config = config_from_text(CONFIG_TEXT).with_overrides(storage={"path": str(tmp_path / "ldn.db")}, mail=mail_settings)
-    api = OfflineBotAPI()
-    sleeps: list[float] = []
-
-    async def fake_sleep(seconds):
-        sleeps.append(seconds)
-
-    app = build_application(config, request=api, clock=clock, rate_limit=False, sleep=fake_sleep)
-    await app.initialize()
-    await app.post_init(app)
-    api.clear()
-    env = MailEnv(BotEnv(app, api, UpdateFactory(app.bot), clock, sleeps), outbox)
+    bot_env = await start_env(config, clock)
+    app = bot_env.app
+    env = MailEnv(bot_env, outbox)
     yield env
     await env.channel.close()
     await app.shutdown()

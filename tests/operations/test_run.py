@@ -13,7 +13,7 @@ import pytest
 
 from tests.loopback_api import LoopbackBotAPI
 from tests.operations.util import free_port
-from tests.util import ROOT, TOKEN, ldn_bot_command, start_update, stop
+from tests.util import ROOT, TOKEN, ldn_bot_command, start_update, stop, wait_for
 
 pytest.importorskip("tornado")
 pytestmark = pytest.mark.process
@@ -30,17 +30,6 @@ def _env(tmp_path: Path, api: LoopbackBotAPI, port: int) -> dict:
                 LDN_CFG__TELEGRAM__WEBHOOK__PATH="hook")
 
 
-def _wait(predicate, proc, timeout=60.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        if proc.poll() is not None:
-            return False
-        time.sleep(0.1)
-    return predicate()
-
-
 def _cli(args, env) -> subprocess.CompletedProcess:
     return subprocess.run(ldn_bot_command() + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
@@ -52,13 +41,13 @@ def test_ldn_bot_run_webhook(tmp_path):
         proc = subprocess.Popen(ldn_bot_command() + ["run", "--webhook"], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            assert _wait(lambda: api.sent("setWebhook"), proc), f"no setWebhook; exit={proc.poll()}"
+            assert wait_for(lambda: api.sent("setWebhook"), proc), f"no setWebhook; exit={proc.poll()}"
             registered = api.sent("setWebhook")[0]
             assert registered["url"] == "https://bot.example.org/hook" and registered["secret_token"] == SECRET
             url = f"http://127.0.0.1:{port}/hook"
             # the server may need a moment after setWebhook
-            assert _wait(lambda: _post(url, start_update(31337), SECRET) == 200, proc, timeout=20)
-            assert _wait(lambda: api.sent("sendMessage"), proc)
+            assert wait_for(lambda: _post(url, start_update(31337), SECRET) == 200, proc, timeout=20)
+            assert wait_for(lambda: api.sent("sendMessage"), proc)
             assert int(api.sent("sendMessage")[0]["chat_id"]) == 31337
             assert _post(url, start_update(31338), "not-the-secret") == 403
             assert _post(url, start_update(31339), None) == 403
