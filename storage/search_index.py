@@ -102,3 +102,25 @@ def save_cached(db: sqlite_utils.Database, kind: str, fingerprint: str, data: by
     folder = cache_dir(db)
     if folder is not None:
         _write(folder / f"{kind}-{fingerprint}.json", data, f"{kind}-")
+
+
+def _folder_beside(db_path: str) -> Path | None:
+    """The cache directory beside the database file at ``db_path`` (no connection needed),
+    or None for an in-memory database or a folder that does not exist."""
+    if not db_path or db_path == ":memory:" or db_path.startswith("file:"):
+        return None
+    parent = Path(db_path).resolve().parent
+    return parent / CACHE_DIR if parent.is_dir() else None
+
+
+def load_cached_beside(db_path: str, kind: str, fingerprint: str) -> bytes | None:
+    """:func:`load_cached` for a database given by its path (``ldn-bot check`` opens none)."""
+    folder = _folder_beside(db_path)
+    return _read(folder / f"{kind}-{fingerprint}.json" if folder else None)
+
+
+def save_cached_beside(db_path: str, kind: str, fingerprint: str, data: bytes) -> None:
+    """:func:`save_cached` for a database given by its path."""
+    folder = _folder_beside(db_path)
+    if folder is not None:
+        _write(folder / f"{kind}-{fingerprint}.json", data, f"{kind}-")
