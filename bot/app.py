@@ -33,8 +33,9 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
 
     ``request`` replaces the HTTP transport (the offline Bot API in tests and the console).
     ``concurrent_updates`` bounds the updates processed at once (different chats; one chat's in order).
-    ``warm_search_later`` (``run``): the search index loads on the database thread once polling
-    starts, not before; others load it now (nothing else then shares the connection with it).
+    ``warm_search_later`` (``run``): the search index is not loaded before polling; once polling
+    starts it is built on the database thread if it is not stored yet, else left to the first
+    search (see :func:`_post_init`). Others load it now (nothing else then shares the connection).
     """
     services = services or build_services(config, clock=clock, store=store, sleep=sleep,
                                           warm_search=not warm_search_later)
@@ -76,15 +77,17 @@ async def _post_init(application: Application) -> None:
     except TelegramError as exc:  # menus are a convenience: never block the start on them
         log.warning("commands.not_registered", extra={"error": str(exc)})
     await handlers.run_startup_hooks(application)
-    # start-up: the search index (numpy and the stored index) loads on the database thread while
-    # the first getUpdates goes out; a search that comes first waits for it there (handlers/faq.py)
+    # start-up (``run``): a stored index is left to the first search, which loads it in milliseconds,
+    # so an idle bot holds neither numpy nor the index; one still to be built (new FAQ content) is
+    # built now on the database thread while the first getUpdates goes out, and a search that
+    # comes first waits for it there (handlers/faq.py)
     if application.bot_data.get("warm_search_later"):
         application.bot_data["search_warm"] = asyncio.get_running_loop().create_task(
             services.store.read(_warm_search, services.search))
 
 
 def _warm_search(db, search) -> bool:
-    return search.refresh_if_changed()
+    return False if search.index_stored() else search.refresh_if_changed()
 
 
 async def _post_shutdown(application: Application) -> None:

@@ -61,6 +61,11 @@ def load_index(db: sqlite_utils.Database, digest: str) -> bytes | None:
     return _read(folder / f"search-{digest}.idx" if folder else None)
 
 
+def has_index(db: sqlite_utils.Database, digest: str) -> bool:
+    """Whether the database holds the index of this digest (without reading it)."""
+    return db.execute("SELECT 1 FROM faq_search_index WHERE digest = ?", [digest]).fetchone() is not None
+
+
 def save_index(db: sqlite_utils.Database, digest: str, data: bytes, now: dt.datetime | None = None) -> None:
     """Store ``data`` as the index of ``digest``, replacing any other (one transaction),
     and copy it to the cache directory."""
