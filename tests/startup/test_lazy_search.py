@@ -33,25 +33,21 @@ def _index_rows(db_path) -> int:
         return conn.execute("SELECT count(*) FROM faq_search_index").fetchone()[0]
 
 
-def test_an_idle_bot_holds_no_index_until_the_first_question(tmp_path, template_db):
-    db_path = tmp_path / "used.db"
-    shutil.copyfile(template_db, db_path)  # a database whose index is stored (built with it)
-    stages = _run_child(db_path)
-    assert not stages["idle"]["numpy"] and not stages["idle"]["knowledge.index"]
-    answered = stages["answered"]
-    assert answered["numpy"] and answered["knowledge.index"]
-    assert answered["replies"] and "What is land degradation neutrality (LDN)?" in answered["replies"][0]
-
-
-def test_an_index_not_stored_yet_is_built_at_start(tmp_path, template_db):
-    db_path = tmp_path / "new-content.db"
+def test_an_index_is_built_at_the_start_after_new_content_and_left_to_the_first_question_after(tmp_path, template_db):
+    db_path = tmp_path / "bot.db"
     shutil.copyfile(template_db, db_path)
     with sqlite3.connect(db_path) as conn:
-        conn.execute("DELETE FROM faq_search_index")  # as after new FAQ content
-    stages = _run_child(db_path)
-    assert stages["idle"]["knowledge.index"]  # built while the bot polls, before anyone asks
+        conn.execute("DELETE FROM faq_search_index")  # as after new FAQ content: no index stored for it
+    first = _run_child(db_path)
+    assert first["idle"]["knowledge.index"]  # built while the bot polls, before anyone asks
     assert _index_rows(db_path) == 1
-    assert "What is land degradation neutrality (LDN)?" in stages["answered"]["replies"][0]
+    assert "What is land degradation neutrality (LDN)?" in first["answered"]["replies"][0]
+
+    again = _run_child(db_path)  # the next start: the index is stored
+    assert not again["idle"]["numpy"] and not again["idle"]["knowledge.index"]
+    answered = again["answered"]
+    assert answered["numpy"] and answered["knowledge.index"]
+    assert "What is land degradation neutrality (LDN)?" in answered["replies"][0]
 
 
 def test_commands_that_do_not_search_build_no_index(tmp_path):
