@@ -42,9 +42,17 @@ def _decode(row: dict | None) -> dict | None:
 # -- queries ---------------------------------------------------------------------------
 
 
+def known_person(db, user_id: int, stamp: str) -> None:
+    """The parent row a query's asker or assignee needs (m0018's keys): one known by id only,
+    inactive until they write to the bot, if the bot has not stored them yet."""
+    db.execute("INSERT OR IGNORE INTO users (user_id, active, created_at, updated_at) VALUES (?, 0, ?, ?)",
+               [user_id, stamp, stamp])
+
+
 def insert_query(db, *, asker_id: int, country: str | None, lang: str, text: str, source: str,
                  candidates: list[str], now: dt.datetime, priority: str = "normal") -> int:
     stamp = utcnow_iso(now)
+    known_person(db, asker_id, stamp)
     cur = db.execute(
         """INSERT INTO queries (asker_id, country, lang, text, source, candidates, state, priority, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)""",
@@ -67,6 +75,9 @@ def update_query(db, query_id: int, now: dt.datetime, *, expect_state: str | Ite
     if unknown:
         raise ValueError(f"unknown query fields: {sorted(unknown)}")
     fields["updated_at"] = utcnow_iso(now)
+    for person in ("asker_id", "assignee_id"):
+        if fields.get(person) is not None:
+            known_person(db, fields[person], fields["updated_at"])
     sets = ", ".join(f"{name} = ?" for name in fields)
     args = list(fields.values())
     sql = f"UPDATE queries SET {sets} WHERE id = ?"
