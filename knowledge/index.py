@@ -61,6 +61,11 @@ K1, B = 1.2, 0.75
 LANG_INDEX = {lang: i for i, lang in enumerate(LANGS)}
 NL = len(LANGS)
 """A ``(entry, language)`` pair is the key ``entry * NL + language index``."""
+MAX_BM25_ROWS = 32000
+"""Trigram rows (string, count) one bm25 look-up reads at most (see :meth:`SearchIndex.bm25_best`).
+The FAQ's own queries stay far below (12 trigrams, each in at most 5 % of some 5,000
+strings); a FAQ of 10,000 entries whose queries' common trigrams are each in
+thousands of strings is where it binds."""
 
 _ARRAYS = ("hit_ptr", "hit_key", "hit_base", "phr_ptr", "phr_pid", "phrase_entry", "phrase_weight", "weight",
            "tri_ptr", "tri_row", "tri_tf", "str_entry", "str_answer", "str_norm", "q_ptr", "prefix_order",
@@ -94,6 +99,29 @@ def _csr(lists: list[list], dtype) -> tuple[np.ndarray, np.ndarray]:
 
 class SearchIndex:
     """The arrays described in the module docstring, and the entries they describe."""
+
+    # the arrays of _ARRAYS the ranker reads (set in __init__ by name)
+    weight: np.ndarray
+    phrase_entry: np.ndarray
+    phrase_weight: np.ndarray
+    str_entry: np.ndarray
+    str_answer: np.ndarray
+    str_norm: np.ndarray
+    # and the others of _ARRAYS
+    hit_ptr: np.ndarray
+    hit_key: np.ndarray
+    hit_base: np.ndarray
+    phr_ptr: np.ndarray
+    phr_pid: np.ndarray
+    tri_ptr: np.ndarray
+    tri_row: np.ndarray
+    tri_tf: np.ndarray
+    q_ptr: np.ndarray
+    prefix_order: np.ndarray
+    spell_ids: np.ndarray
+    spell_bits: np.ndarray
+    spell_lens: np.ndarray
+    spell_ptr: np.ndarray
 
     def __init__(self, entries: list[FaqEntry], digest: str, arrays: dict[str, np.ndarray],
                  texts: dict[str, list[str]], scalars: dict[str, float]):
@@ -218,7 +246,7 @@ class SearchIndex:
                 if script in spell:
                     spell[script].append(i)
         spell_ids = [i for script in SPELL_SCRIPTS for i in spell[script]]
-        arrays = {
+        arrays: dict[str, np.ndarray] = {
             "hit_ptr": hit_ptr, "hit_key": hit_key, "hit_base": hit_base,
             "phr_ptr": phr_ptr, "phr_pid": phr_pid,
             "phrase_entry": phrase_entry, "phrase_weight": phrase_weight,
@@ -293,6 +321,52 @@ class SearchIndex:
         lo, hi = self.tri_ptr[tri], self.tri_ptr[tri + 1]
         return self.tri_row[lo:hi], self.tri_tf[lo:hi]
 
+    def bm25_best(self, chosen: list[str], answer_weight: float, limit: int) -> list[tuple[int, float]]:
+        """``(entry, bm25 of its best string)`` for an ``OR`` of the trigrams ``chosen``,
+        best (most negative, as FTS5's ``rank``) first, ties by entry, at most ``limit``;
+        an answer's bm25 is multiplied by ``answer_weight``.
+
+        Per string the terms' parts ``idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen))``
+        are added in the order of ``chosen``, as FTS5 does. Only the rows of the chosen
+        trigrams are read, and at most :data:`MAX_BM25_ROWS` of them: past that the
+        commonest trigrams are left out (a query's rarest trigrams always count), so the
+        work stays bounded however many entries share the query's frequent trigrams.
+        """
+        ids = [i for i in (self.tri_id.get(term) for term in chosen) if i is not None]
+        if not ids:
+            return []
+        ptr = self.tri_ptr
+        sizes = [int(ptr[i + 1] - ptr[i]) for i in ids]
+        if sum(sizes) > MAX_BM25_ROWS:
+            kept: set[int] = set()
+            total = 0
+            for k in sorted(range(len(ids)), key=lambda k: (sizes[k], k)):  # rarest first
+                if kept and total + sizes[k] > MAX_BM25_ROWS:
+                    break
+                kept.add(k)
+                total += sizes[k]
+            ids = [ids[k] for k in sorted(kept)]
+            sizes = [sizes[k] for k in sorted(kept)]
+        rows = np.concatenate([self.tri_row[ptr[i]:ptr[i + 1]] for i in ids])
+        tf = np.concatenate([self.tri_tf[ptr[i]:ptr[i + 1]] for i in ids]).astype(np.float64)
+        idf = np.repeat(np.array([self._tri_idf(int(self.tri_df[i])) for i in ids]), sizes)
+        totals = np.bincount(rows, weights=idf * (tf * (K1 + 1)) / (tf + self.str_norm[rows]), minlength=self.strings)
+        # Per row read (a string as often as it holds chosen trigrams: the minimum per entry
+        # does not mind repeats, and it spares a pass over every string of the index).
+        scores = -totals[rows] * np.where(self.str_answer[rows], answer_weight, 1.0)
+        per_entry = np.zeros(len(self.entries))
+        np.minimum.at(per_entry, self.str_entry[rows], scores)
+        found = np.flatnonzero(per_entry)
+        best = per_entry[found]
+        if found.size > limit:
+            keep = np.argpartition(best, limit - 1)[:limit]
+            found, best = found[keep], best[keep]
+        order = np.lexsort((found, best))
+        return list(zip(found[order].tolist(), best[order].tolist(), strict=True))
+
+    def _tri_idf(self, df: int) -> float:
+        return max(1e-6, math.log((self.strings - df + 0.5) / (df + 0.5)))
+
     def trigram_df(self, term: str) -> int:
         """Strings holding the trigram ``term`` (0 if none)."""
         i = self.tri_id.get(term)
@@ -300,8 +374,7 @@ class SearchIndex:
 
     def trigram_idf(self, term: str) -> float:
         """FTS5's idf of a trigram (at least 1e-6, as FTS5 clamps it)."""
-        n = self.trigram_df(term)
-        return max(1e-6, math.log((self.strings - n + 0.5) / (n + 0.5)))
+        return self._tri_idf(self.trigram_df(term))
 
     def questions(self, entry: int, lang: str) -> list[str]:
         """The processed questions and phrasings of ``entry`` in ``lang`` (fuzzy choices)."""
