@@ -27,7 +27,6 @@ import bisect
 import hashlib
 import json
 import math
-from itertools import repeat
 from typing import Iterable
 
 import numpy as np
@@ -45,10 +44,10 @@ from knowledge.text import (
     QUESTION_WORDS,
     content_tokens,
     dominant_script,
-    fold,
+    fold_many,
     letter_bits,
     prefix_sim,
-    term_units,
+    term_units_flat,
 )
 
 FORMAT = 1
@@ -170,17 +169,18 @@ class SearchIndex:
                     str_entry.append(e)
                     str_key.append(key)
                     str_answer.append(bool(field))
-        folded_strings = [fold(s) for s in raw]
+        folded_strings = fold_many(raw)
         del raw
-        # Words of each string (ids, first appearance order) as flat (word, string) pairs.
+        # Words of each string (ids in first appearance order) as flat (word, string) pairs;
+        # a word twice in one string is twice here (the steps below do not mind, except
+        # the phrasings', which remove repeats).
         word_id = _Numbering()
-        pair_word: list[int] = []
-        pair_row: list[int] = []
+        units, per_row = term_units_flat(folded_strings)
+        pw = np.fromiter(map(word_id.__getitem__, units), dtype=np.int64, count=len(units))
+        pr = np.repeat(np.arange(len(folded_strings), dtype=np.int64), per_row)
+        del units
         q_lists: list[list[str]] = [[] for _ in range(len(entries) * NL)]
         for row, folded in enumerate(folded_strings):
-            ids = list(map(word_id.__getitem__, term_units(folded)))
-            pair_word.extend(ids)
-            pair_row.extend(repeat(row, len(ids)))
             if not str_answer[row]:
                 joined = " ".join(tok for tok, _ in content_tokens(folded))
                 key = str_key[row]
@@ -188,29 +188,30 @@ class SearchIndex:
                     q_lists[key].append(joined)
         words = list(word_id)
         n_words = len(words)
-        pw = np.array(pair_word, dtype=np.int64)
-        pr = np.array(pair_row, dtype=np.int64)
-        del pair_word, pair_row
         entry_of = np.array(str_entry, dtype=np.int64)
         key_of = np.array(str_key, dtype=np.int64)
         answer_of = np.array(str_answer, dtype=bool)
         # (word, entry-language) postings with the best base: 1.0 from a question, else the answer's.
         keys_total = max(len(entries) * NL, 1)
-        hit_pairs = pw * keys_total + key_of[pr]
-        from_question = ~answer_of[pr]
-        order = np.lexsort((~from_question, hit_pairs))  # per pair, a question occurrence first
-        hit_pairs, from_question = hit_pairs[order], from_question[order]
-        first = np.ones(len(hit_pairs), dtype=bool)
-        first[1:] = hit_pairs[1:] != hit_pairs[:-1]
-        hit_pairs, from_question = hit_pairs[first], from_question[first]
+        # One sort of (pair, from an answer) numbers: per pair, a question occurrence first.
+        ranked = np.sort((pw * keys_total + key_of[pr]) * 2 + answer_of[pr])
+        first = np.ones(len(ranked), dtype=bool)
+        first[1:] = (ranked[1:] >> 1) != (ranked[:-1] >> 1)
+        ranked = ranked[first]
+        hit_pairs, from_question = ranked >> 1, (ranked & 1) == 0
+        del ranked, first
         hit_word = hit_pairs // keys_total
         hit_ptr = np.zeros(n_words + 1, dtype=np.int64)
         hit_ptr[1:] = np.cumsum(np.bincount(hit_word, minlength=n_words))
         hit_key = (hit_pairs % keys_total).astype(np.int32)
         hit_base = np.where(from_question, 1.0, ANSWER_WEIGHT).astype(np.float32)
-        # Entries per word (idf) and the words' weights.
-        entry_pairs = np.unique(pw * max(len(entries), 1) + entry_of[pr])
-        doc_freq = np.bincount(entry_pairs // max(len(entries), 1), minlength=n_words)
+        # Entries per word (idf) and the words' weights: the postings are sorted by word,
+        # then entry, so each (word, entry) starts where either changes.
+        hit_entry = hit_key // NL
+        starts = np.ones(len(hit_word), dtype=bool)
+        starts[1:] = (hit_word[1:] != hit_word[:-1]) | (hit_entry[1:] != hit_entry[:-1])
+        doc_freq = np.bincount(hit_word[starts], minlength=n_words)
+        del hit_pairs, hit_entry, starts
         n = max(len(entries), 1)
         max_idf = math.log(1 + n)
         idf = np.log(1 + n / np.maximum(doc_freq, 1))
@@ -221,7 +222,11 @@ class SearchIndex:
         pid_of_row = np.cumsum(is_phrase) - 1
         phrase_entry = entry_of[is_phrase].astype(np.int32)
         in_phrase = is_phrase[pr]
-        ph_word, ph_pid = pw[in_phrase], pid_of_row[pr[in_phrase]]
+        ph_word, ph_row = pw[in_phrase], pr[in_phrase]
+        # each word once per phrasing (its first place, in string order)
+        _, firsts = np.unique(ph_word * max(len(folded_strings), 1) + ph_row, return_index=True)
+        firsts.sort()
+        ph_word, ph_pid = ph_word[firsts], pid_of_row[ph_row[firsts]]
         phrase_weight = np.bincount(ph_pid, weights=weight[ph_word], minlength=len(phrase_entry))
         phrase_weight[phrase_weight == 0] = 1.0
         order = np.argsort(ph_word, kind="stable")
