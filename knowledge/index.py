@@ -11,7 +11,8 @@ from the entries alone (no SQL: the caller hands the entries in):
 * **trigrams** - per trigram inside a word, the strings holding it and how often
   (the FTS5 ``trigram`` tokenizer's view of the ``norm`` column), and per string its
   length term, so that bm25 is computed exactly as SQLite FTS5 computes it, on the
-  rows of the query's trigrams only;
+  rows of the query's trigrams only, at most :data:`MAX_BM25_ROWS` of them
+  (:meth:`SearchIndex.bm25_best`);
 * **spelling** - per script the vocabulary's letter sets (64-bit) and lengths, for the
   spelling-correction prefilter, and the vocabulary in sorted order for the
   shared-prefix look-up;
@@ -20,6 +21,11 @@ from the entries alone (no SQL: the caller hands the entries in):
 :meth:`SearchIndex.to_bytes` lays it all out as one blob (a JSON header and raw
 arrays) and :meth:`SearchIndex.from_bytes` maps it back without parsing arrays, so a
 process loads a stored index in milliseconds instead of rebuilding it.
+
+The build is bulk work: each distinct word is folded and cut once
+(:func:`knowledge.text.fold_many`, :func:`knowledge.text.term_units_flat`), then the
+postings are numpy sorts and counts over all (word, string) pairs at once - no Python
+loop over postings - so 10,000 entries build in about 25 s on a 2-core machine.
 """
 from __future__ import annotations
 
