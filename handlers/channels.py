@@ -17,6 +17,7 @@ from bot.mail.channel import Hooks, MailChannel
 from bot.mail.config import mail_config
 from bot.mail.imap import ImapPoller
 from bot.mail.receiver import MailReceiver
+from bot.mail.web import MailWeb
 from bot.services import Services
 from bot.telegram_errors import classify
 from handlers.common import GROUP_COMMANDS, Context, answer_button, edit_or_reply, keyboard, parse_cb, person, reply, t, cb
@@ -124,6 +125,9 @@ async def on_startup(application) -> None:
     if cfg.listen is not None:
         channel.receiver = MailReceiver(channel, cfg.listen)
         await channel.receiver.start()
+    if cfg.web_listen is not None:
+        channel.web = MailWeb(channel, cfg.web_listen)
+        await channel.web.start()
     if cfg.imap is not None:
         channel.poller = ImapPoller(channel, cfg)
         channel.poller.start()

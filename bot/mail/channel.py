@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from bot.helpdesk import relay
-from bot.mail import compose, digest, outbound
+from bot.mail import compose, digest, links, outbound
 from bot.mail.compose import Outgoing, mt
 from bot.mail.config import MailConfig
 from bot.mail.intake import MAIL_SOURCE, Decision, Fate, Policy, take
@@ -92,12 +92,16 @@ class MailChannel:
         self.received: dict[str, int] = {}
         self.receiver: Any = None   # bot.mail.receiver.MailReceiver, for LDN_MAIL_LISTEN
         self.poller: Any = None     # bot.mail.imap.ImapPoller, for LDN_IMAP_URL
+        self.web: Any = None        # bot.mail.web.MailWeb, for LDN_MAIL_WEB_LISTEN
+        self._link_key: bytes | None = None
 
     async def close(self) -> None:
         if self.receiver is not None:
             await self.receiver.close()
         if self.poller is not None:
             self.poller.stop()
+        if self.web is not None:
+            await self.web.close()
         await self.settle()
 
     # -- incoming --------------------------------------------------------------------------
@@ -357,12 +361,23 @@ class MailChannel:
     def unsubscribe_address(self, person: dict) -> str:
         return self.cfg.plus_address(f"u{person['unsubscribe_token']}")
 
-    def _footer(self, person: dict, lang: str) -> tuple[str, str]:
-        link = f"mailto:{self.unsubscribe_address(person)}?subject=unsubscribe"
-        return "\n\n-- \n" + mt(self.services.i18n, lang, "mail.footer", unsubscribe=f"<{link}>"), link
+    async def link_key(self) -> bytes:
+        if self._link_key is None:
+            self._link_key = await self.services.store.run(links.link_key, self.services.clock.now())
+        return self._link_key
+
+    async def _footer(self, person: dict, lang: str) -> tuple[str, tuple[str, ...]]:
+        """The footer of reminders and digests, and their List-Unsubscribe links (the signed
+        one-click URL first when ``mail.web_base_url`` is set, then the mailto: address)."""
+        mailto = f"mailto:{self.unsubscribe_address(person)}?subject=unsubscribe"
+        found: tuple[str, ...] = (mailto,)
+        if self.cfg.web_base_url:
+            token = links.sign(await self.link_key(), links.UNSUBSCRIBE, person, self.services.clock.now())
+            found = (f"{self.cfg.web_base_url}{links.UNSUBSCRIBE_PATH}{token}", mailto)
+        return "\n\n-- \n" + mt(self.services.i18n, lang, "mail.footer", unsubscribe=f"<{found[0]}>"), found
 
     async def _to_person(self, person: dict, lang: str, *, ref: str, subject: str, text: str, ics: str | None) -> outbound.MailOutcome:
-        footer, link = self._footer(person, lang)
+        footer, link = await self._footer(person, lang)
         out = Outgoing(to=person["address"], to_name=person.get("display_name"), subject=subject, text=text + footer,
                        auto="auto-generated", unsubscribe=link, attachments=[("ldn-tsp.ics", "text/calendar", ics.encode())] if ics else [])
         return await self.sender.send(kind=DeliveryKind.EMAIL, ref=ref, person_id=person["user_id"],
