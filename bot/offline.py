@@ -72,6 +72,13 @@ class OfflineBotAPI(BaseRequest):
         self._topics = itertools.count(50)
         self._failures: list[dict] = []
         self.chats: dict[int, dict] = {}
+        #: files users "sent" (by file_id): getFile describes them, a GET of their file URL returns them
+        self.files: dict[str, bytes] = {}
+
+    def add_file(self, file_id: str, content: bytes) -> dict:
+        """Make ``file_id`` downloadable (getFile, then the file URL); its size as Telegram gives it."""
+        self.files[file_id] = content
+        return {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": len(content)}
 
     # -- BaseRequest --------------------------------------------------------
     @property
@@ -85,6 +92,12 @@ class OfflineBotAPI(BaseRequest):
         return None
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None, **_: Any) -> tuple[int, bytes]:
+        if "/file/" in url and method == "GET":  # a download (File.download_*): the bytes, as Telegram's file server
+            file_id = url.rsplit("/", 1)[-1]
+            self.calls.append(Call("downloadFile", {"file_id": file_id}))
+            if file_id not in self.files:
+                return 404, json.dumps({"ok": False, "error_code": 404, "description": "Not Found"}).encode()
+            return 200, self.files[file_id]
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         files = {}
@@ -104,7 +117,7 @@ class OfflineBotAPI(BaseRequest):
             if failure.get("migrate_to_chat_id") is not None:
                 body["parameters"] = {"migrate_to_chat_id": failure["migrate_to_chat_id"]}
             return failure["code"], json.dumps(body).encode()
-        result = self.answer(api_method, params)
+        result = self._get_file(params) if api_method == "getFile" else self.answer(api_method, params)
         self.calls[-1].result = result
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
@@ -187,6 +200,12 @@ class OfflineBotAPI(BaseRequest):
         if method == "getChatAdministrators":
             return []
         return True
+
+    def _get_file(self, params: dict) -> dict:
+        file_id = str(params.get("file_id"))
+        if file_id not in self.files:
+            return {"file_id": file_id, "file_unique_id": "u" + file_id}  # no file_path: cannot be downloaded
+        return {**self.add_file(file_id, self.files[file_id]), "file_path": f"documents/{file_id}"}
 
     # -- helpers for tests and the console -------------------------------------
     def sent(self, method: str | None = None, chat_id: int | None = None) -> list[Call]:

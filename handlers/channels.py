@@ -91,7 +91,15 @@ def hooks_for(application) -> Hooks:
                                  now=services.clock.now())
         return True
 
-    return Hooks(post_card, notify_experts, refresh_card, post_file, expert_lang=settings(services).expert_language)
+    async def download(file_id: str) -> bytes | None:
+        try:
+            found = await bot.get_file(file_id)
+            return bytes(await found.download_as_bytearray())
+        except (TelegramError, RuntimeError) as exc:  # RuntimeError: Telegram gave no file_path (over 20 MB)
+            log.warning("mail.file_not_fetched", extra={"error": classify(exc).reason if isinstance(exc, TelegramError) else str(exc)})
+            return None
+
+    return Hooks(post_card, notify_experts, refresh_card, post_file, expert_lang=settings(services).expert_language, download=download)
 
 
 async def mail_job(context: Context) -> None:
@@ -117,6 +125,11 @@ async def on_startup(application) -> None:
 
         channel.receiver = MailReceiver(channel, cfg.listen)
         await channel.receiver.start()
+    if cfg.web_listen is not None:
+        from bot.mail.web import MailWeb  # tornado, only for a bot that serves the unsubscribe links
+
+        channel.web = MailWeb(channel, cfg.web_listen)
+        await channel.web.start()
     if cfg.imap is not None:
         from bot.mail.imap import ImapPoller
 

@@ -189,6 +189,11 @@ def waiting_files(db, query_id: int | None = None) -> list[dict]:
     return list(db.query(sql + " ORDER BY f.id", args))
 
 
+def message_attachment(db, chat_id: int, message_id: int) -> dict | None:
+    """The photo or document a Telegram message of a query carried (``query_attachments``), or None."""
+    return _one(db, "SELECT * FROM query_attachments WHERE chat_id = ? AND message_id = ?", [chat_id, message_id])
+
+
 def file_done(db, file_id: int, state: str, reason: str | None = None) -> None:
     db.execute("UPDATE mail_files SET state = ?, content = NULL, reason = ? WHERE id = ?", [state, reason, file_id])
 
@@ -217,6 +222,12 @@ def enqueue(db, *, kind: str, ref: str, person_id: int, payload: dict, due_at: d
          utcnow_iso(now), promise])
     row = db.execute("SELECT id FROM deliveries WHERE kind = ? AND ref = ? AND chat_id = ?", [kind, ref, person_id]).fetchone()
     return row[0], cur.rowcount == 1
+
+
+def queued_id(db, kind: str, ref: str, person_id: int) -> int | None:
+    """The ledger row of (kind, ref, person) if it exists already (the e-mail was built before)."""
+    row = db.execute("SELECT id FROM deliveries WHERE kind = ? AND ref = ? AND chat_id = ?", [kind, ref, person_id]).fetchone()
+    return row[0] if row else None
 
 
 def claim(db, delivery_id: int, now: dt.datetime) -> dict | None:

@@ -8,6 +8,8 @@
   per second overall (a token bucket of 30 refilled at 30/s), 1 per second per private chat and 20 per
   minute per group; a request over a limit is answered ``429 Too Many Requests`` with
   ``parameters.retry_after``, as Telegram does. ``latency`` adds a network round trip to every answer.
+* :attr:`files` (``file_id`` -> bytes): ``getFile`` describes them and ``GET /file/bot<token>/<file_path>``
+  serves them, as Telegram's file server (an expert's document the bot downloads).
 * :attr:`accepted` lists every accepted ``sendMessage`` as ``(monotonic time, chat_id, text)``.
 """
 from __future__ import annotations
@@ -52,6 +54,7 @@ class LoopbackBotAPI:
         self.offsets: list[int] = []
         self.accepted: list[tuple[float, int, str]] = []
         self.refused_429 = 0
+        self.files: dict[str, bytes] = {}  # file_id -> content: getFile describes it, GET /file/bot<token>/<path> serves it
         self.lock = threading.Lock()
         self._next_id = 1
         self._tokens = float(limits.burst) if limits else 0.0
@@ -71,6 +74,11 @@ class LoopbackBotAPI:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 path = self.path.split("?")[0]
+                if self.command == "GET" and urllib.parse.unquote(path).startswith(f"/file/bot{api.token}/documents/"):
+                    content = api.files.get(path.rsplit("/", 1)[-1])
+                    if content is None:
+                        return self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                    return self._send_bytes(content)
                 prefix = f"/bot{api.token}/"
                 if not path.startswith(prefix):
                     return self._send(404, {"ok": False, "error_code": 404, "description": "Not Found"})
@@ -85,6 +93,13 @@ class LoopbackBotAPI:
                 self._send(status, {"ok": True, "result": result} if status == 200 else result)
 
             do_GET = do_POST
+
+            def _send_bytes(self, content: bytes):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
 
             def _send(self, status, data):
                 raw = json.dumps(data).encode()
@@ -178,6 +193,13 @@ class LoopbackBotAPI:
             return 200, {"message_id": message_id, "date": int(time.time()), "chat": chat,
                          "from": {"id": 4242, "is_bot": True, "first_name": "LDN", "username": self.username},
                          "text": params.get("text", "")}
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            content = self.files.get(file_id)
+            if content is None:
+                return 400, {"ok": False, "error_code": 400, "description": "Bad Request: invalid file_id"}
+            return 200, {"file_id": file_id, "file_unique_id": "u" + file_id, "file_size": len(content),
+                         "file_path": f"documents/{file_id}"}
         return 200, True
 
     def _over_limit(self, chat_id: int) -> int | None:

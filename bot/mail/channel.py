@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from bot.helpdesk import relay
-from bot.mail import compose, digest, outbound
+from bot.mail import compose, digest, links, outbound
 from bot.mail.compose import Outgoing, mt
 from bot.mail.config import MailConfig
 from bot.mail.intake import MAIL_SOURCE, Decision, Fate, Policy, take
@@ -29,6 +29,8 @@ log = logging.getLogger("ldn.mail")
 
 #: How much of each FAQ answer the acknowledgement quotes.
 FAQ_ANSWER_CHARS = 600
+#: The Bot API lets a bot download files up to 20 MB (getFile).
+BOT_API_DOWNLOAD_BYTES = 20 * 1024 * 1024
 
 
 def is_mail_query(query: dict | None) -> bool:
@@ -44,6 +46,7 @@ class Hooks:
     refresh_card: Callable[[int], Awaitable[None]]
     post_file: Callable[[dict, str, bytes, str], Awaitable[bool]]  # (query, file name, content, HTML caption)
     expert_lang: str = "en"
+    download: Callable[[str], Awaitable[bytes | None]] | None = None  # a file of the experts' chat by file_id (None: failed)
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Thread:
     token: str
     last_in: str | None
     references: list[str]
+    unsubscribe_token: str | None = None
 
 
 def thread_of(db, qid: int, default_lang: str) -> Thread | None:
@@ -69,7 +73,8 @@ def thread_of(db, qid: int, default_lang: str) -> Thread | None:
     person = store.person_by_id(db, query["asker_id"]) or {}
     lang = str(person.get("lang") if person.get("lang") in LANGS else (query.get("lang") or default_lang))
     return Thread(query, query["asker_id"], person.get("address") or thread["address"], person.get("display_name"), lang,
-                  thread["subject"], thread["token"], store.last_inbound(db, qid), store.thread_message_ids(db, qid))
+                  thread["subject"], thread["token"], store.last_inbound(db, qid), store.thread_message_ids(db, qid),
+                  person.get("unsubscribe_token"))
 
 
 def expert_message(db, chat_id: int, message_id: int) -> dict | None:
@@ -87,12 +92,16 @@ class MailChannel:
         self.received: dict[str, int] = {}
         self.receiver: Any = None   # bot.mail.receiver.MailReceiver, for LDN_MAIL_LISTEN
         self.poller: Any = None     # bot.mail.imap.ImapPoller, for LDN_IMAP_URL
+        self.web: Any = None        # bot.mail.web.MailWeb, for LDN_MAIL_WEB_LISTEN
+        self._link_key: bytes | None = None
 
     async def close(self) -> None:
         if self.receiver is not None:
             await self.receiver.close()
         if self.poller is not None:
             self.poller.stop()
+        if self.web is not None:
+            await self.web.close()
         await self.settle()
 
     # -- incoming --------------------------------------------------------------------------
@@ -157,11 +166,20 @@ class MailChannel:
         thread = await self.services.store.read(thread_of, qid, self.services.config.default_language)
         if thread is None:
             return None
+        text += self._channels_note(thread.unsubscribe_token, thread.lang, text)
         out = Outgoing(to=thread.address, to_name=thread.name, subject=compose.tagged_subject(qid, thread.subject, reply=reply),
                        text=text, reply_to=compose.query_reply_address(self.cfg, qid, thread.token), in_reply_to=thread.last_in,
                        references=thread.references, auto=auto, attachments=attachments or [])
         message = compose.build(self.cfg, out, self.services.clock.now())
         return await self.sender.send(kind=DeliveryKind.EMAIL, ref=ref, person_id=thread.person_id, message=message, query_id=qid)
+
+    def _channels_note(self, unsubscribe_token: str | None, lang: str, text: str) -> str:
+        """The last lines of every e-mail about a query: how to change where reminders go
+        (appended to the signature block ``-- `` when the text has one)."""
+        if not unsubscribe_token:
+            return ""
+        note = mt(self.services.i18n, lang, "mail.channels_note", address=self.cfg.plus_address(f"u{unsubscribe_token}"))
+        return ("\n" if "\n-- \n" in text else "\n\n-- \n") + note
 
     async def _acknowledge(self, decision: Decision, mail: Incoming) -> None:
         qid, lang = (decision.query or {})["id"], self._lang(decision.person)
@@ -229,6 +247,7 @@ class MailChannel:
         if decision.fate is Fate.CONFIRM and done is not None:
             country = self.services.countries.get(done.country)
             text = mt(i18n, lang, "mail.confirmed.body", address=mail.sender, country=country.name(lang) if country else done.country)
+            text += self._channels_note((decision.person or {}).get("unsubscribe_token"), lang, text)
             await self._direct(mail, done.user_id or 0, f"confirmed:{mail.message_id}", mt(i18n, lang, "mail.confirmed.subject"), text)
         else:
             await self._direct(mail, 0, f"confirm_failed:{mail.message_id}", subject, mt(i18n, lang, "mail.confirm_failed.body"))
@@ -249,13 +268,44 @@ class MailChannel:
         status (``sent | pending | failed | held``), recorded; the experts told of a refusal."""
         if delivery_id is not None:
             return "held"  # a Telegram ledger row: e-mail answers are retried by the mail tick
+        qid, ref = query["id"], f"answer:{chat_id}:{message_id}"
+        built = await self.services.store.read(store.queued_id, DeliveryKind.EMAIL, ref, query["asker_id"])
+        if built is not None:  # this answer was built before: the ledger decides (never sent twice, nothing downloaded again)
+            return await self._answer_went(query, chat_id, message_id, await self.sender.deliver(built))
         row = await self.services.store.read(expert_message, chat_id, message_id) or {}
-        qid = query["id"]
         thread = await self.services.store.read(thread_of, qid, self.services.config.default_language)
         lang = thread.lang if thread else self.services.config.default_language
-        text = f"{row.get('text') or ''}\n\n-- \n{mt(self.services.i18n, lang, 'mail.answer.footer', n=qid)}"
-        outcome = await self._mail_query(qid, ref=f"answer:{chat_id}:{message_id}", text=text, reply=True, auto=None)
+        files, missing = await self._answer_file(query, chat_id, message_id)
+        note = "\n\n" + mt(self.services.i18n, lang, "mail.answer.file_missing", name=missing) if missing else ""
+        text = f"{row.get('text') or ''}{note}\n\n-- \n{mt(self.services.i18n, lang, 'mail.answer.footer', n=qid)}"
+        outcome = await self._mail_query(qid, ref=ref, text=text, reply=True, auto=None, attachments=files)
         return await self._answer_went(query, chat_id, message_id, outcome)
+
+    async def _answer_file(self, query: dict, chat_id: int, message_id: int) -> tuple[list[tuple[str, str, bytes]], str | None]:
+        """The document or photo of an expert's answer, downloaded through the Bot API, as an
+        attachment; or, when it is too large or cannot be fetched, its name (the experts told why)."""
+        item = await self.services.store.read(store.message_attachment, chat_id, message_id)
+        if item is None:
+            return [], None
+        qid, photo = query["id"], item["kind"] == "photo"
+        name = item.get("file_name") or (f"photo-{qid}.jpg" if photo else f"file-{qid}")
+        mime = item.get("mime_type") or ("image/jpeg" if photo else "application/octet-stream")
+        limit = min(self.cfg.max_attachment_bytes, BOT_API_DOWNLOAD_BYTES)
+        size = item.get("file_size")
+        content = None
+        if (size is None or size <= limit) and self.hooks is not None and self.hooks.download is not None:
+            content = await self.hooks.download(item["file_id"])
+            size = len(content) if content is not None else size
+        if content is not None and len(content) <= limit:
+            return [(name, mime, content)], None
+        too_big = size is not None and size > limit
+        if self.hooks is not None:
+            key = "mail.experts.answer_file_too_big" if too_big else "mail.experts.answer_file_failed"
+            text = self.services.t(self.hooks.expert_lang, key, n=qid, name=name, size=f"{(size or 0) / 1048576:.1f}",
+                                   limit=f"{limit / 1048576:.1f}")
+            await self.hooks.notify_experts(query, text, f"mailanswerfile:{chat_id}:{message_id}")
+        log.warning("mail.answer_file_left_out", extra={"query": qid, "too_big": too_big})
+        return [], name
 
     async def _answer_went(self, query: dict, chat_id: int, message_id: int, outcome: outbound.MailOutcome | None) -> str:
         status = {"sent": "sent", "failed": "failed", "queued": "pending"}.get(outcome.status if outcome else "failed", "held")
@@ -311,12 +361,23 @@ class MailChannel:
     def unsubscribe_address(self, person: dict) -> str:
         return self.cfg.plus_address(f"u{person['unsubscribe_token']}")
 
-    def _footer(self, person: dict, lang: str) -> tuple[str, str]:
-        link = f"mailto:{self.unsubscribe_address(person)}?subject=unsubscribe"
-        return "\n\n-- \n" + mt(self.services.i18n, lang, "mail.footer", unsubscribe=f"<{link}>"), link
+    async def link_key(self) -> bytes:
+        if self._link_key is None:
+            self._link_key = await self.services.store.run(links.link_key, self.services.clock.now())
+        return self._link_key
+
+    async def _footer(self, person: dict, lang: str) -> tuple[str, tuple[str, ...]]:
+        """The footer of reminders and digests, and their List-Unsubscribe links (the signed
+        one-click URL first when ``mail.web_base_url`` is set, then the mailto: address)."""
+        mailto = f"mailto:{self.unsubscribe_address(person)}?subject=unsubscribe"
+        found: tuple[str, ...] = (mailto,)
+        if self.cfg.web_base_url:
+            token = links.sign(await self.link_key(), links.UNSUBSCRIBE, person, self.services.clock.now())
+            found = (f"{self.cfg.web_base_url}{links.UNSUBSCRIBE_PATH}{token}", mailto)
+        return "\n\n-- \n" + mt(self.services.i18n, lang, "mail.footer", unsubscribe=f"<{found[0]}>"), found
 
     async def _to_person(self, person: dict, lang: str, *, ref: str, subject: str, text: str, ics: str | None) -> outbound.MailOutcome:
-        footer, link = self._footer(person, lang)
+        footer, link = await self._footer(person, lang)
         out = Outgoing(to=person["address"], to_name=person.get("display_name"), subject=subject, text=text + footer,
                        auto="auto-generated", unsubscribe=link, attachments=[("ldn-tsp.ics", "text/calendar", ics.encode())] if ics else [])
         return await self.sender.send(kind=DeliveryKind.EMAIL, ref=ref, person_id=person["user_id"],

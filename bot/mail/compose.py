@@ -59,7 +59,7 @@ class Outgoing:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     auto: str | None = "auto-replied"   # Auto-Submitted value; None for a human's answer
-    unsubscribe: str | None = None      # one-click unsubscribe URL or mailto:
+    unsubscribe: tuple[str, ...] = ()   # List-Unsubscribe: the one-click https URL and/or a mailto:
     attachments: list[tuple[str, str, bytes]] = field(default_factory=list)  # (name, mime type, content)
     message_id: str | None = None
 
@@ -81,8 +81,8 @@ def build(cfg: MailConfig, out: Outgoing, now) -> EmailMessage:
         msg["Auto-Submitted"] = out.auto
         msg["X-Auto-Response-Suppress"] = "All"  # Exchange: no out-of-office answer to this
     if out.unsubscribe:
-        msg["List-Unsubscribe"] = f"<{out.unsubscribe}>"
-        if out.unsubscribe.startswith("http"):
+        msg["List-Unsubscribe"] = ", ".join(f"<{link}>" for link in out.unsubscribe)
+        if any(link.startswith(("https:", "http:")) for link in out.unsubscribe):  # RFC 8058 one-click
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["X-LDN-Helpdesk"] = "1"
     msg.set_content(out.text)

@@ -6,6 +6,8 @@
 ``LDN_MAIL_LISTEN``      inbound: ``HOST:PORT`` of the SMTP receiver (``lmtp://HOST:PORT`` for LMTP)
 ``LDN_IMAP_URL``         inbound: ``imaps://user@host/INBOX`` (``imap://`` with STARTTLS)
 ``LDN_IMAP_PASSWORD``    its password
+``LDN_MAIL_WEB_LISTEN``  ``HOST:PORT`` of the web end of the e-mails' links (one-click unsubscribe),
+                         reached at ``mail.web_base_url`` through a reverse proxy
 =======================  ======================================================================
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from knowledge.durations import DurationError, parse_duration
 
-ENV_VARS = ("LDN_SMTP_URL", "LDN_SMTP_PASSWORD", "LDN_MAIL_LISTEN", "LDN_IMAP_URL", "LDN_IMAP_PASSWORD")
+ENV_VARS = ("LDN_SMTP_URL", "LDN_SMTP_PASSWORD", "LDN_MAIL_LISTEN", "LDN_IMAP_URL", "LDN_IMAP_PASSWORD", "LDN_MAIL_WEB_LISTEN")
 ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$|^[^@\s<>]+@localhost$")
 
 DEFAULTS: dict[str, Any] = {
@@ -70,6 +72,7 @@ class MailConfig:
     smtp: Endpoint | None
     listen: Endpoint | None
     imap: Endpoint | None
+    web_listen: Endpoint | None = None
 
     @property
     def enabled(self) -> bool:
@@ -118,6 +121,13 @@ def _listen(value: str) -> Endpoint:
     return Endpoint("smtp", host.strip("[]"), int(port))
 
 
+def _web_listen(value: str) -> Endpoint:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError("LDN_MAIL_WEB_LISTEN must be HOST:PORT (e.g. 127.0.0.1:8025)")
+    return Endpoint("http", host.strip("[]"), int(port))
+
+
 def _megabytes(section: Mapping, key: str) -> int:
     value = float(section[key])
     if value <= 0:
@@ -154,11 +164,15 @@ def mail_config(section: Mapping | None, env: Mapping[str, str]) -> MailConfig:
     web = raw.get("web_base_url")
     if web is not None and not str(web).startswith(("http://", "https://")):
         raise ValueError("mail.web_base_url must start with https:// (or http://)")
+    web_listen = _web_listen(env["LDN_MAIL_WEB_LISTEN"]) if env.get("LDN_MAIL_WEB_LISTEN") else None
+    if bool(web) != bool(web_listen):
+        raise ValueError("one-click unsubscribe needs both mail.web_base_url (the public address) and LDN_MAIL_WEB_LISTEN")
     return MailConfig(
         address=str(address).lower() if address else None, name=str(raw["name"]),
         max_message_bytes=_megabytes(raw, "max_message_mb"), max_attachment_bytes=_megabytes(raw, "max_attachment_mb"),
         attachment_types=tuple(t.lower() for t in types), imap_poll_seconds=poll, timeout=float(raw["timeout"]),
-        web_base_url=str(web).rstrip("/") if web else None, smtp=smtp, listen=listen, imap=imap)
+        web_base_url=str(web).rstrip("/") if web else None, smtp=smtp, listen=listen, imap=imap,
+        web_listen=web_listen)
 
 
 def problems(section: Mapping | None, env: Mapping[str, str]) -> list[str]:

@@ -38,12 +38,23 @@ class _Handler:
     async def handle_DATA(self, server, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content
         raw = content if isinstance(content, bytes) else str(content).encode("utf-8", "surrogateescape")
+        recipients = list(envelope.rcpt_tos)
         try:
-            decision = await self.channel.receive(raw, envelope.mail_from or "", list(envelope.rcpt_tos))
+            decision = await self.channel.receive(raw, envelope.mail_from or "", recipients)
         except Exception:  # noqa: BLE001 - not committed: the sending server keeps it and tries again
             log.exception("mail.receive_failed")
-            return "451 4.3.0 Temporary failure, please try again later"
-        return f"250 2.0.0 OK {decision.fate}"
+            return self._per_recipient(server, recipients, "451 4.3.0 Temporary failure, please try again later")
+        return self._per_recipient(server, recipients, f"250 2.0.0 OK {decision.fate}")
+
+    @staticmethod
+    def _per_recipient(server, recipients: list[str], reply: str) -> str:
+        """SMTP answers DATA once; LMTP (RFC 2033 4.2) once per accepted recipient, in RCPT order.
+        The message is taken once (its fate decided from all its recipients together), so every
+        recipient gets the same answer."""
+        if not isinstance(server, LMTP):
+            return reply
+        code, _, text = reply.partition(" ")
+        return "\r\n".join(f"{code} {text} <{rcpt}>" for rcpt in recipients)
 
 
 class MailReceiver:
