@@ -95,6 +95,14 @@ def _csr(lists: list[list], dtype) -> tuple[np.ndarray, np.ndarray]:
 class SearchIndex:
     """The arrays described in the module docstring, and the entries they describe."""
 
+    # the arrays of _ARRAYS the ranker reads (set in __init__ by name)
+    weight: np.ndarray
+    phrase_entry: np.ndarray
+    phrase_weight: np.ndarray
+    str_entry: np.ndarray
+    str_answer: np.ndarray
+    str_norm: np.ndarray
+
     def __init__(self, entries: list[FaqEntry], digest: str, arrays: dict[str, np.ndarray],
                  texts: dict[str, list[str]], scalars: dict[str, float]):
         self.entries = entries
