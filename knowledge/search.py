@@ -83,7 +83,7 @@ from rapidfuzz import fuzz, process
 from knowledge import scope
 from knowledge.faq import LANGS, FaqEntry
 from knowledge.index import ANSWER_WEIGHT, NL, SearchIndex
-from knowledge.informal import expand_sms, to_arabic, to_cyrillic
+from knowledge.informal import expand_sms, to_arabic, to_cyrillic, with_faq_terms
 from knowledge.text import (
     INTENT_WORDS,
     QUESTION_WORDS,
@@ -429,6 +429,7 @@ class Ranker:
             return []
         raw = query[:MAX_QUERY_CHARS]
         folded = expand_sms(fold(raw))
+        folded = with_faq_terms(folded, dominant_script(folded))
         guard = _Guard.of(folded, raw)
         if guard.out_of_scope:
             return []
