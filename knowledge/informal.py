@@ -102,3 +102,48 @@ def to_arabic(text: str, keep: frozenset[str] = frozenset()) -> str:
     up to ح/ه); words in ``keep`` and digits are left alone."""
     out = _WORD.sub(lambda m: m.group() if m.group() in keep else _arabic_word(m.group()), text.lower())
     return out.replace("\u2060 ", "").replace("\u2060", "")
+
+
+_SYNONYM_LIST = [
+    # another word for what an entry says: "binding" targets are what target-what calls "mandatory"
+    ("binding", "mandatory"), ("compulsory", "mandatory"), ("obligatory", "mandatory"),
+    ("contraignant", "obligatoire"), ("contraignante", "obligatoire"), ("contraignants", "obligatoire"),
+    ("contraignantes", "obligatoire"), ("vinculante", "obligatorio"), ("vinculantes", "obligatorio"),
+    ("ملزم", "الزامي"), ("约束力", "强制"),
+    # the sub-indicators, the land cover and One Out, All Out as users name them
+    ("次级指标", "子指标"), ("分指标", "子指标"), ("土地覆被", "土地覆盖"),
+    ("один вне все вне", "one out all out"), ("один выбыл все выбыли", "one out all out"),
+    ("un dehors tous dehors", "one out all out"), ("uno fuera todos fuera", "one out all out"),
+    ("واحد خارج الكل خارج", "one out all out"), ("一出全出", "one out all out"),
+]
+"""Query word (folded) -> the FAQ's word for the same thing: synonyms and other names of the
+programme's terms that the FAQ's preferred terms (knowledge/glossary.yaml) leave out."""
+
+_LDN_IN = {"cyrillic": "нбдз", "arabic": "تحييد اثر تدهور الاراضي", "cjk": "土地退化零增长"}
+"""The programme's name in the FAQ's words of a script: "LDN" typed inside a Russian, Arabic or
+Chinese question (code-switching) counts as the term the entries of that language use."""
+
+
+def _synonym_pattern(word: str) -> re.Pattern:
+    escaped = re.escape(word)
+    if any("a" <= ch <= "z" or "\u0400" <= ch <= "\u04ff" for ch in word):
+        return re.compile(rf"(?<![^ ]){escaped}(?![^ ])")  # whole words
+    if any("\u0600" <= ch <= "\u06ff" for ch in word):
+        return re.compile(rf"{escaped}[^ ]*")  # Arabic: clitics glued on before, the word's ending after
+    return re.compile(escaped)  # Chinese: anywhere
+
+
+_SYNONYMS = [(word, _synonym_pattern(word), term) for word, term in _SYNONYM_LIST]
+_LDN = re.compile(r"(?<![a-z])ldn(?![a-z])")
+
+
+def with_faq_terms(folded: str, script: str) -> str:
+    """``folded`` query text with synonyms written as the FAQ writes them (:data:`_SYNONYM_LIST`),
+    and "ldn" in a Cyrillic, Arabic or Chinese question (``script``: its dominant script) as
+    that script's term."""
+    for word, pattern, term in _SYNONYMS:
+        if word in folded:
+            folded = pattern.sub(term, folded)
+    if script in _LDN_IN and "ldn" in folded:
+        folded = _LDN.sub(f" {_LDN_IN[script]} ", folded).strip()
+    return folded

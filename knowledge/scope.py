@@ -17,7 +17,7 @@ folds the queries):
   programme's own subject (:data:`HOME`: LDN, the UNCCD, land degradation), as in
   "include LDN in our NDC update", and by an entry naming that convention.
 * **Codes** (:func:`codes`): a number after a symbol word ("COP 16", "SDG 4", "CRIC 21",
-  "ЦУР 4", "目标4") stands for that meeting or goal: the entry must hold the same code.
+  "ЦУР 4", "目标4", "Tier 2") stands for that meeting, goal or IPCC tier: the entry must hold the same code.
   Other numbers are *plain* and weigh little (:data:`GENERIC_WEIGHT`), except the
   dotted ones ("15.3.1", see :func:`dotted_numbers`) and years, which are dates.
 * **Generic words** (:data:`GENERIC`: "government", "year", "data", "country"...) weigh
@@ -271,6 +271,11 @@ degradación de las tierras
 деградаци
 تدهور الاراضي
 土地退化
+degradation
+dégradation
+degradación
+التدهور
+退化
 """)
 """The programme's own subject: with one of these a question about another convention's
 links to LDN is in scope."""
@@ -363,6 +368,9 @@ _CODE_KEYS = {
     "目标": "sdg",
     "decision": "decision", "decisions": "decision", "decisiones": "decision", "решение": "decision",
     "решения": "decision", "المقرر": "decision", "决定": "decision",
+    # IPCC tiers of methods and factors ("Tier 2 factors", "nivel 2", "уровня 2", "المستوى 2")
+    "tier": "tier", "tiers": "tier", "niveau": "tier", "nivel": "tier", "уровень": "tier", "уровня": "tier",
+    "уровне": "tier", "المستوي": "tier", "层级": "tier",
 }
 """Symbol words (folded) whose following number names a meeting or goal, by code kind."""
 _CJK_CODE_KEYS = tuple((word, kind) for word, kind in _CODE_KEYS.items() if "\u4e00" <= word[-1] <= "\u9fff")

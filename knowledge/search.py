@@ -83,7 +83,7 @@ from rapidfuzz import fuzz, process
 from knowledge import scope
 from knowledge.faq import LANGS, FaqEntry
 from knowledge.index import ANSWER_WEIGHT, NL, SearchIndex
-from knowledge.informal import expand_sms, to_arabic, to_cyrillic
+from knowledge.informal import expand_sms, to_arabic, to_cyrillic, with_faq_terms
 from knowledge.text import (
     INTENT_WORDS,
     QUESTION_WORDS,
@@ -106,18 +106,18 @@ cost most (every row they hold is scored) and tell least (low idf)."""
 FTS_LIMIT = 40
 """Entries kept from bm25 per query, each with the bm25 of its best string."""
 CANDIDATES = 15
+"""Entries (best by the word-level signals and bm25) re-scored with rapidfuzz."""
 GUARDED_POOL = 60
 """With a guard active (an outside topic, another convention or a code in the query,
 see :mod:`knowledge.scope`), the entries checked against it, best by preliminary score."""
-"""Entries (best by the word-level signals and bm25) re-scored with rapidfuzz."""
 
 W_COVERAGE = 0.1
 W_PHRASING = 0.2
 W_BM25 = 0.4
 W_FUZZY = 0.3
+"""Weights of the four signals in the merged score (they sum to 1; see :func:`weights`)."""
 EXACT_PHRASING = 0.999
 """A phrasing score this high is the query as an entry states it: admitted even when every word is generic."""
-"""Weights of the four signals in the merged score (they sum to 1; see :func:`weights`)."""
 FUZZY_GATE = 0.3
 """The fuzzy signal counts in full only for entries holding at least this share of the
 query's words (coverage), proportionally less below: whole-string similarity without
@@ -126,8 +126,9 @@ partly contained in a long query)."""
 FUZZY_SCORER = fuzz.WRatio
 """rapidfuzz scorer of the fuzzy signal."""
 CJK_UNKNOWN_WEIGHT = 0.5
-UNKNOWN_WEIGHT = 1.0
 """Weight (relative to the rarest word) of a Chinese bigram the FAQ never uses."""
+UNKNOWN_WEIGHT = 1.0
+"""Weight (relative to the rarest word) of any other word the FAQ never uses."""
 BM25_IDEAL = 1.5
 """bm25 of a short string holding each query trigram once, per unit of idf (FTS5's
 k1=1.2, b=0.75 give about 1.5 for a string a fifth of the average length)."""
@@ -240,8 +241,8 @@ class Ranker:
             if word in INTENT_WORDS and not matches:
                 continue
             if matches:
-                top = max(sim for _, sim in matches)
-                weight = max(float(weight_of[w]) for w, sim in matches if sim == top)
+                top_sim = max(sim for _, sim in matches)
+                weight = max(float(weight_of[w]) for w, sim in matches if sim == top_sim)
             elif script == "cjk":
                 if len(word) == 1 or all(ch in known_chars for ch in word):
                     continue
@@ -398,6 +399,7 @@ class Ranker:
             return []
         raw = query[:MAX_QUERY_CHARS]
         folded = expand_sms(fold(raw))
+        folded = with_faq_terms(folded, dominant_script(folded))
         guard = _Guard.of(folded, raw)
         if guard.out_of_scope:
             return []
@@ -431,6 +433,22 @@ class Ranker:
         prelim_all = wc * coverage + wp * phrasing
         for e, value in lexical.items():
             prelim_all[e] += wb * value
+        candidates = self._candidates(coverage, phrasing, specific, lexical, prelim_all, guard)
+        if not candidates:
+            return []
+        prelim = {e: float(prelim_all[e]) for e in candidates}
+        cov = {e: float(coverage[e]) for e in candidates}
+        final, fuzzy = self._with_fuzzy(folded, candidates, prelim, cov, langs, coverage > 0, wf, keep)
+        out = [Scored(e, final[e], cov[e], lexical.get(e, 0.0), fuzzy.get(e, 0.0), float(phrasing[e]))
+               for e in candidates if e in final]  # the others could never be shown (see _with_fuzzy)
+        out.sort(key=lambda s: s.score, reverse=True)
+        return out
+
+    def _candidates(self, coverage: np.ndarray, phrasing: np.ndarray, specific: np.ndarray,
+                    lexical: dict[int, float], prelim_all: np.ndarray, guard: "_Guard") -> list[int]:
+        """The at most :data:`CANDIDATES` entries, best by preliminary score (ties by entry
+        order), that share a deciding word with the query (or have the query as one of
+        their phrasings) and pass its guard."""
         reached = coverage > 0
         if lexical:
             reached[np.fromiter(lexical, dtype=np.int64, count=len(lexical))] = True
@@ -440,48 +458,48 @@ class Ranker:
             pool = self._admitted(pool, prelim_all[pool], guard)
         if not pool.size:
             return []
-        # Best first, ties by entry order; at most CANDIDATES.
         scores = prelim_all[pool]
         if pool.size > CANDIDATES:
             cut = np.partition(scores, pool.size - CANDIDATES)[pool.size - CANDIDATES]
             mask = scores >= cut
             pool, scores = pool[mask], scores[mask]
-        candidates = [int(pool[i]) for i in np.lexsort((pool, -scores))[:CANDIDATES]]
-        prelim = {e: float(prelim_all[e]) for e in candidates}
-        cov = {e: float(coverage[e]) for e in candidates}
-        has_lang = coverage > 0
-        # Fuzzy is gated by coverage, so a candidate's merged score is at most ``bound``
-        # (without a shared word fuzzy adds nothing). Candidates are taken by falling
-        # bound, a few at a time; once the next one can beat neither the best score nor
-        # (the related threshold and the keep-th best), no later one can.
+        return [int(pool[i]) for i in np.lexsort((pool, -scores))[:CANDIDATES]]
+
+    def _with_fuzzy(self, folded: str, candidates: list[int], prelim: dict[int, float], cov: dict[int, float],
+                    langs: np.ndarray, has_lang: np.ndarray, wf: float, keep: int
+                    ) -> tuple[dict[int, float], dict[int, float]]:
+        """``(merged score, fuzzy signal)`` per candidate that could be shown.
+
+        Fuzzy is gated by coverage, so a candidate's merged score is at most ``bound``
+        (without a shared word fuzzy adds nothing). Candidates are taken by falling
+        bound, a few at a time; once the next one can beat neither the best score nor
+        (the related threshold and the keep-th best), no later one can.
+        """
         bound = {e: prelim[e] + wf * min(1.0, cov[e] / FUZZY_GATE) for e in candidates}
         final = {e: prelim[e] for e in candidates if cov[e] <= 0.0}
         fuzzy: dict[int, float] = {}
-        waiting = sorted((e for e in candidates if e not in final), key=bound.get, reverse=True)
+        waiting = sorted((e for e in candidates if e not in final), key=lambda e: bound[e], reverse=True)
         while waiting:
             if not self.exhaustive:
-                ranked_finals = sorted(final.values(), reverse=True)
-                best = ranked_finals[0] if ranked_finals else -math.inf
-                kth = ranked_finals[keep - 1] if len(ranked_finals) >= keep else -math.inf
-                cut_at = len(waiting)
-                for i, e in enumerate(waiting):
-                    if bound[e] < best and (bound[e] < self.related_threshold or bound[e] < kth):
-                        cut_at = i
-                        break
-                waiting = waiting[:cut_at]
+                waiting = self._could_show(waiting, bound, sorted(final.values(), reverse=True), keep)
                 if not waiting:
                     break
             batch, waiting = waiting[:max(keep, 3)], waiting[max(keep, 3):]
             fuzzy.update(self._fuzzy(folded, batch, langs, has_lang))
             for e in batch:
                 final[e] = prelim[e] + wf * (fuzzy.get(e, 0.0) * min(1.0, cov[e] / FUZZY_GATE))
-        out = []
-        for e in candidates:
-            if e not in final:
-                continue  # could never be shown (see above)
-            out.append(Scored(e, final[e], cov[e], lexical.get(e, 0.0), fuzzy.get(e, 0.0), float(phrasing[e])))
-        out.sort(key=lambda s: s.score, reverse=True)
-        return out
+        return final, fuzzy
+
+    def _could_show(self, waiting: list[int], bound: dict[int, float], ranked_finals: list[float],
+                    keep: int) -> list[int]:
+        """``waiting`` (by falling ``bound``) up to the first candidate that can beat neither
+        the best final score nor both the related threshold and the ``keep``-th best."""
+        best = ranked_finals[0] if ranked_finals else -math.inf
+        kth = ranked_finals[keep - 1] if len(ranked_finals) >= keep else -math.inf
+        for i, e in enumerate(waiting):
+            if bound[e] < best and (bound[e] < self.related_threshold or bound[e] < kth):
+                return waiting[:i]
+        return waiting
 
     def hits(self, ranked: list[Scored], limit: int) -> list[Hit]:
         """The results shown for ``ranked`` (see :meth:`rank`): ``[]`` = abstain."""

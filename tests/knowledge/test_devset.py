@@ -52,9 +52,10 @@ def test_devset_labels_exist():
 # Issue #17 added near-miss out-of-scope and informal questions (f_nearmiss.yaml) and the practice
 # entries' questions (e_practice.yaml). On the enlarged set the lexical engine alone scored 86.1 % /
 # 96.3 % / 40.8 %; with the scope rules (knowledge/scope.py) and informal spellings it reaches the
-# floors below (top-1 86.7 % once the personal entries of f_personal.yaml arrived). Raise them when the
+# floors below (top-1 86.7 % once the personal entries of f_personal.yaml arrived; 87.3 % with the query synonyms
+# of knowledge/informal.py). Raise them when the
 # engine improves, never lower them.
-TOP1, TOP3, ABSTAIN, ABSTAIN_PER_LANGUAGE = 0.86, 0.97, 0.98, 0.95
+TOP1, TOP3, ABSTAIN, ABSTAIN_PER_LANGUAGE = 0.87, 0.97, 0.98, 0.95
 
 
 def test_top1(report):
