@@ -21,7 +21,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import CallbackContext, ContextTypes, ExtBot, filters
@@ -89,19 +89,45 @@ def svc(context: Context) -> Services:
     return context.services
 
 
+class MissingPart(LookupError):
+    """The update lacks what its handler is registered for (a command or text handler's
+    update always has a message): PTB's types allow it, the handler's filters do not."""
+
+
+def message_of(update: Update) -> Message:
+    """The message of an update whose handler only runs for messages (a command, a private
+    text or file, an awaited input). A button press may have none: check ``effective_message``."""
+    message = update.effective_message
+    if message is None:
+        raise MissingPart(f"update {update.update_id} has no message")
+    return message
+
+
+def command_args(context: Context) -> list[str]:
+    """The words after the command (none for an update that is not a command)."""
+    return context.args or []
+
+
+def user_data(context: Context) -> dict:
+    """What this process keeps for the user behind the update; a throwaway dict when the update
+    has no user (a channel post): there is nobody to remember anything for."""
+    data = context.user_data
+    return data if data is not None else {}
+
+
 async def person(update: Update, context: Context) -> Person | None:
     """The user behind ``update`` (created on first contact), with role and language."""
     tg_user = update.effective_user
     if tg_user is None:
         return None
     services = svc(context)
-    cache = context.user_data if context.user_data is not None else {}
-    cached = cache.get("_row")
+    cache = user_data(context)
+    cached: dict | None = cache.get("_row")
     now = time.monotonic()
     stale = (cached is None or now - cache.get("_row_at", 0) > _PERSON_TTL
              or cached.get("first_name") != tg_user.first_name or cached.get("username") != tg_user.username
              or not cached.get("active", 1))
-    if stale:
+    if stale or cached is None:
         cached = await services.store.run(people.meet, tg_user.id, tg_user.first_name, tg_user.username, services.clock.now())
         cache["_row"], cache["_row_at"] = cached, now
     memo = cache.get("_person")  # Person is frozen and follows from the row: build it once per row
@@ -117,6 +143,8 @@ async def authorised(update: Update, context: Context, *, secretariat: bool = Fa
     """The Person if they may use this command here; otherwise answer why not and return None.
     ``private_only_key``: a feature's own explanation of why the command wants a private chat."""
     who = await person(update, context)
+    if who is None:  # no user behind the update (a channel post): nobody to answer
+        return None
     if (secretariat and not who.is_secretariat) or (expert and not who.is_expert):
         await reply(update, context, t(context, who, "error.not_allowed"))
         return None
@@ -203,8 +231,13 @@ def keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 @functools.lru_cache(maxsize=_KEYBOARD_CACHE)
 def _build_keyboard(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(**_button(label, data)) for label, data in row]
-                                 for row in rows if row])
+    return InlineKeyboardMarkup([[_inline_button(label, data) for label, data in row] for row in rows if row])
+
+
+def _inline_button(label: str, data: str) -> InlineKeyboardButton:
+    fields = _button(label, data)
+    return InlineKeyboardButton(fields["text"], url=fields.get("url"), callback_data=fields.get("callback_data"),
+                                switch_inline_query=fields.get("switch_inline_query"))
 
 
 def keyboard_json(rows: list[list[tuple[str, str]]]) -> str:
@@ -307,9 +340,12 @@ async def reply(update: Update, context: Context, text: str, *, markup: InlineKe
     Replies go through ``do_api_request`` without turning Telegram's answer back into a
     ``Message`` object: nobody reads it, and parsing it was a third of the cost of an
     FAQ answer (bench/throughput.py). Errors are raised exactly as with ``send_message``.
-    ``markup`` may be a keyboard or its JSON text (:func:`keyboard_json`).
+    ``markup`` may be a keyboard or its JSON text (:func:`keyboard_json`). An update with no
+    chat (a button under an inline-mode message) has nowhere to answer: nothing is sent.
     """
     chat = update.effective_chat
+    if chat is None:
+        return None
     parts = split_message(text)
     message = update.effective_message
     base: dict[str, Any] = {"chat_id": chat.id, "parse_mode": ParseMode.HTML, "link_preview_options": _NO_PREVIEW}
@@ -377,7 +413,7 @@ async def expect_input(context: Context, name: str, **data: Any) -> None:
     now = services.clock.now()
     ttl = intake.settings_of(services).input_ttl
     await services.store.run(intake.await_input, user_id, name, data, now, ttl)
-    context.user_data["awaiting"] = {"name": name, "data": data, "expires": (now + ttl).timestamp()}
+    user_data(context)["awaiting"] = {"name": name, "data": data, "expires": (now + ttl).timestamp()}
 
 
 async def clear_input(context: Context) -> dict | None:

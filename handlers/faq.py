@@ -15,7 +15,7 @@ from bot import faqstats
 from bot.services import Services
 from handlers.personal import everyone_text, personal_answer
 from handlers.common import (GROUP_COMMANDS, authorised, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
-                             is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t)
+                             is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t, user_data)
 from knowledge.sources import localise_source
 from knowledge.yamlfile import DataError
 
@@ -166,6 +166,8 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     """Answer from the FAQ (private or group); abstain with a way to an expert."""
     services = svc(context)
     who = await person(update, context)
+    if who is None:
+        return
     question = question.strip()
     if not any(ch.isprintable() and not ch.isspace() for ch in question):  # empty, or only invisible characters
         await reply(update, context, t(context, who, "error.empty"))
@@ -178,7 +180,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     if not hits:
         log.info("faq.abstain", extra={"user": who.user_id, "lang": who.lang, "best": best})
         if private:
-            context.user_data["last_question"] = {"text": question, "lang": who.lang, "candidates": []}
+            user_data(context)["last_question"] = {"text": question, "lang": who.lang, "candidates": []}
             markup = keyboard([[(t(context, who, "button.ask_expert"), cb("hd", "askq"))],
                                [(t(context, who, "button.browse_topics"), cb("faq", "topics", 0))]])
             await reply(update, context, t(context, who, "faq.abstain"), markup=markup)
@@ -189,7 +191,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     best = hits[0]
     log.info("faq.answer", extra={"user": who.user_id, "lang": who.lang, "entry": best.id, "score": round(best.score, 3)})
     if private:
-        context.user_data["last_question"] = {"text": question, "lang": who.lang, "candidates": [h.id for h in hits],
+        user_data(context)["last_question"] = {"text": question, "lang": who.lang, "candidates": [h.id for h in hits],
                                               "score": best.score}
     await send_entry(update, context, who, best.entry, related=[h.entry for h in hits[1:3]], private=private)
 
@@ -227,6 +229,8 @@ async def faq_command(update: Update, context: Context) -> None:
         await answer_question(update, context, " ".join(context.args))
         return
     who = await person(update, context)
+    if who is None:
+        return
     if not is_private(update):
         await reply(update, context, t(context, who, "faq.usage_group"))
         return
@@ -258,6 +262,8 @@ async def show_topics(update: Update, context: Context, who, page: int) -> None:
 
 async def topics_command(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     services = svc(context)
     engine = services.search
     lines = [f"• {html.escape(topic_name(services, topic, who.lang))} ({len(engine.by_topic(topic))})" for topic in _topics(services)]
@@ -267,9 +273,12 @@ async def topics_command(update: Update, context: Context) -> None:
 
 
 async def faq_button(update: Update, context: Context) -> None:
+    pressed = update.callback_query
     who = await person(update, context)
+    if pressed is None or who is None:
+        return
     services = svc(context)
-    parts = parse_cb(update.callback_query.data, "faq") or []
+    parts = parse_cb(pressed.data, "faq") or []
     action = parts[0] if parts else ""
     if action == "topics" and len(parts) == 2 and parts[1].isascii() and parts[1].isdigit():  # isdigit alone accepts "²"
         await answer_button(update)
@@ -303,13 +312,13 @@ async def feedback(update: Update, context: Context, who, entry_id: str, helpful
     if services.search is None or services.search.get(entry_id) is None:
         await answer_button(update, t(context, who, "faq.not_found"), alert=True)
         return
-    message = update.callback_query.message
+    message = update.callback_query.message if update.callback_query is not None else None
     key = (message.message_id if message else 0, entry_id)
-    voted = context.user_data.setdefault("faq_votes", set())
+    voted = user_data(context).setdefault("faq_votes", set())
     if key in voted:
         await answer_button(update, t(context, who, "faq.already_voted"))
         return
-    last = context.user_data.get("last_question") or {}
+    last = user_data(context).get("last_question") or {}
     await services.store.run(lambda db: faqstats.record_feedback(
         db, entry_id, helpful, lang=who.lang, user_id=who.user_id, country=who.country,
         query=last.get("text"), best_score=last.get("score"), now=services.clock.now()))
@@ -317,7 +326,7 @@ async def feedback(update: Update, context: Context, who, entry_id: str, helpful
     await answer_button(update, t(context, who, "faq.thanks"))
     if not helpful and is_private(update):
         if not last:
-            context.user_data["last_question"] = {"text": services.search.get(entry_id).text(who.lang).q, "lang": who.lang,
+            user_data(context)["last_question"] = {"text": services.search.get(entry_id).text(who.lang).q, "lang": who.lang,
                                                   "candidates": [entry_id]}
         await reply(update, context, t(context, who, "faq.not_helpful_followup"),
                     markup=keyboard([[(t(context, who, "button.ask_expert"), cb("hd", "askq"))]]))

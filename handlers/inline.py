@@ -92,6 +92,8 @@ async def language_of(services, tg_user) -> tuple[str, bool]:
 
 async def inline_query(update: Update, context: Context) -> None:
     query = update.inline_query
+    if query is None:
+        return
     services = svc(context)
     text = " ".join((query.query or "").split())[:MAX_QUERY]
     lang, saved = await language_of(services, query.from_user)

@@ -25,7 +25,7 @@ from bot.intake import AskRight, Choice, Decision, Fate
 from bot.roles import Person
 from handlers import faq
 from handlers.common import (GROUP_COMMANDS, GROUP_INPUT, INPUTS, MAX_QUESTION, PRIVATE_TEXT, Context, answer_button, authorised, clear_input,
-                             is_private, keyboard, person, reply, t)
+                             is_private, keyboard, message_of, person, reply, t, user_data)
 from handlers.helpdesk import asking
 from handlers.helpdesk.outbox import notify_experts
 from handlers.helpdesk.render import button
@@ -54,9 +54,11 @@ def _quiet(context: Context) -> bool:
 
 async def private_text(update: Update, context: Context) -> None:
     """Every new private text that is not a command."""
-    message = update.effective_message
+    message = message_of(update)
     services = context.services
     who = await person(update, context)
+    if who is None:
+        return
     right = asking.right_of(context, who)
     reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
     text = message.text or ""
@@ -68,15 +70,16 @@ async def private_text(update: Update, context: Context) -> None:
         if decision.fate is Fate.QUESTION and not decision.active and context.user_data is not None:
             context.user_data[asking.QUIET] = time.monotonic()
     log.debug("intake.fate", extra={"user": who.user_id, "fate": decision.fate, "query": decision.query_id})
+    qid = decision.query_id
     match decision.fate:
         case Fate.BLOCKED:
             await reply(update, context, t(context, who, "intake.blocked"))
         case Fate.EMPTY:
             await reply(update, context, t(context, who, "error.empty"))
-        case Fate.FOLLOW_UP:
-            await asking.add_followup(update, context, who, decision.query_id, asking._pending_message(message))
-        case Fate.COMMENT:
-            await asking.comment_reply(update, context, who, decision.query_id)
+        case Fate.FOLLOW_UP if qid is not None:
+            await asking.add_followup(update, context, who, qid, asking._pending_message(message))
+        case Fate.COMMENT if qid is not None:
+            await asking.comment_reply(update, context, who, qid)
         case Fate.INPUT:
             await _awaited(update, context, who, decision)
         case _:
@@ -115,7 +118,7 @@ def _rows(context: Context, who: Person, choices, mid: int, answered: bool) -> l
 async def question(update: Update, context: Context, who: Person, decision: Decision, right: AskRight) -> None:
     """The FAQ's answer or its abstention, with the buttons :func:`bot.intake.choices` gives."""
     services = context.services
-    message = update.effective_message
+    message = message_of(update)
     text = (message.text or "").strip()
     asked = text
     if len(asked) > MAX_QUESTION:
@@ -128,7 +131,7 @@ async def question(update: Update, context: Context, who: Person, decision: Deci
         await services.store.run(intake.keep_offer, who, chat_id=message.chat_id, message_id=message.message_id, text=text,
                                  candidates=[h.id for h in hits], now=now(services))
     rows = _rows(context, who, choices, message.message_id, bool(hits))
-    context.user_data["last_question"] = {"text": asked, "lang": who.lang, "candidates": [h.id for h in hits],
+    user_data(context)["last_question"] = {"text": asked, "lang": who.lang, "candidates": [h.id for h in hits],
                                           "score": hits[0].score if hits else None}
     if hits:
         log.info("faq.answer", extra={"user": who.user_id, "lang": who.lang, "entry": hits[0].id, "score": round(hits[0].score, 3)})
@@ -162,8 +165,8 @@ async def gate(update: Update, context: Context) -> None:
     user = update.effective_user
     if user is None or not is_private(update) or user.id not in await _blocked(context):
         return
-    if update.message is not None or update.callback_query is not None:
-        who = await person(update, context)
+    who = await person(update, context) if update.message is not None or update.callback_query is not None else None
+    if who is not None:
         if update.callback_query is not None:
             await answer_button(update, t(context, who, "intake.blocked"), alert=True)
         else:
@@ -179,17 +182,21 @@ async def command_drops_prompt(update: Update, context: Context) -> None:
     command then runs as usual. ``/cancel`` says it itself."""
     if context.user_data is None or not context.user_data.get("awaiting") or not is_private(update):
         return
-    command = (update.effective_message.text or "").split()[0].split("@")[0].lower()
+    command = (message_of(update).text or "").split()[0].split("@")[0].lower()
     if command == "/cancel":
         return
     await clear_input(context)
     who = await person(update, context)
+    if who is None:
+        return
     await reply(update, context, t(context, who, "intake.prompt_dropped"))
 
 
 async def cancel_command(update: Update, context: Context) -> None:
     """/cancel: the awaited input (if any) is dropped."""
     who = await person(update, context)
+    if who is None:
+        return
     dropped = await clear_input(context)
     asking.stir(context)
     await reply(update, context, t(context, who, "common.cancelled" if dropped else "intake.nothing_to_cancel"))

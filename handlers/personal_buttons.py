@@ -17,9 +17,12 @@ COUNTRIES_PER_ROW = 3
 
 async def on_button(update: Update, context: Context) -> None:
     """``rg <entry> <workshop>``: the countries of that group; ``ct <entry> <ISO3>``: the answer for that country."""
+    pressed = update.callback_query
     who = await person(update, context)
+    if pressed is None or who is None:
+        return
     services = context.services
-    parts = parse_cb(update.callback_query.data, Feature.PERSONAL) or []
+    parts = parse_cb(pressed.data, Feature.PERSONAL) or []
     entry = services.search.get(parts[1]) if len(parts) == 3 and services.search else None
     if entry is None:
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)

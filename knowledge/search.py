@@ -327,40 +327,10 @@ class Ranker:
         ``chosen``, best (most negative, as FTS5's ``rank``) first, at most ``limit``;
         an answer's bm25 is multiplied by ``answer_weight``.
 
-        The same figures as :func:`storage.faq.fts_candidates` (ties aside): per string
-        the terms' parts ``idf * tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen))``
-        are added in the order of ``chosen``, as FTS5 does. Only the rows of the chosen
-        trigrams are read.
+        The same figures as :func:`storage.faq.fts_candidates` (ties aside), computed by
+        :meth:`SearchIndex.bm25_best` on the rows of the chosen trigrams only.
         """
-        index = self.index
-        parts_rows, parts_values = [], []
-        for term in chosen:
-            tri = index.tri_id.get(term)
-            if tri is None:
-                continue
-            rows, tf = index.trigram_rows(tri)
-            tf = tf.astype(np.float64)
-            idf = index.trigram_idf(term)
-            parts_rows.append(rows)
-            parts_values.append(idf * (tf * 2.2) / (tf + index.str_norm[rows]))
-        if not parts_rows:
-            return []
-        # Per string, the parts added in the order of ``chosen`` (bincount adds in order).
-        hit = np.concatenate(parts_rows)
-        totals = np.bincount(hit, weights=np.concatenate(parts_values), minlength=index.strings)
-        # The rows reached, a string as often as it holds chosen trigrams: the minimum per
-        # entry below does not mind repeats, and this spares a pass over every string.
-        scores = -totals[hit]
-        answers = index.str_answer[hit]
-        scores[answers] = scores[answers] * answer_weight
-        best = np.zeros(len(index.entries))
-        np.minimum.at(best, index.str_entry[hit], scores)
-        found = np.flatnonzero(best)
-        if found.size > limit:
-            keep = np.argpartition(best[found], limit - 1)[:limit]
-            found = found[keep]
-        ranked = found[np.lexsort((found, best[found]))]
-        return [(int(e), float(best[e])) for e in ranked]
+        return self.index.bm25_best(chosen, answer_weight, limit)
 
     def _fuzzy(self, folded: str, candidates: Iterable[int], langs: np.ndarray, has_lang: np.ndarray) -> dict[int, float]:
         """Entry -> best ``FUZZY_SCORER`` (0..1) of the query against the entry's questions

@@ -42,9 +42,17 @@ def _decode(row: dict | None) -> dict | None:
 # -- queries ---------------------------------------------------------------------------
 
 
+def known_person(db, user_id: int, stamp: str) -> None:
+    """The parent row a query's asker or assignee needs (m0018's keys): one known by id only,
+    inactive until they write to the bot, if the bot has not stored them yet."""
+    db.execute("INSERT OR IGNORE INTO users (user_id, active, created_at, updated_at) VALUES (?, 0, ?, ?)",
+               [user_id, stamp, stamp])
+
+
 def insert_query(db, *, asker_id: int, country: str | None, lang: str, text: str, source: str,
                  candidates: list[str], now: dt.datetime, priority: str = "normal") -> int:
     stamp = utcnow_iso(now)
+    known_person(db, asker_id, stamp)
     cur = db.execute(
         """INSERT INTO queries (asker_id, country, lang, text, source, candidates, state, priority, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)""",
@@ -67,6 +75,9 @@ def update_query(db, query_id: int, now: dt.datetime, *, expect_state: str | Ite
     if unknown:
         raise ValueError(f"unknown query fields: {sorted(unknown)}")
     fields["updated_at"] = utcnow_iso(now)
+    for person in ("asker_id", "assignee_id"):
+        if fields.get(person) is not None:
+            known_person(db, fields[person], fields["updated_at"])
     sets = ", ".join(f"{name} = ?" for name in fields)
     args = list(fields.values())
     sql = f"UPDATE queries SET {sets} WHERE id = ?"
@@ -95,7 +106,8 @@ def set_thread(db, query_id: int, chat_id: int, thread_id: int, now: dt.datetime
 
 
 def unposted(db, limit: int = 50) -> list[dict]:
-    return [_decode(r) for r in _rows(db, "SELECT * FROM queries WHERE posted_at IS NULL AND state != ? ORDER BY id LIMIT ?",
+    return [_decode(r) for r in _rows(db, "SELECT * FROM queries INDEXED BY idx_queries_unposted WHERE posted_at IS NULL AND state != ? "
+                                      "ORDER BY id LIMIT ?",
                                       [QueryState.CLOSED.value, limit])]
 
 
@@ -143,7 +155,8 @@ def queue(db, *, states: Iterable[str] | None = None, country: str | None = None
 
 def in_states(db, states: Iterable[str]) -> list[dict]:
     states = list(states)
-    return [_decode(r) for r in _rows(db, f"SELECT * FROM queries WHERE state IN ({','.join('?' * len(states))}) ORDER BY id", states)]
+    return [_decode(r) for r in _rows(db, f"SELECT * FROM queries INDEXED BY idx_queries_state WHERE state IN ({','.join('?' * len(states))}) ORDER BY id",
+                                      states)]  # the index: with statistics SQLite preferred reading every query in id order
 
 
 def all_queries(db, since: dt.datetime | None = None) -> list[dict]:

@@ -300,6 +300,9 @@ def forget(db, user_id: int, also: tuple[tuple[str | None, str | None], ...] = (
         _clear_registered_ids(db, columns, user_id, ident.params, result)
         # 3. the generic sweep: any person-id column anywhere still holding the id
         _sweep_unregistered(db, columns, user_id, result)
+        if "queries" in present:  # the row their anonymised queries point to (m0018's key): "a forgotten person"
+            db.execute("INSERT OR IGNORE INTO users (user_id, active, created_at, updated_at) "
+                       "SELECT 0, 0, created_at, created_at FROM queries WHERE asker_id = 0 LIMIT 1")
     return result
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Iterable
 
-from bot.helpdesk.rules import FOLLOWABLE, MAX_TAGS, PRIORITIES, TRANSITIONS
-from knowledge.isotime import format_instant, parse_instant
+from bot.helpdesk.rules import FOLLOWABLE, MAX_TAGS, PRIORITIES, TRANSITIONS, stored_at
+from knowledge.isotime import format_instant
 from knowledge.vocabulary import QueryState
 from storage import helpdesk as store
 
@@ -79,10 +79,10 @@ def _state_fields(query: dict, to: str, now: dt.datetime) -> dict:
     frm = query["state"]
     extra = 0.0
     if frm == QueryState.PENDING and query.get("pending_since"):
-        extra += (now - parse_instant(query["pending_since"])).total_seconds()
+        extra += (now - stored_at(query["pending_since"])).total_seconds()
         fields["pending_since"] = None
     if frm == QueryState.RESOLVED and to in (QueryState.OPEN, QueryState.NEW) and query.get("resolved_at"):
-        extra += (now - parse_instant(query["resolved_at"])).total_seconds()
+        extra += (now - stored_at(query["resolved_at"])).total_seconds()
         fields["resolved_at"] = None
     if extra:
         fields["paused_seconds"] = int((query.get("paused_seconds") or 0) + extra)

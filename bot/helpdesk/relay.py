@@ -38,7 +38,9 @@ class Card:
 
 
 def names_of(db, ids) -> dict[int, dict]:
-    return {i: users.get_user(db, i) for i in sorted({i for i in ids if i is not None})}
+    """The user rows of ``ids`` (None and unknown ids left out: the card shows the bare id)."""
+    rows = {i: users.get_user(db, i) for i in sorted({i for i in ids if i is not None})}
+    return {i: row for i, row in rows.items() if row is not None}
 
 
 def get_query(db, qid: int) -> dict | None:
@@ -61,16 +63,15 @@ def begin_post(db, qid: int) -> tuple[dict, int] | None:
     return query, store.note_post_attempt(db, qid)
 
 
-def keep_topic(db, qid: int, chat_id: int, thread_id: int, now: dt.datetime) -> dict:
+def keep_topic(db, qid: int, chat_id: int, thread_id: int, now: dt.datetime) -> None:
     """The forum topic made for the query (messages in it route to the query)."""
     store.set_thread(db, qid, chat_id, thread_id, now)
     store.add_message(db, qid, chat_id=chat_id, message_id=thread_id, role="topic", now=now)
-    return store.get_query(db, qid)
 
 
-def keep_card(db, qid: int, chat_id: int, message_id: int, thread_id: int | None, now: dt.datetime) -> dict:
+def keep_card(db, qid: int, chat_id: int, message_id: int, thread_id: int | None, now: dt.datetime) -> dict | None:
     """The card is on the experts' chat: the query is posted, replies to the card route to it,
-    and the audit trail says so, all at once."""
+    and the audit trail says so, all at once. The query as it is now (None: erased meanwhile)."""
     store.set_posted(db, qid, now, chat_id=chat_id, message_id=message_id, thread_id=thread_id)
     store.add_message(db, qid, chat_id=chat_id, message_id=message_id, role="card", now=now)
     store.add_event(db, qid, now, None, "posted", None, None, detail=str(chat_id))
@@ -145,10 +146,10 @@ def answers_to_retry(db) -> list[Retry]:
     for row in store.undelivered_expert_messages(db):
         ledger = store.delivery_for(db, DeliveryKind.EXPERT_ANSWER, f"{row['chat_id']}:{row['message_id']}")
         if ledger is None or not _worth_retrying(ledger):
-            final = _FINAL_ANSWER.get((ledger or {}).get("status"), "undeliverable")
+            final = _FINAL_ANSWER.get(ledger["status"] if ledger else "", "undeliverable")
             store.set_delivery_status(db, row["chat_id"], row["message_id"], final)
-        elif store.requeue_delivery(db, ledger["id"]):
-            out.append(Retry(row, ledger["id"], store.get_query(db, row["query_id"])))
+        elif (query := store.get_query(db, row["query_id"])) is not None and store.requeue_delivery(db, ledger["id"]):
+            out.append(Retry(row, ledger["id"], query))
     return out
 
 
@@ -157,6 +158,9 @@ def followups_to_retry(db) -> list[Retry]:
     ones worth another try (ledger row back to pending); the others get their final status."""
     out = []
     for row in store.pending_followups(db):
+        query = store.get_query(db, row["query_id"])
+        if query is None:  # erased meanwhile: nothing to relay it to
+            continue
         ledger = store.delivery_for(db, DeliveryKind.HELPDESK_FOLLOW_UP, f"{row['chat_id']}:{row['message_id']}")
         if ledger is not None and _worth_retrying(ledger):
             store.requeue_delivery(db, ledger["id"])
@@ -165,5 +169,5 @@ def followups_to_retry(db) -> list[Retry]:
         elif ledger is not None and ledger["status"] != "pending":
             store.set_delivery_status(db, row["chat_id"], row["message_id"], _FINAL_FOLLOW_UP.get(ledger["status"], "undeliverable"))
             continue
-        out.append(Retry(row, ledger["id"] if ledger else None, store.get_query(db, row["query_id"])))
+        out.append(Retry(row, ledger["id"] if ledger else None, query))
     return out

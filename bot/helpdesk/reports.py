@@ -11,6 +11,7 @@ from typing import Callable
 
 from bot.csvcell import guard_cell
 from bot.helpdesk.rules import ACTIVE, STATES, first_response_time, resolution_time
+from storage import figures
 from storage import helpdesk as store
 
 
@@ -69,8 +70,53 @@ def compute_stats(queries: list[dict], ratings: dict[int, dict], tags: dict[int,
 
 
 def load_stats(db, region_of: Callable[[str | None], str]) -> Stats:
-    """The figures over every query, ``region_of(iso3)`` naming each country's group."""
-    return compute_stats(store.all_queries(db), store.all_ratings(db), store.all_tags(db), region_of)
+    """The figures over every query, ``region_of(iso3)`` naming each country's group.
+
+    SQLite does the counting and finds the medians (:mod:`storage.figures`); the result is
+    the one :func:`compute_stats` gives for the same rows (``tests/helpdesk/test_stats_sql.py``).
+    """
+    by_state = {s: 0 for s in STATES}
+    by_state.update(figures.state_counts(db))
+    members: dict[str, list[str | None]] = {}
+    for iso3 in figures.query_countries(db):
+        members.setdefault(region_of(iso3), []).append(iso3)
+    counts = {key: figures.group_counts(db, countries) for key, countries in sorted(members.items())}
+    regions: dict[str, Group] = {key: _group(db, counts[key], countries) for key, countries in sorted(members.items())}
+    # the regions share out every query: the totals are their sums, no second pass over the queries
+    overall = _group(db, tuple(sum(c[i] for c in counts.values()) for i in range(3)), None)
+    topics: dict[str, Group] = {}
+    for tag in figures.query_tags(db):
+        count, answered, resolved = figures.tag_counts(db, tag)
+        topics[tag] = _SqlGroup(count=count,
+                                first_seconds=figures.tag_median_seconds(db, "first_response_seconds", answered, tag),
+                                resolution_seconds=figures.tag_median_seconds(db, "resolution_seconds", resolved, tag))
+    total_score, scores = figures.rating_sum(db)
+    return Stats(overall.count, by_state, figures.overdue_count(db, ACTIVE), overall, regions,
+                 dict(sorted(topics.items(), key=lambda kv: (-kv[1].count, kv[0]))),
+                 round(total_score / scores, 2) if scores else None, scores)
+
+
+@dataclass
+class _SqlGroup(Group):
+    """A group whose medians SQLite found (in seconds)."""
+
+    first_seconds: float | None = None
+    resolution_seconds: float | None = None
+
+    @property
+    def median_first_hours(self) -> float | None:
+        return None if self.first_seconds is None else round(self.first_seconds / 3600, 1)
+
+    @property
+    def median_resolution_hours(self) -> float | None:
+        return None if self.resolution_seconds is None else round(self.resolution_seconds / 3600, 1)
+
+
+def _group(db, counts: tuple[int, ...], countries: list[str | None] | None) -> _SqlGroup:
+    count, answered, resolved = counts
+    return _SqlGroup(count=count,
+                     first_seconds=figures.median_seconds(db, "first_response_seconds", answered, countries),
+                     resolution_seconds=figures.median_seconds(db, "resolution_seconds", resolved, countries))
 
 
 # -- export ----------------------------------------------------------------------------------------

@@ -137,37 +137,41 @@ def snippet(text: str, limit: int = 60) -> str:
 # -- the SLA clock -------------------------------------------------------------------------
 
 
-def _ts(value: str | None) -> dt.datetime | None:
-    return parse_instant(value)
+def stored_at(value: str) -> dt.datetime:
+    """A stored timestamp the caller knows is set (``created_at``, or one it checked)."""
+    instant = parse_instant(value)
+    if instant is None:
+        raise ValueError("empty timestamp")
+    return instant
 
 
 def paused(query: dict, now: dt.datetime) -> dt.timedelta:
     """Time the SLA clock stood still: past pauses plus the current pending period."""
     total = dt.timedelta(seconds=query.get("paused_seconds") or 0)
     if query["state"] == QueryState.PENDING and query.get("pending_since"):
-        total += now - _ts(query["pending_since"])
+        total += now - stored_at(query["pending_since"])
     return total
 
 
 def sla_elapsed(query: dict, now: dt.datetime) -> dt.timedelta:
     """Time the query has been waiting on the experts (pending and resolved periods excluded)."""
     if query["state"] in DONE_STATES and query.get("resolved_at"):
-        end, pause = _ts(query["resolved_at"]), dt.timedelta(seconds=query.get("paused_seconds") or 0)
+        end, pause = stored_at(query["resolved_at"]), dt.timedelta(seconds=query.get("paused_seconds") or 0)
     else:
         end, pause = now, paused(query, now)
-    return max(dt.timedelta(0), end - _ts(query["created_at"]) - pause)
+    return max(dt.timedelta(0), end - stored_at(query["created_at"]) - pause)
 
 
 def first_response_time(query: dict) -> dt.timedelta | None:
     if not query.get("first_response_at"):
         return None
-    return _ts(query["first_response_at"]) - _ts(query["created_at"])
+    return stored_at(query["first_response_at"]) - stored_at(query["created_at"])
 
 
 def resolution_time(query: dict) -> dt.timedelta | None:
     if query["state"] not in DONE_STATES or not query.get("resolved_at"):
         return None
-    return max(dt.timedelta(0), _ts(query["resolved_at"]) - _ts(query["created_at"]) - dt.timedelta(seconds=query.get("paused_seconds") or 0))
+    return max(dt.timedelta(0), stored_at(query["resolved_at"]) - stored_at(query["created_at"]) - dt.timedelta(seconds=query.get("paused_seconds") or 0))
 
 
 class TickAction(StrEnum):
@@ -223,13 +227,13 @@ def tick_actions(queries: Iterable[dict], now: dt.datetime, settings: Settings) 
         if q["state"] in UNANSWERED_STATES:
             out.extend(sla_actions(q, now, settings))
         elif q["state"] == QueryState.PENDING and q.get("pending_since"):
-            waited = now - _ts(q["pending_since"])
+            waited = now - stored_at(q["pending_since"])
             if waited >= settings.auto_resolve_after:
                 out.append(Action(TickAction.AUTO_RESOLVE, q["id"]))
             elif waited >= settings.nudge_after and not q.get("nudged_at"):
                 out.append(Action(TickAction.NUDGE, q["id"]))
         elif q["state"] == QueryState.RESOLVED and q.get("resolved_at"):
-            if now - _ts(q["resolved_at"]) >= settings.close_after:
+            if now - stored_at(q["resolved_at"]) >= settings.close_after:
                 out.append(Action(TickAction.CLOSE, q["id"]))
     return out
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from bot.milestones.states import all_states
+from bot.milestones.states import checklist_dates
 from knowledge.checklist import Template
+from storage import figures
 
 ANNEX_NAMES = {"I": "Africa", "II": "Asia", "III": "Latin America and the Caribbean",
                "IV": "Northern Mediterranean", "V": "Central and Eastern Europe"}
@@ -96,14 +97,15 @@ class Progress:
 
 def progress(db, template: Template, registry, now: dt.datetime, iso3s: list[str] | None = None) -> Progress:
     """Share of steps done (not-applicable steps left out) per country, region (annex) and pilot group."""
-    states = all_states(db, template, registry, now, iso3s)
+    iso3_list, steps, today = checklist_dates(template, registry, now, iso3s)
+    counts = figures.checklist_counts(db, steps, today) if steps else {}
     countries = []
-    for iso3, steps in states.items():
+    for iso3 in iso3_list:
         c = registry.get(iso3)
+        done, in_progress, not_applicable, overdue = counts.get(iso3, (0, 0, 0, 0))
         countries.append(CountryProgress(
             iso3=iso3, annex=c.annex, pilot=c.pilot, list_group=c.list_group, total=len(steps),
-            done=sum(s.status == "done" for s in steps), in_progress=sum(s.status == "in_progress" for s in steps),
-            not_applicable=sum(s.status == "not_applicable" for s in steps), overdue=sum(s.overdue for s in steps)))
+            done=done, in_progress=in_progress, not_applicable=not_applicable, overdue=overdue))
     by_annex = []
     for annex in ANNEX_NAMES:
         members = [c for c in countries if c.annex == annex]

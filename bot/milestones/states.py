@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from knowledge.checklist import Step, Template, parse_date
+from storage import figures
 from storage import milestones as store
 
 STATUSES = ("not_started", "in_progress", "done", "not_applicable")
@@ -21,8 +23,14 @@ OVERDUE_ICON = "⚠️"
 def local_today(registry, iso3: str, now: dt.datetime) -> dt.date:
     """Today's date in the country's time zone (UTC for an unknown country)."""
     country = registry.get(iso3)
-    zone = ZoneInfo(country.timezone) if country else dt.timezone.utc
+    zone = _zone(country.timezone) if country else dt.timezone.utc
     return now.astimezone(zone).date()
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo:
+    """A time zone, read from disk once (``ZoneInfo`` keeps only the last few it built)."""
+    return ZoneInfo(name)
 
 
 @dataclass
@@ -118,8 +126,26 @@ def pending_steps(db, template: Template, registry, now: dt.datetime) -> list[Pe
     return out
 
 
+def checklist_dates(template: Template, registry, now: dt.datetime,
+                    iso3s: list[str] | None = None) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """The countries (registry order), each step's template due date and each country's local
+    date, as the SQL of :mod:`storage.figures` takes them."""
+    countries = [c.iso3 for c in registry] if iso3s is None else list(dict.fromkeys(c for c in iso3s if registry.get(c)))
+    steps = {step.id: step.due.isoformat() for step in template}
+    return countries, steps, {iso3: local_today(registry, iso3, now).isoformat() for iso3 in countries}
+
+
 def overdue_by_country(db, template: Template, registry, now: dt.datetime, iso3s: list[str] | None = None) -> dict[str, list[StepState]]:
-    """Overdue steps grouped by country (countries without any are left out), registry order."""
-    return {iso3: [s for s in states if s.overdue]
-            for iso3, states in all_states(db, template, registry, now, iso3s).items()
-            if any(s.overdue for s in states)}
+    """Overdue steps grouped by country (countries without any are left out), registry order.
+
+    SQLite finds the overdue steps; only those become :class:`StepState` objects.
+    """
+    countries, steps, today = checklist_dates(template, registry, now, iso3s)
+    cells = {(row["iso3"], row["step_id"]): row for row in figures.overdue_cells(db, steps, today)}
+    out: dict[str, list[StepState]] = {}
+    for iso3 in countries:
+        found = [_state(iso3, step, cells[(iso3, step.id)], dt.date.fromisoformat(today[iso3]))
+                 for step in template if (iso3, step.id) in cells]
+        if found:
+            out[iso3] = found
+    return out

@@ -24,7 +24,7 @@ from bot.helpdesk.rules import FOLLOWABLE, snippet
 from bot.intake import AskRight, Created
 from bot.roles import Person
 from handlers.common import (Context, answer_button, clear_input, edit_or_reply, expect_input, input_handler, is_private, keyboard,
-                             person, reply, t)
+                             message_of, person, reply, t, user_data)
 from handlers.helpdesk.outbox import notify_experts, post_query, refresh_card, relay_followup
 from handlers.helpdesk.render import button, fmt_time, state_label
 from handlers.helpdesk.settings import attachment_of, command_text, kind_of, message_text, now, number, settings, xt
@@ -105,8 +105,8 @@ async def create_query(update: Update, context: Context, who: Person, text: str,
         log.warning("helpdesk.ack_failed", extra={"query": qid, "error": str(exc)})
         sent = None
     if sent is not None:
-        await services.store.run(lifecycle.record_ack, qid, update.effective_chat.id, sent.message_id, now(services))
-    context.user_data[LAST_CREATED] = qid
+        await services.store.run(lifecycle.record_ack, qid, sent.chat_id, sent.message_id, now(services))
+    user_data(context)[LAST_CREATED] = qid
     try:
         await post_query(context.bot, services, qid)
     except Exception:  # noqa: BLE001 - the query is stored; the periodic job posts it later
@@ -116,9 +116,9 @@ async def create_query(update: Update, context: Context, who: Person, text: str,
 
 async def ask_command(update: Update, context: Context) -> None:
     who = await person(update, context)
-    if await _refuse_asker(update, context, who):
+    if who is None or await _refuse_asker(update, context, who):
         return
-    message = update.effective_message
+    message = message_of(update)
     text = command_text(message)
     if not text:
         await expect_input(context, QUESTION_INPUT, source="ask")
@@ -139,7 +139,7 @@ async def start_ask(update: Update, context: Context, who: Person, payload: str)
 async def question_input(update: Update, context: Context, who: Person, data: dict) -> None:
     if await _refuse_asker(update, context, who):
         return
-    message = update.effective_message
+    message = message_of(update)
     files = [data["file"]] if data.get("file") else []
     text = message.text or message.caption or ""
     qid = await create_query(update, context, who, text, source=data.get("source") or "ask", attachments=files,
@@ -155,7 +155,7 @@ async def followup_input(update: Update, context: Context, who: Person, data: di
     if qid is None:
         await reply(update, context, t(context, who, "error.stale_button"))
         return
-    await add_followup(update, context, who, qid, _pending_message(update.effective_message))
+    await add_followup(update, context, who, qid, _pending_message(message_of(update)))
 
 
 # -- private messages: follow-ups, files ----------------------------------------------------------
@@ -182,6 +182,8 @@ async def private_message(update: Update, context: Context) -> None:
         return
     services = context.services
     who = await person(update, context)
+    if who is None:
+        return
     right = right_of(context, who)
     reply_to = message.reply_to_message.message_id if message.reply_to_message is not None else None
     decision = await services.store.run(intake.decide, who, chat_id=message.chat_id, reply_to=reply_to, text=message.caption or "",
@@ -189,7 +191,7 @@ async def private_message(update: Update, context: Context) -> None:
     fate, awaited = decision.fate, decision.awaited or {}
     if fate is intake.Fate.BLOCKED:
         await reply(update, context, t(context, who, "intake.blocked"))
-    elif fate is intake.Fate.FOLLOW_UP or fate is intake.Fate.COMMENT:
+    elif (fate is intake.Fate.FOLLOW_UP or fate is intake.Fate.COMMENT) and decision.query_id is not None:
         await add_followup(update, context, who, decision.query_id, _pending_message(message))
     elif fate is intake.Fate.INPUT and awaited.get("name") == QUESTION_INPUT:
         data = dict(awaited.get("data") or {})
@@ -232,12 +234,14 @@ async def add_followup(update: Update, context: Context, who: Person, qid: int, 
         return
     key = "hd.followup_reopened" if result.reopened_from else "hd.followup_added"
     await reply(update, context, t(context, who, key, n=qid))
-    query = result.query
+    query, row = result.query, result.message
+    if query is None or row is None:  # erased meanwhile: nothing to relay
+        return
     try:
         if not query.get("posted_at"):
             await post_query(context.bot, services, qid)
         else:
-            await relay_followup(context.bot, services, query, result.message)
+            await relay_followup(context.bot, services, query, row)
         if result.reopened_from:
             await notify_experts(context.bot, services, query, xt(services, "hd.notice_reopened", n=qid),
                                  f"reopened:{pending['chat_id']}:{pending['message_id']}")
@@ -248,6 +252,8 @@ async def add_followup(update: Update, context: Context, who: Person, qid: int, 
 
 async def myqueries(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     services = context.services
     if not is_private(update):
         await reply(update, context, t(context, who, "error.private_only"))
@@ -290,7 +296,7 @@ async def button_ask(update: Update, context: Context, who: Person, args: list[s
     last = context.user_data.pop("last_question", None) if context.user_data is not None else None
     await answer_button(update)
     if not isinstance(last, dict) or not str(last.get("text") or "").strip():
-        done = context.user_data.get(LAST_CREATED)
+        done = user_data(context).get(LAST_CREATED)
         await reply(update, context, t(context, who, "hd.already_logged", n=done) if done else t(context, who, "hd.askq_missing"))
         return
     candidates = [str(c) for c in (last.get("candidates") or []) if c]
@@ -325,7 +331,7 @@ async def button_follow_up(update: Update, context: Context, who: Person, args: 
         await _not_allowed(update, context, who)
         return
     query = await context.services.store.read(relay.get_query, qid) if qid is not None else None
-    if query is None or query["asker_id"] != who.user_id:
+    if qid is None or query is None or query["asker_id"] != who.user_id:
         await _not_allowed(update, context, who)
         return
     if query["state"] not in FOLLOWABLE:
@@ -382,7 +388,8 @@ async def button_rate(update: Update, context: Context, who: Person, args: list[
     services = context.services
     qid = number(args[0]) if args else None
     score = number(args[1]) if len(args) > 1 else None
-    if not is_private(update):
+    chat = update.effective_chat
+    if chat is None or not is_private(update):
         await _not_allowed(update, context, who)
         return
     if qid is None or score is None:
@@ -400,24 +407,25 @@ async def button_rate(update: Update, context: Context, who: Person, args: list[
         return
     await answer_button(update)
     await edit_or_reply(update, context, t(context, who, "hd.rated", n=qid, stars="⭐" * score))
-    if change.ok:
+    if change is not None and change.ok:
         await refresh_card(context.bot, services, qid)
     # ForceReply opens a reply to the invitation; the reply is recognised through the routing table.
     prompt = await services.deliverer.send_now(context.bot, kind=DeliveryKind.HELPDESK_COMMENT_PROMPT, ref=str(qid),
-                                               chat_id=update.effective_chat.id, method="sendMessage",
+                                               chat_id=chat.id, method="sendMessage",
                                                payload={"text": t(context, who, "hd.comment_prompt", n=qid), "parse_mode": ParseMode.HTML.value,
                                                         "reply_markup": ForceReply(selective=False).to_dict()})
     if prompt.status == "sent" and prompt.message_id:
-        await services.store.run(relay.record_relay, qid, chat_id=update.effective_chat.id, message_id=prompt.message_id,
+        await services.store.run(relay.record_relay, qid, chat_id=chat.id, message_id=prompt.message_id,
                                  role="comment_prompt", now=now(services))
     query = await services.store.read(relay.get_query, qid)
-    await notify_experts(context.bot, services, query, xt(services, "hd.notice_rated", n=qid, score=score), f"rated:{qid}")
+    if query is not None:
+        await notify_experts(context.bot, services, query, xt(services, "hd.notice_rated", n=qid, score=score), f"rated:{qid}")
 
 
 async def comment_reply(update: Update, context: Context, who: Person, qid: int) -> None:
     """A reply to the comment invitation: stored once, shown to the experts."""
     services = context.services
-    text = (update.effective_message.text or "").strip()
+    text = (message_of(update).text or "").strip()
     if not text:
         await reply(update, context, t(context, who, "error.empty"))
         return

@@ -32,8 +32,11 @@ _STALE_REASONS = (Refusal.STALE, Refusal.INVALID, Refusal.CLOSED, Refusal.NOT_FO
 
 
 async def on_button(update: Update, context: Context) -> None:
+    pressed = update.callback_query
     who = await person(update, context)
-    parts = parse_cb(update.callback_query.data, Feature.HELPDESK)
+    if pressed is None or who is None:
+        return
+    parts = parse_cb(pressed.data, Feature.HELPDESK) or []
     try:
         action = HelpdeskAction(parts[0]) if parts else None
     except ValueError:
@@ -106,7 +109,10 @@ async def _redraw_pressed(update: Update, context: Context, qid: int, menu: str 
     cq = update.callback_query
     if cq is None or cq.message is None:
         return
-    lang = settings(services).expert_language if is_expert_chat(update, services) else (await person(update, context)).lang
+    lang = settings(services).expert_language
+    if not is_expert_chat(update, services):
+        who = await person(update, context)
+        lang = who.lang if who is not None else lang
     card = await services.store.read(relay.card, qid)
     if card is None:
         return
@@ -123,7 +129,8 @@ async def _redraw_pressed(update: Update, context: Context, qid: int, menu: str 
 async def _after_change(update: Update, context: Context, who: Person, query: dict, toast_key: str, **kwargs) -> None:
     await answer_button(update, t(context, who, toast_key, n=query["id"], **kwargs))
     await refresh_card(context.bot, context.services, query["id"])
-    if not _is_card(update.callback_query.message, query):
+    pressed = update.callback_query
+    if not _is_card(pressed.message if pressed is not None else None, query):
         await _redraw_pressed(update, context, query["id"])
 
 
@@ -154,20 +161,20 @@ async def button_card(update: Update, context: Context, who: Person, args: list[
                 await _stale(update, context, who)
                 return
             change = await services.store.run(lifecycle.set_priority, qid, level, who.user_id, now(services), expect=expect)
-            if not change.ok:
+            if not change.ok or change.query is None:
                 await _change_refused(update, context, who, change)
                 return
             await _after_change(update, context, who, change.query, "hd.toast_priority", priority=t(context, who, f"hd.priority.{level}"))
         case HelpdeskAction.ASSIGN:
             change = await services.store.run(lifecycle.assign, qid, who.user_id, who.user_id, now(services), expect=expect)
-            if not change.ok:
+            if not change.ok or change.query is None:
                 await _change_refused(update, context, who, change)
                 return
             await _after_change(update, context, who, change.query, "hd.toast_assigned", name=who.name)
         case HelpdeskAction.PENDING | HelpdeskAction.RESOLVE:
             to = _STATE_OF[action]
             change = await services.store.run(lifecycle.change_state, qid, to, who.user_id, now(services), expect=expect, detail="button")
-            if not change.ok:
+            if not change.ok or change.query is None:
                 await _change_refused(update, context, who, change)
                 return
             await _after_change(update, context, who, change.query, "hd.toast_state", state=t(context, who, f"hd.state.{to}"))

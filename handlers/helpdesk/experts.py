@@ -47,13 +47,13 @@ async def expert_message(update: Update, context: Context) -> None:
         return  # the experts talking among themselves
     who = await person(update, context)
     qid, chat_id = routed["query_id"], message.chat_id
-    if not who.is_expert:
+    if who is None or not who.is_expert:
         await reply(update, context, xt(services, "hd.reply_not_expert"))
         raise ApplicationHandlerStop
     result = await services.store.run(lifecycle.record_expert_reply, qid, who.user_id, chat_id=chat_id, message_id=message.message_id,
                                       kind=kind_of(message), text=message_text(message) or None,
                                       attachment=attachment_of(message), now=now(services))
-    if not result.recorded:
+    if not result.recorded or result.query is None:
         if result.reason is Refusal.CLOSED:
             await reply(update, context, xt(services, "hd.reply_closed", n=qid))
         raise ApplicationHandlerStop

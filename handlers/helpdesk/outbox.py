@@ -125,9 +125,13 @@ async def _post_card(bot, services: Services, qid: int) -> bool:
         return True
     query, attempt = begun
     chat_id, lang = settings(services).expert_chat_id, settings(services).expert_language
+    if chat_id is None:
+        return False
     if query.get("expert_thread_id") is None and await _is_forum(bot, services):
         await _open_topic(bot, services, query)
     card = await services.store.read(relay.card, qid)
+    if card is None:  # erased meanwhile
+        return False
     query = card.query
     payload = {"text": render_card(services, card, lang), "parse_mode": ParseMode.HTML.value, "link_preview_options": _NO_PREVIEW,
                "reply_markup": card_markup(services, lang, query).to_dict()}
@@ -138,8 +142,9 @@ async def _post_card(bot, services: Services, qid: int) -> bool:
     if outcome.status != "sent" or not outcome.message_id:
         log.warning("helpdesk.post_failed", extra={"query": qid, "status": outcome.status, "error": outcome.error})
         return False
-    query = await services.store.run(relay.keep_card, qid, chat_id, outcome.message_id, query.get("expert_thread_id"), now(services))
-    await _post_files(bot, services, query)
+    posted = await services.store.run(relay.keep_card, qid, chat_id, outcome.message_id, query.get("expert_thread_id"), now(services))
+    if posted is not None:
+        await _post_files(bot, services, posted)
     return True
 
 
@@ -162,6 +167,8 @@ async def _post_files(bot, services: Services, query: dict) -> None:
 
 async def relay_pending_followups(bot, services: Services, qid: int) -> None:
     query, rows = await services.store.read(relay.pending_followups, qid)
+    if query is None:
+        return
     for row in rows:
         await relay_followup(bot, services, query, row)
 
@@ -254,7 +261,7 @@ async def deliver_answer(bot, services: Services, query: dict, chat_id: int, mes
     if is_mail_query(query) and services.mail is not None:  # asked by e-mail: a threaded e-mail through the ledger
         return await services.mail.answer(query, chat_id, message_id, delivery_id=delivery_id)
     late = delivery_id is not None
-    if not late:
+    if delivery_id is None:
         lang = await services.store.read(relay.asker_language, query)
         payload: dict[str, Any] = {"from_chat_id": chat_id, "message_id": message_id,
                                    "reply_markup": reply_markup(services, lang, query["id"])}
@@ -285,6 +292,8 @@ def _days(services: Services) -> int:
 async def on_state_changed(bot, services: Services, change: Change, *, auto: bool = False) -> None:
     """What the asker and the experts are told after a state change (already committed)."""
     query = change.query
+    if query is None:  # nothing changed: nothing to tell
+        return
     qid = query["id"]
     if change.after == QueryState.PENDING:
         await send_to_asker(bot, services, query, kind=DeliveryKind.HELPDESK_PENDING, ref=f"{qid}:{query['pending_since']}",

@@ -12,7 +12,7 @@ from bot.helpdesk.promote import MAX_ANSWER_CHARS, Promotion
 from bot.helpdesk.rules import DONE_STATES
 from bot.roles import Person
 from bot.services import Services
-from handlers.common import Context, answer_button, edit_or_reply, keyboard, reply, t
+from handlers.common import Context, answer_button, command_args, edit_or_reply, keyboard, reply, t
 from handlers.helpdesk.outbox import placement
 from handlers.helpdesk.render import button
 from handlers.helpdesk.settings import content_allowed, is_expert_chat, now, number, settings
@@ -45,10 +45,11 @@ async def promote_command(update: Update, context: Context) -> None:
         await reply(update, context, t(context, who, "hd.promote_not_resolved", n=qid))
         return
     topics = _topics(services)
-    asked = context.args[1].lower() if len(context.args) > 1 else None
+    args = command_args(context)
+    asked = args[1].lower() if len(args) > 1 else None
     topic = promote.choose_topic(query, topics, asked)
     if topic is None:
-        await reply(update, context, t(context, who, "hd.promote_bad_topic", topic=asked[:30], topics=", ".join(topics)))
+        await reply(update, context, t(context, who, "hd.promote_bad_topic", topic=(asked or "")[:30], topics=", ".join(topics)))
         return
     try:
         draft = await services.store.run(promote.make_draft, query, topic, who.user_id, now(services))
@@ -65,17 +66,21 @@ async def promote_command(update: Update, context: Context) -> None:
         case Promotion.ALREADY:
             await reply(update, context, t(context, who, "hd.promote_already", n=qid, draft=draft.draft_id))
             return
-    texts = {"n": qid, "draft": draft.draft_id, "topic": topic, "question": draft.question, "answer": draft.answer}
+    draft_id = draft.draft_id
+    if draft_id is None:  # not made: the query was reopened meanwhile
+        await reply(update, context, t(context, who, "hd.promote_not_resolved", n=qid))
+        return
+    texts = {"n": qid, "draft": draft_id, "topic": topic, "question": draft.question, "answer": draft.answer}
     preview = t(context, who, "hd.draft_preview", **texts)
-    await reply(update, context, preview, markup=_decision_buttons(services, who.lang, draft.draft_id) if who.is_secretariat else None)
+    await reply(update, context, preview, markup=_decision_buttons(services, who.lang, draft_id) if who.is_secretariat else None)
     if not who.is_secretariat:
         await reply(update, context, t(context, who, "hd.promote_waiting"))
     expert_chat = settings(services).expert_chat_id
     if not is_expert_chat(update, services) and expert_chat is not None:
         lang = settings(services).expert_language
         payload = {"text": services.t(lang, "hd.draft_preview", **texts), "parse_mode": ParseMode.HTML.value,
-                   "reply_markup": _decision_buttons(services, lang, draft.draft_id).to_dict(), **placement(query)}
-        await services.deliverer.send_now(context.bot, kind=DeliveryKind.HELPDESK_NOTICE, ref=f"draft:{draft.draft_id}",
+                   "reply_markup": _decision_buttons(services, lang, draft_id).to_dict(), **placement(query)}
+        await services.deliverer.send_now(context.bot, kind=DeliveryKind.HELPDESK_NOTICE, ref=f"draft:{draft_id}",
                                           chat_id=expert_chat, method="sendMessage", payload=payload)
 
 

@@ -7,14 +7,13 @@ import html
 from typing import Any
 
 from bot.helpdesk.relay import Card
-from bot.helpdesk.rules import PRIORITIES, STATE_CODES, snippet
+from bot.helpdesk.rules import PRIORITIES, STATE_CODES, snippet, stored_at
 from bot.i18n import Raw
 from bot.services import Services
 from handlers.common import cb, keyboard
-from knowledge.isotime import parse_instant
 from knowledge.vocabulary import ACTIVE_STATES, LANG_NAMES, UNANSWERED_STATES, Feature, HelpdeskAction, QueryState
 
-STATE_ICONS = {QueryState.NEW: "🆕", QueryState.OPEN: "💬", QueryState.PENDING: "⏳", QueryState.RESOLVED: "✅",
+STATE_ICONS: dict[str, str] = {QueryState.NEW: "🆕", QueryState.OPEN: "💬", QueryState.PENDING: "⏳", QueryState.RESOLVED: "✅",
                QueryState.CLOSED: "📁"}
 CARD_LIMIT = 4000
 
@@ -36,7 +35,7 @@ def fmt_time(value: str | None) -> str:
 
 
 def age(services: Services, lang: str, since: str, now: dt.datetime) -> str:
-    hours = (now - parse_instant(since)).total_seconds() / 3600
+    hours = (now - stored_at(since)).total_seconds() / 3600
     if hours < 48:
         return services.t(lang, "hd.hours", n=f"{max(hours, 0):.0f}")
     return services.t(lang, "hd.days", n=f"{hours / 24:.0f}")

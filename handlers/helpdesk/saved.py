@@ -24,7 +24,7 @@ from bot.helpdesk import saved as rules
 from bot.helpdesk.rules import CODE_STATES
 from bot.roles import Person
 from bot.services import Services
-from handlers.common import Context, answer_button, keyboard, person, reply
+from handlers.common import Context, answer_button, keyboard, message_of, person, reply
 from handlers.faq import render_answer, search
 from handlers.helpdesk.outbox import deliver_answer, placement, refresh_card, try_api
 from handlers.helpdesk.render import button
@@ -55,7 +55,9 @@ async def _thread_query(context: Context, message) -> int | None:
 async def saved_command(update: Update, context: Context) -> None:
     services = context.services
     who = await person(update, context)
-    message = update.effective_message
+    if who is None:
+        return
+    message = message_of(update)
     if not is_expert_chat(update, services) or not who.is_expert:
         await reply(update, context, services.t(who.lang, "saved.experts_only"))
         return
@@ -147,13 +149,13 @@ async def button_send_faq(update: Update, context: Context, who: Person, args: l
     qid = number(args[0]) if args else None
     entry = services.search.get(args[1]) if qid is not None and len(args) > 1 and services.search else None
     asking = await services.store.read(rules.asker_of, qid) if entry is not None else None
-    if asking is None:
+    if asking is None or entry is None:
         await answer_button(update, services.t(who.lang, "error.stale_button"), alert=True)
         return
     asker = Person(asking.query["asker_id"], "", None, asking.lang, asking.role, asking.country)
     answer = await personal_answer(services, asker, entry, asking.lang, offer_countries=False)
     text = render_answer(services, entry, asking.lang, answer.text)
-    pressed = update.callback_query.message
+    pressed = update.callback_query.message if update.callback_query is not None else None
     ref = f"faq:{qid}:{entry.id}:{pressed.message_id if pressed else 0}"
     sent = await send_as_answer(context.bot, services, asking.query, who, text, ref=ref, source=f"faq:{entry.id}")
     await answer_button(update, xt(services, "saved.faq_sent" if sent else "saved.faq_not_sent", n=qid,
@@ -164,6 +166,8 @@ async def send_as_answer(bot, services: Services, query: dict, expert: Person, t
     """Post ``text`` (safe HTML) in the query's place in the experts' chat, record it as
     ``expert``'s reply and relay it to the asker; True once it is recorded."""
     chat_id = settings(services).expert_chat_id
+    if chat_id is None:  # no experts' chat configured: nowhere to post it
+        return False
     payload = {"text": text, "parse_mode": ParseMode.HTML.value, "link_preview_options": {"is_disabled": True}, **placement(query)}
     outcome = await services.deliverer.send_now(bot, kind=DeliveryKind.HELPDESK_NOTICE, ref=f"answer:{ref}", chat_id=chat_id,
                                                 method="sendMessage", payload=payload)
@@ -172,7 +176,7 @@ async def send_as_answer(bot, services: Services, query: dict, expert: Person, t
         return False
     result = await services.store.run(rules.record_answer, query["id"], expert.user_id, chat_id=chat_id,
                                       message_id=outcome.message_id, text=text, source=source, now=now(services))
-    if not result.recorded:
+    if not result.recorded or result.query is None:
         return False
     log.info("helpdesk.answer_in_language", extra={"query": query["id"], "expert": expert.user_id, "source": source})
     status = await deliver_answer(bot, services, result.query, chat_id, outcome.message_id)

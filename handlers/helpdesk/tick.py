@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 
 from bot.helpdesk import lifecycle, periodic, relay
-from bot.helpdesk.rules import Action, SlaTarget, TickAction
+from bot.helpdesk.rules import Action, SlaTarget, TickAction, stored_at
 from bot.services import Services
 from handlers.common import Context
 from handlers.helpdesk.outbox import (deliver_answer, notify_experts, on_state_changed, post_query, refresh_card, relay_followup,
@@ -18,7 +18,6 @@ from handlers.helpdesk.outbox import (deliver_answer, notify_experts, on_state_c
 from handlers.helpdesk.render import hours_text
 from handlers.helpdesk.settings import now as now_of
 from handlers.helpdesk.settings import settings
-from knowledge.isotime import parse_instant
 from knowledge.vocabulary import DeliveryKind, QueryState
 
 log = logging.getLogger("ldn.handlers.helpdesk")
@@ -57,9 +56,10 @@ async def _sla_notice(bot, services: Services, action: Action, now: dt.datetime)
     target = services.t(lang, f"hd.target.{action.target}")
     priority = services.t(lang, f"hd.priority.{query['priority']}")
     if action.kind is TickAction.WARN:
-        hours = max(0.0, (action.due_at - now).total_seconds() / 3600)
+        due_at = action.due_at if action.due_at is not None else now  # rules.sla_actions always sets it
+        hours = max(0.0, (due_at - now).total_seconds() / 3600)
         text = services.t(lang, "hd.sla_warn", n=qid, priority=priority, target=target, hours=f"{hours:.1f}",
-                          due=action.due_at.strftime("%Y-%m-%d %H:%M UTC"))
+                          due=due_at.strftime("%Y-%m-%d %H:%M UTC"))
     else:
         text = services.t(lang, "hd.sla_breach", n=qid, priority=priority, target=target,
                           limit=hours_text(services, lang, limit.total_seconds() / 3600))
@@ -77,7 +77,7 @@ async def _do_action(bot, services: Services, action: Action, now: dt.datetime) 
             query = await services.store.run(periodic.flag, action, now)
             if query is None:
                 return False
-            closes = (parse_instant(query["pending_since"]) + settings(services).auto_resolve_after).strftime("%Y-%m-%d")
+            closes = (stored_at(query["pending_since"]) + settings(services).auto_resolve_after).strftime("%Y-%m-%d")
             await send_to_asker(bot, services, query, kind=DeliveryKind.HELPDESK_NUDGE, ref=f"{qid}:{query['pending_since']}",
                                 key="hd.nudge", n=qid, date=closes)
             return True

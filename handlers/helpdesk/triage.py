@@ -13,7 +13,7 @@ from bot.helpdesk.lifecycle import Change, Refusal
 from bot.helpdesk.rules import MAX_TAGS, PRIORITIES, QueueFilter, normalise_tag, parse_queue_args, snippet
 from bot.roles import Person
 from bot.services import Services
-from handlers.common import Context, keyboard, person, person_from_row, reply, t
+from handlers.common import Context, command_args, keyboard, message_of, person, person_from_row, reply, t
 from handlers.helpdesk.outbox import refresh_card
 from handlers.helpdesk.render import (STATE_ICONS, age, button, card_markup, fmt_time, hours_text, name_of, render_card,
                                       state_label)
@@ -50,7 +50,8 @@ async def _staff_guard(update: Update, context: Context, who: Person) -> bool:
 
 
 async def _query_arg(update: Update, context: Context, who: Person, usage_key: str) -> dict | None:
-    qid = number(context.args[0]) if context.args else None
+    args = command_args(context)
+    qid = number(args[0]) if args else None
     if qid is None:
         await reply(update, context, t(context, who, usage_key))
         return None
@@ -65,7 +66,7 @@ async def staff_query(update: Update, context: Context, usage_key: str) -> tuple
     """``(who, query)`` for a staff command on the query named by its first argument, or
     None after answering why not (not staff, wrong chat, no number, no such query)."""
     who = await person(update, context)
-    if await _staff_guard(update, context, who):
+    if who is None or await _staff_guard(update, context, who):
         return None
     query = await _query_arg(update, context, who, usage_key)
     return None if query is None else (who, query)
@@ -117,7 +118,7 @@ async def show_query(update: Update, context: Context, who: Person, query: dict)
             first_text_skipped = True
             continue
         if row["role"] == "expert":
-            author = name_of(view.names.get(row.get("author_id"))) if who.is_expert else t(context, who, "hd.role.expert")
+            author = name_of(view.names.get(row["author_id"])) if who.is_expert else t(context, who, "hd.role.expert")
             if who.is_expert and row.get("delivery_status") in UNDELIVERED:
                 author += " " + t(context, who, f"hd.delivery.{row['delivery_status']}")
         else:
@@ -138,6 +139,8 @@ async def show_query(update: Update, context: Context, who: Person, query: dict)
 
 async def query_command(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     if not (who.is_expert or who.is_focal_point):
         await reply(update, context, t(context, who, "error.need_registration"))
         return
@@ -197,7 +200,7 @@ def _country_code(services: Services, code: str) -> str | None:
 
 async def queue_command(update: Update, context: Context) -> None:
     who = await person(update, context)
-    if await _staff_guard(update, context, who):
+    if who is None or await _staff_guard(update, context, who):
         return
     services = context.services
     flt, bad = parse_queue_args(context.args or [], lambda code: _country_code(services, code))
@@ -212,16 +215,17 @@ async def queue_command(update: Update, context: Context) -> None:
 
 
 async def _command_result(update: Update, context: Context, who: Person, change: Change, key: str, **kwargs) -> None:
-    if not change.ok:
+    query = change.query
+    if not change.ok or query is None:
         if change.reason is Refusal.SAME:
             await reply(update, context, t(context, who, "hd.unchanged"))
-        elif change.reason is Refusal.CLOSED:
-            await reply(update, context, t(context, who, "hd.is_closed", n=change.query["id"]))
+        elif change.reason is Refusal.CLOSED and query is not None:
+            await reply(update, context, t(context, who, "hd.is_closed", n=query["id"]))
         else:
             await reply(update, context, t(context, who, "error.stale_button"))
         return
-    await reply(update, context, t(context, who, key, n=change.query["id"], **kwargs))
-    await refresh_card(context.bot, context.services, change.query["id"])
+    await reply(update, context, t(context, who, key, n=query["id"], **kwargs))
+    await refresh_card(context.bot, context.services, query["id"])
 
 
 async def assign_command(update: Update, context: Context) -> None:
@@ -230,7 +234,8 @@ async def assign_command(update: Update, context: Context) -> None:
         return
     who, query = found
     services = context.services
-    target_text = context.args[1] if len(context.args) > 1 else "me"
+    args = command_args(context)
+    target_text = args[1] if len(args) > 1 else "me"
     if target_text.lower() in ME:
         target_id, target_name = who.user_id, who.name
     elif target_text.lower() in NOBODY:
@@ -254,7 +259,8 @@ async def priority_command(update: Update, context: Context) -> None:
     if found is None:
         return
     who, query = found
-    level = context.args[1].lower() if len(context.args) > 1 else ""
+    args = command_args(context)
+    level = args[1].lower() if len(args) > 1 else ""
     if level not in PRIORITIES:
         await reply(update, context, t(context, who, "hd.usage_priority"))
         return
@@ -267,11 +273,12 @@ async def tag_command(update: Update, context: Context) -> None:
     if found is None:
         return
     who, query = found
-    words = context.args[1:]
+    words = command_args(context)[1:]
     if not words:
         await reply(update, context, t(context, who, "hd.usage_tag"))
         return
-    add, remove = [], []
+    add: list[str] = []
+    remove: list[str] = []
     for word in words[:MAX_TAGS]:
         tag = normalise_tag(word.lstrip("-+"))
         if tag is None:
@@ -288,7 +295,7 @@ async def tag_command(update: Update, context: Context) -> None:
 
 async def stats_command(update: Update, context: Context) -> None:
     who = await person(update, context)
-    if await _staff_guard(update, context, who):
+    if who is None or await _staff_guard(update, context, who):
         return
     services = context.services
     lang = who.lang
@@ -328,7 +335,7 @@ async def export_command(update: Update, context: Context) -> None:
     if context.args and context.args[0].lower() in ("queries", "query"):
         context.args = context.args[1:]
     who = await person(update, context)
-    if await _staff_guard(update, context, who):
+    if who is None or await _staff_guard(update, context, who):
         return
     services = context.services
     since = None
@@ -341,8 +348,7 @@ async def export_command(update: Update, context: Context) -> None:
     text, rows = await services.store.read(reports.export_queries, since)
     stamp = now(services).strftime("%Y%m%d")
     document = InputFile(io.BytesIO(text.encode("utf-8-sig")), filename=f"ldn-helpdesk-queries-{stamp}.csv")
-    kwargs = {}
-    message = update.effective_message
-    if message is not None and message.is_topic_message and message.message_thread_id:
-        kwargs["message_thread_id"] = message.message_thread_id
-    await context.bot.send_document(update.effective_chat.id, document, caption=t(context, who, "hd.export_caption", count=rows), **kwargs)
+    message = message_of(update)
+    thread = message.message_thread_id if message.is_topic_message and message.message_thread_id else None
+    await context.bot.send_document(message.chat_id, document, caption=t(context, who, "hd.export_caption", count=rows),
+                                    message_thread_id=thread)

@@ -41,7 +41,9 @@ def test_keys_are_declared_and_every_row_is_kept(old_db):
     db = old_db
     assert migrate(db, T0)[0] == "m0015_foreign_keys"  # then the later ones (m0017 indexes)
     assert ("country", "ref_countries", "iso3") in keys(db, "queries")
-    assert not any(parent == "users" for _c, parent, _p in keys(db, "queries"))  # people: linked by the dashboard only
+    # m0018: a query's asker and assignee point to users; one the bot never stored got a row known by id only
+    assert {("asker_id", "users", "user_id"), ("assignee_id", "users", "user_id")} <= keys(db, "queries")
+    assert db.execute("SELECT first_name, active FROM users WHERE user_id = 4242").fetchone() == (None, 0)
     assert keys(db, "milestones") == {("iso3", "ref_countries", "iso3"), ("step_id", "milestone_steps", "step_id")}
     assert keys(db, "milestone_history") == {("iso3", "ref_countries", "iso3"), ("step_id", "milestone_steps", "step_id")}
     assert keys(db, "users") == {("country", "ref_countries", "iso3")}

@@ -11,6 +11,7 @@ import pytest
 from bot import dashboard
 from bot.cli import main
 from bot.dashboard import feeds
+from storage.dashboard import LINKS
 from tests.dashboard.seed import seed
 
 pytest.importorskip("datasette")
@@ -196,3 +197,16 @@ async def test_table_pages_do_not_open_with_column_notes(ds):
     assert "dl.column-descriptions { display: none; }" in css and "/ldn-static/ldn.css" in html
     # a query's country (a key declared by m0015) and its assignee (the dashboard's own link) link to their rows
     assert '<a href="/ldn/ref_countries/KEN">Kenya</a>' in html and '<a href="/ldn/users/800">Amina</a>' in html
+
+
+async def test_a_query_row_links_its_asker_and_assignee_by_name(ds, env):
+    """The declared keys (m0018), not the dashboard's extra links: Datasette links the query's
+    people to their rows, labelled by name."""
+    declared = {(r[3], r[2]) for r in env.db.execute("PRAGMA foreign_key_list(queries)")}
+    assert {("asker_id", "users"), ("assignee_id", "users")} <= declared
+    assert not {c for c, _t, _o in LINKS["queries"]} & {"asker_id", "assignee_id"}
+    html = await page(ds, f"/ldn/queries?id={ds.ids['first']}")
+    asker = re.search(r'<td class="col-asker_id[^"]*"[^>]*>(.*?)</td>', html, re.S).group(1)
+    assignee = re.search(r'<td class="col-assignee_id[^"]*"[^>]*>(.*?)</td>', html, re.S).group(1)
+    assert re.search(r'<a href="/ldn/users/\d+">Wanjiru</a>', asker), asker
+    assert re.search(r'<a href="/ldn/users/\d+">Amina</a>', assignee), assignee

@@ -1,0 +1,136 @@
+"""SQL does the aggregation (issue #16): the figures of ``/stats``, ``/progress`` and ``/overdue``
+are the ones the previous implementation computed in Python from every row.
+
+A database is seeded the way ``bench/bigdb.py`` builds a year of use (through the storage
+functions), plus the awkward rows: a query without a country, a resolution shorter than the
+time spent pending, a query reopened after it was resolved, a state the vocabulary does not
+know. The references are the earlier code paths, kept: :func:`bot.helpdesk.compute_stats`
+over every row, and the checklist counted from :func:`bot.milestones.all_states`.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+import pytest
+
+from bench import bigdb
+from bot import helpdesk as hd
+from bot import milestones as ms
+from bot.cli import main
+from bot.cli_helpdesk import _stats_dict
+from bot.config import load_config
+from bot.helpdesk import reports
+from knowledge.countries import load_countries
+from storage import helpdesk as store
+from storage.db import migrate, open_db, transaction
+
+LATER = bigdb.START + dt.timedelta(days=400)
+
+
+def seed(path):
+    db = open_db(path)
+    migrate(db, bigdb.START)
+    config = load_config(None)
+    registry = load_countries()
+    bigdb.build(db, registry, argparse.Namespace(queries=700, faq_rows=60, deliveries=60))
+    template = ms.load_template(config)
+    with transaction(db):
+        ms.sync_template(db, template, bigdb.START)
+    bigdb.checklist(db, template, registry)
+    with transaction(db):
+        t0 = bigdb.START + dt.timedelta(days=30)
+        nowhere = hd.create_query(db, asker_id=77, country=None, lang="en", text="no country", source="ask", now=t0)
+        hd.record_expert_reply(db, nowhere, 800, chat_id=-5, message_id=1, kind="text", text="x", attachment=None,
+                               now=t0 + dt.timedelta(minutes=3))
+        paused = hd.create_query(db, asker_id=78, country="KEN", lang="en", text="long pause", source="ask", now=t0)
+        store.update_query(db, paused, t0, state="resolved", first_response_at="2026-01-31T00:10:00Z",
+                           resolved_at="2026-01-31T01:00:00Z", paused_seconds=999_999)
+        reopened = hd.create_query(db, asker_id=79, country="SEN", lang="fr", text="encore", source="ask", now=t0)
+        hd.record_expert_reply(db, reopened, 800, chat_id=-5, message_id=2, kind="text", text="x", attachment=None,
+                               now=t0 + dt.timedelta(hours=2))
+        hd.change_state(db, reopened, "resolved", 800, t0 + dt.timedelta(hours=5))
+        hd.change_state(db, reopened, "open", 800, t0 + dt.timedelta(hours=9))
+        odd = hd.create_query(db, asker_id=80, country="CMR", lang="fr", text="odd", source="ask", now=t0)
+        store.update_query(db, odd, t0, state="archived")
+        store.add_tag(db, odd, "finance")
+    return db, config, registry, template
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    path = tmp_path_factory.mktemp("figures") / "ldn.db"
+    db, config, registry, template = seed(path)
+    yield path, db, config, registry, template
+    db.conn.close()
+
+
+def region_of(registry):
+    return lambda iso3: registry.get(iso3).annex if iso3 and registry.get(iso3) else "-"
+
+
+def test_stats_in_sql_equal_the_python_figures(seeded):
+    _, db, _, registry, _ = seeded
+    region = region_of(registry)
+    before = reports.compute_stats(store.all_queries(db), store.all_ratings(db), store.all_tags(db), region)
+    after = reports.load_stats(db, region)
+    assert _stats_dict(after) == _stats_dict(before)
+    assert list(after.by_state) == list(before.by_state) and after.by_state["archived"] == 1
+    assert list(after.by_region) == list(before.by_region) and "-" in after.by_region
+    assert list(after.by_topic) == list(before.by_topic)
+    assert after.overall.median_first_hours is not None and after.rating_count > 0
+
+
+def test_helpdesk_stats_cli_prints_the_python_figures(seeded, monkeypatch, capsys):
+    path, db, _, registry, _ = seeded
+    expected = _stats_dict(reports.compute_stats(store.all_queries(db), store.all_ratings(db), store.all_tags(db),
+                                                 region_of(registry)))
+    monkeypatch.setenv("LDN_DB", str(path))
+    assert main(["helpdesk", "stats", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(json.dumps(expected))
+
+
+def test_durations_follow_every_change_of_a_query(seeded):
+    """The stored durations are the rules' own, row by row, after replies, pauses and reopening."""
+    _, db, _, _, _ = seeded
+    for q in store.all_queries(db):
+        first, resolution = hd.first_response_time(q), hd.resolution_time(q)
+        assert q["first_response_seconds"] == (None if first is None else first.total_seconds())
+        assert q["resolution_seconds"] == (None if resolution is None else resolution.total_seconds())
+
+
+def counted(db, template, registry, now):
+    return [{"iso3": iso3, "done": sum(s.status == "done" for s in steps),
+             "in_progress": sum(s.status == "in_progress" for s in steps),
+             "not_applicable": sum(s.status == "not_applicable" for s in steps), "overdue": sum(s.overdue for s in steps),
+             "total": len(steps)}
+            for iso3, steps in ms.all_states(db, template, registry, now).items()]
+
+
+@pytest.mark.parametrize("now", [bigdb.START + dt.timedelta(days=300, hours=23, minutes=30),
+                                 bigdb.START + dt.timedelta(days=301, hours=2), LATER])
+def test_progress_and_overdue_in_sql_equal_the_python_figures(seeded, now):
+    """Near midnight UTC the countries' local dates differ: each is compared in its own time zone."""
+    _, db, _, registry, template = seeded
+    result = ms.progress(db, template, registry, now).to_json()["countries"]
+    assert [{k: c[k] for k in ("iso3", "done", "in_progress", "not_applicable", "overdue", "total")} for c in result] \
+        == counted(db, template, registry, now)
+    reference = {iso3: [s for s in steps if s.overdue]
+                 for iso3, steps in ms.all_states(db, template, registry, now).items() if any(s.overdue for s in steps)}
+    assert ms.overdue_by_country(db, template, registry, now) == reference and reference
+    some = ["SEN", "KEN", "SEN", "XXX"]
+    assert ms.overdue_by_country(db, template, registry, now, some) == {k: v for k, v in reference.items() if k in some}
+
+
+def test_progress_cli_prints_the_python_figures(seeded, tmp_path, monkeypatch, capsys):
+    path, db, _, registry, template = seeded
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(f"storage:\n  path: {path}\n", encoding="utf-8")
+    monkeypatch.setenv("LDN_NOW", "2026-10-28T10:00:00Z")
+    assert main(["progress", "--json", "--config", str(cfg)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    now = dt.datetime(2026, 10, 28, 10, tzinfo=dt.timezone.utc)
+    assert [{k: c[k] for k in ("iso3", "done", "in_progress", "not_applicable", "overdue", "total")} for c in data["countries"]] \
+        == counted(db, template, registry, now)
+    assert data["total"]["overdue"] == sum(c["overdue"] for c in counted(db, template, registry, now)) > 0
