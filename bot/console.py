@@ -83,6 +83,8 @@ class Console:
         self.factory: UpdateFactory | None = None
         self.buttons: dict[int, list[tuple[str, str, int]]] = {}  # chat -> [(label, data, message_id)]
         self.people: dict[int, Person] = {}
+        #: (chat, message id) -> the text a person typed, for the bot's copies of it (copyMessage)
+        self.typed: dict[tuple[int, int], str] = {}
         self.me = self.person(user_id, lang, name)
 
     @property
@@ -143,6 +145,7 @@ class Console:
                 "message_id": int(target.message_id), "date": 0, "chat": {"id": who.user_id, "type": "private"},
                 "from": {"id": self.api.bot_id, "is_bot": True, "first_name": "LDN TSP"}, "text": target.text or "…"}
             update = self.factory.message(line, user_id=who.user_id, language_code=who.lang, first_name=who.name, reply_to=reply_to)
+            self.typed[(who.user_id, update.message.message_id)] = line
         await self.app.process_update(update)
         self._print(self.api.calls[before:], who)
 
@@ -157,6 +160,7 @@ class Console:
         before = len(self.api.calls)
         update = self.factory.message(line, user_id=who.user_id, chat_id=chat_id, chat_type="supergroup",
                                       language_code=who.lang, first_name=who.name, reply_to=reply_to, title="Experts")
+        self.typed[(chat_id, update.message.message_id)] = line
         await self.app.process_update(update)
         self._print(self.api.calls[before:], who)
 
@@ -177,6 +181,17 @@ class Console:
         path.write_bytes(content)
         return Path(self.files_dir.name) / path.name
 
+    def _copied(self, call, who: Person) -> str:
+        """What a copyMessage shows: its new caption, else the text the person typed."""
+        if call.params.get("caption"):
+            return plain(str(call.params["caption"]))
+        try:
+            original = (int(call.params.get("from_chat_id")), int(call.params.get("message_id")))
+        except (TypeError, ValueError):
+            original = None
+        typed = self.typed.get(original) if original else None
+        return typed if typed is not None else f"[{self.services.t(who.lang, 'console.copied')}]"
+
     def _print(self, calls, who: Person) -> None:
         for call in calls:
             to = self._recipient(call.chat_id, who)
@@ -190,7 +205,7 @@ class Console:
             elif call.method == "answerCallbackQuery" and call.params.get("text"):
                 self.out.write(f"  ({plain(call.params['text'])})\n")
             elif call.method == "copyMessage":
-                self.out.write(head + f"  [{self.services.t(who.lang, 'console.copied')}]\n")
+                self.out.write(head + self._copied(call, who) + "\n")
             else:
                 continue
             if call.buttons:

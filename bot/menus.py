@@ -5,6 +5,9 @@ the six languages (``BotCommandScopeChat`` + ``language_code``), whether their r
 config.yaml or from ``ldn-bot role grant``. :func:`refresh_staff_menus` runs at start and with
 every heartbeat: a role granted or revoked since (from the command line or another process)
 changes that person's menu within a minute; a revoked person falls back to the public menu.
+With ``helpdesk.visitors: register`` each focal point has a menu of their own too (with /ask and
+/myqueries, which the public one lacks): it is set as soon as they are bound (by an invitation in
+the chat, at once; from the command line, with the next heartbeat).
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ COMMANDS_GROUP = ["faq", "ask", "help", "settings", "link"]
 COMMANDS_EXPERT = ["queue"]
 COMMANDS_SECRETARIAT = ["queue", "progress", "overdue", "due", "events", "broadcast", "invite", "gaps", "status", "block"]
 REGISTERED = "staff_menus"   # application.bot_data key: user id -> the role whose menu they have
+FOCAL_POINT = "focal_point"
 
 
 def names_for(role: str | None) -> list[str]:
@@ -42,20 +46,23 @@ def _code(lang: str) -> str | None:
 
 async def register_public(bot, services) -> None:
     """Everyone's menus; with ``helpdesk.visitors: register`` the private one has no /ask or
-    /myqueries, and each focal point gets the full one in their own chat."""
+    /myqueries (each focal point gets the full one in their own chat: :func:`refresh_staff_menus`)."""
     everyone = intake.menu_for_everyone(services, COMMANDS_PRIVATE)
     for lang in LANGS:
         await bot.set_my_commands(commands(services, everyone, lang), scope=BotCommandScopeAllPrivateChats(),
                                   language_code=_code(lang))
         await bot.set_my_commands(commands(services, COMMANDS_GROUP, lang), scope=BotCommandScopeAllGroupChats(),
                                   language_code=_code(lang))
-    if everyone == COMMANDS_PRIVATE:
-        return
-    for user_id, lang in await services.store.read(intake.focal_points):
-        try:
-            await bot.set_my_commands(commands(services, COMMANDS_PRIVATE, lang), scope=BotCommandScopeChat(user_id))
-        except TelegramError:  # no chat with the bot (yet)
-            continue
+
+
+async def _wanted(services) -> dict[int, str]:
+    """Who needs a menu of their own, with the role it is made for."""
+    config = services.config
+    wanted = await services.store.read(roles.staff_roles, config.secretariat_ids, config.expert_ids)
+    if intake.menu_for_everyone(services, COMMANDS_PRIVATE) != COMMANDS_PRIVATE:  # visitors must register
+        for user_id, _lang in await services.store.read(intake.focal_points):
+            wanted.setdefault(user_id, FOCAL_POINT)
+    return wanted
 
 
 async def _set_person(bot, services, user_id: int, role: str | None) -> bool:
@@ -74,11 +81,11 @@ async def _set_person(bot, services, user_id: int, role: str | None) -> bool:
 
 
 async def refresh_staff_menus(application) -> dict[int, str]:
-    """Give each member of the secretariat and each expert their menu; take it back from the
-    people who lost the role. Only changes are sent. Returns the menus now registered."""
+    """Give each member of the secretariat, each expert (and, when visitors must register, each
+    focal point) their menu; take it back from the people who lost the role. Only changes are
+    sent. Returns the menus now registered."""
     services = application.bot_data["services"]
-    config = services.config
-    now = await services.store.read(roles.staff_roles, config.secretariat_ids, config.expert_ids)
+    now = await _wanted(services)
     before: dict[int, str] = application.bot_data.setdefault(REGISTERED, {})
     for user_id in sorted(set(before) | set(now)):
         role = now.get(user_id)

@@ -92,7 +92,7 @@ class _Resolver:
 
     def t(self, key: str, **kwargs) -> str:
         """A phrase as plain text (the answer it goes into is escaped as a whole)."""
-        return self.s.t(self.lang, f"personal.{key}", **{k: Raw(str(v)) for k, v in kwargs.items()})
+        return self.s.t(self.lang, f"personal.{key}", **{k: v if isinstance(v, int) else Raw(str(v)) for k, v in kwargs.items()})
 
     def value(self, p: Placeholder) -> str:
         if p.name == "event":

@@ -8,7 +8,7 @@ import logging
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import intake, invites, people
+from bot import intake, invites, menus, people
 from bot.i18n import LANG_NAMES, LANGS
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, Context, answer_button, cb,
                              edit_or_reply, forget_cached_person, is_private, keyboard, parse_cb,
@@ -50,6 +50,7 @@ async def redeem_invite(update: Update, context: Context, who, token: str) -> No
     if result.outcome == "bound":
         forget_cached_person(context)
         who = await person(update, context)
+        await menus.refresh_staff_menus(context.application)  # their own menu (with /ask) at once
         await reply(update, context, t(context, who, "invite.bound", country=services.countries.name(result.country, who.lang)))
     else:
         await reply(update, context, t(context, who, f"invite.{result.outcome}"))

@@ -52,7 +52,8 @@ def progress_overview_text(context: Context, who: Person, progress: ms.Progress,
              t(context, who, "ms.progress.totals", done=total.done, applicable=total.applicable,
                percent=percent(total.share), complete=total.complete_countries)]
     if total.overdue:
-        lines.append(t(context, who, "ms.progress.overdue", count=total.overdue, countries=total.overdue_countries))
+        lines.append(t(context, who, "ms.progress.overdue", count=total.overdue,
+                       countries=Raw(t(context, who, "ms.n.countries", count=total.overdue_countries))))
     lines += ["", t(context, who, "ms.progress.by_region")]
     lines += [_group_line(context, who, t(context, who, f"ms.region.{g.key}"), g) for g in progress.by_annex]
     lines += ["", t(context, who, "ms.progress.by_group"),
@@ -76,7 +77,8 @@ def progress_circle_text(context: Context, who: Person, name: str, progress: ms.
     lines = [t(context, who, "ms.progress.circle_title", name=name, count=len(total.countries), date=today.isoformat()),
              t(context, who, "ms.summary", done=total.done, applicable=total.applicable, percent=percent(total.share))]
     if total.overdue:
-        lines.append(t(context, who, "ms.progress.overdue", count=total.overdue, countries=total.overdue_countries))
+        lines.append(t(context, who, "ms.progress.overdue", count=total.overdue,
+                       countries=Raw(t(context, who, "ms.n.countries", count=total.overdue_countries))))
     lines.append("")
     for c in sorted(progress.countries, key=lambda c: (-c.share, -c.done, c.iso3)):
         line = t(context, who, "ms.progress.country_line", bar=bar(c.share), done=c.done, applicable=c.applicable,

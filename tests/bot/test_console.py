@@ -62,6 +62,12 @@ async def test_a_scripted_tour_shows_people_by_name_and_messages_with_their_reci
     assert "Query #1 logged" in text
     assert "→ to the experts' chat:" in text and "→ to Kenya:" in text
     assert "Added to query #1" in text
+    # the expert's answer and the follow-up are copied: the console prints what was copied, to whom
+    answer = text[text.index("» Expert (experts): Use the national map"):]
+    assert answer.split("\n\n")[1].startswith("→ to Kenya:\nUse the national map where it is better documented")
+    followup = text[text.index("» Kenya: Thank you. And for the land cover map?"):]
+    assert "→ to the experts' chat:\nThank you. And for the land cover map?" in followup
+    assert "copied here" not in text
     assert "Amina" not in text  # nobody is called by the console's old default name
     history = text[text.index("» Sec: /query 1"):]
     assert "Expert" in history and "9001" not in history and "(800)" not in history

@@ -3,6 +3,7 @@ empty values: no ``None``, no ``{`` or ``}`` left, no bare ``-`` for a value, an
 sentence left untranslated in another language (proper names and glossary terms allowed)."""
 from __future__ import annotations
 
+import html
 import re
 import string
 
@@ -69,3 +70,44 @@ def test_no_english_sentence_left_in_another_language(lang):
             if text in _templates(key, "en") and len(words) >= 2:
                 left.append(f"{key}: {text[:80]!r}")
     assert not left, "\n".join(left)
+
+
+# Keys whose count is a figure after a label ("Attachments: 3", "Saved replies (3)"): no noun
+# changes with the number, one text serves every count.
+COUNT_AFTER_A_LABEL = {"bc.btn.send", "faq.gaps_header", "groups.peers_header", "hd.card_attachments",
+                       "hd.export_caption", "hd.stats_line", "privacy.record", "saved.list_header"}
+# Count-bearing keys: the ``{count}`` placeholder sits next to a noun that changes with the number.
+COUNT_KEYS = sorted(key for key in STRINGS if "count" in set().union(*(fields(t) for t in _templates(key, "en")))
+                    and key not in COUNT_AFTER_A_LABEL)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_count_strings_take_the_languages_plural_forms(lang):
+    """Each key with a {count} renders with 0, 1, 2, 5 and 21 and has the forms the language's
+    plural rules need (a single text only where the language has one form, as Chinese)."""
+    from bot import l10n
+
+    categories = {l10n.plural_category(lang, n) for n in (0, 1, 2, 5, 21)}
+    single = []
+    for key in COUNT_KEYS:
+        entry = STRINGS[key][lang]
+        if len(categories) > 1 and not isinstance(entry, dict):
+            single.append(key)
+            continue
+        for n in (0, 1, 2, 5, 21):
+            values = {f: TYPICAL.get(f, f"{f} value") for t in _templates(key, lang) for f in fields(t)}
+            text = TRANSLATOR.t(lang, key, **dict(values, count=n))
+            assert "{" not in text and "None" not in text, (key, n, text)
+            if isinstance(entry, dict):  # the form of n's category (or "other") is the one used
+                form = entry.get(l10n.plural_category(lang, n)) or entry["other"]
+                assert text == form.format(**{f: html.escape(str(v), quote=False) for f, v in dict(
+                    values, count=l10n.number(lang, n)).items() if f in fields(form)}), (key, n, text)
+    assert not single, f"{lang}: count strings without plural forms: {single}"
+
+
+def test_english_says_one_country_not_one_countries():
+    assert TRANSLATOR.t("en", "ms.n.countries", count=1) == "1 country"
+    assert TRANSLATOR.t("ru", "ms.n.countries", count=21) == "21 страна"
+    assert TRANSLATOR.t("ru", "ms.n.countries", count=5) == "5 стран"
+    assert TRANSLATOR.t("ar", "ms.n.countries", count=2) == "بلدين"
+    assert TRANSLATOR.t("fr", "ev.cancelled", id="x", count=1).endswith("1 avis est en cours d'envoi.")

@@ -56,3 +56,31 @@ async def test_staff_menus_in_six_languages_and_after_a_cli_grant(config, clock,
     finally:
         await app.shutdown()
         app.bot_data["services"].store.close()
+
+
+NEW_FOCAL = 5150
+
+
+async def test_a_new_focal_point_gets_the_ask_menu_when_bound_not_at_the_next_start(env, config, monkeypatch):
+    """Visitors must register (the default): the public private menu has no /ask; the invitation
+    (the public private menu lacks /ask, tests/intake/test_fates.py) sets the new focal point's own menu at once, a CLI grant with the next heartbeat."""
+    from bot import invites
+
+    token, _ = await env.services.store.run(invites.create_invite, "KEN", SECRETARIAT, env.clock.now(), 14)
+    env.api.clear()
+    await env.send(f"/start {token}", user_id=NEW_FOCAL, language_code="fr")
+    found = menus_of(env.api, NEW_FOCAL)
+    assert set(found) == LANG_CODES and all(c.method == "setMyCommands" for c in found.values())
+    names = [cmd["command"] for cmd in found["fr"].params["commands"]]
+    assert "ask" in names and "myqueries" in names and "progress" not in names
+    assert found["fr"].params["commands"][names.index("ask")]["description"] == env.services.t("fr", "menu.ask")
+
+    monkeypatch.setenv("LDN_DB", str(config.db_path))
+    assert main(["role", "revoke", str(NEW_FOCAL), "focal_point", "--country", "KEN"]) == 0
+    env.api.clear()
+    assert NEW_FOCAL not in await menus.refresh_staff_menus(env.app)
+    assert all(c.method == "deleteMyCommands" for c in menus_of(env.api, NEW_FOCAL).values())
+    assert main(["role", "grant", str(NEW_FOCAL + 1), "focal_point", "--country", "SEN"]) == 0
+    env.api.clear()
+    assert (await menus.refresh_staff_menus(env.app))[NEW_FOCAL + 1] == "focal_point"
+    assert "ask" in [cmd["command"] for cmd in menus_of(env.api, NEW_FOCAL + 1)[None].params["commands"]]
