@@ -18,7 +18,9 @@ is unset for the children), as in an installed package. Usage::
 
 Targets: ``run`` <= 1.5x the bare bot; ``console`` <= 1.5 s; each one-off command
 <= 1.5x ``import telegram``; RSS of the idle bot (2 s after its first ``getUpdates``)
-<= 1.6x the bare bot's.
+<= 1.6x the bare bot's. Beside them, not targets: the bot's RSS after it answered its first FAQ
+question (a stored search index is loaded by that question, not at start) and how long that
+first answer took.
 """
 from __future__ import annotations
 
@@ -87,9 +89,19 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def until_polling(argv: list[str], env: dict, idle: float = 0.0) -> tuple[float, float]:
+QUESTION = "What is land degradation neutrality?"
+
+
+def question_update(text: str, user_id: int = 4242) -> dict:
+    return {"message": {"message_id": 1, "date": int(time.time()), "text": text,
+                        "chat": {"id": user_id, "type": "private", "first_name": "Bench"},
+                        "from": {"id": user_id, "is_bot": False, "first_name": "Bench", "language_code": "en"}}}
+
+
+def until_polling(argv: list[str], env: dict, idle: float = 0.0, ask: bool = False) -> tuple[float, float, float, float]:
     """Seconds from spawning ``argv`` (a bot) until a loopback Bot API receives its first
-    ``getUpdates``, and its RSS (MB) ``idle`` seconds later; the bot is then stopped."""
+    ``getUpdates``, and its RSS (MB) ``idle`` seconds later; with ``ask``, then the seconds
+    until it answers one FAQ question and its RSS 1 s after (else 0.0, 0.0); the bot is then stopped."""
     with LoopbackBotAPI(TOKEN) as api:
         api.server.handle_error = lambda *_: None  # a bot stopped mid-request is not news
         env = dict(env, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url)
@@ -109,7 +121,18 @@ def until_polling(argv: list[str], env: dict, idle: float = 0.0) -> tuple[float,
                 time.sleep(0.005)
             elapsed = time.perf_counter() - start
             time.sleep(idle)
-            return elapsed, rss_mb(proc.pid)
+            idle_rss = rss_mb(proc.pid)
+            if not ask:
+                return elapsed, idle_rss, 0.0, 0.0
+            asked = time.perf_counter()
+            api.push(question_update(QUESTION))
+            while not api.sent("sendMessage"):
+                if proc.poll() is not None or time.perf_counter() - asked > 60:
+                    raise SystemExit(f"{' '.join(argv)}: no answer to {QUESTION!r}")
+                time.sleep(0.002)
+            answered = time.perf_counter() - asked
+            time.sleep(1)
+            return elapsed, idle_rss, answered, rss_mb(proc.pid)
         finally:
             proc.terminate()
             try:
@@ -117,6 +140,10 @@ def until_polling(argv: list[str], env: dict, idle: float = 0.0) -> tuple[float,
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.communicate()
+
+
+def met_text(met: bool | None) -> str:
+    return "-" if met is None else "yes" if met else "NO"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     tool = ldn_bot()
     samples: dict[str, list[float]] = {}
     rss_samples: dict[str, list[float]] = {}
+    first_answer: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         used_db = os.path.join(tmp, "used.db")
         base_env = dict(os.environ, LDN_DB=used_db, PYTHONUNBUFFERED="1")
@@ -137,14 +165,16 @@ def main(argv: list[str] | None = None) -> int:
         timed(tool + ["faq", "search", "warm up"], base_env)  # the "used" database: FAQ loaded, index stored
         for round_ in range(args.repeat):
             samples.setdefault("import telegram", []).append(timed([sys.executable, "-c", "import telegram"], base_env))
-            seconds, rss = until_polling([sys.executable, "-c", BARE_BOT, TOKEN, "{base_url}"], base_env, idle=2)
+            seconds, rss, _, _ = until_polling([sys.executable, "-c", BARE_BOT, TOKEN, "{base_url}"], base_env, idle=2)
             samples.setdefault("bare PTB bot", []).append(seconds)
             rss_samples.setdefault("bare PTB bot", []).append(rss)
             fresh = dict(base_env, LDN_DB=os.path.join(tmp, f"fresh{round_}.db"))
             samples.setdefault("run (fresh DB)", []).append(until_polling(tool + ["run"], fresh)[0])
-            seconds, rss = until_polling(tool + ["run"], base_env, idle=2)
+            seconds, rss, answered, asked_rss = until_polling(tool + ["run"], base_env, idle=2, ask=True)
             samples.setdefault("run", []).append(seconds)
             rss_samples.setdefault("run", []).append(rss)
+            first_answer.append(answered)
+            rss_samples.setdefault("run, answered", []).append(asked_rss)
             samples.setdefault("console", []).append(timed(tool + ["console"], base_env))
             for name, command in COMMANDS:
                 samples.setdefault(name, []).append(timed(tool + command, base_env))
@@ -165,6 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     rows.append({"measure": "RSS idle (MB)", "seconds": None, "value": round(rss["run"], 1), "anchor": "bare PTB bot",
                  "anchor_value": round(rss["bare PTB bot"], 1), "ratio": round(rss["run"] / rss["bare PTB bot"], 2),
                  "target": "<= 1.6x", "met": rss["run"] <= 1.6 * rss["bare PTB bot"]})
+    # not a target: what the first question costs once the index is left to it (shown for honesty)
+    rows.append({"measure": "RSS answered (MB)", "seconds": None, "value": round(rss["run, answered"], 1),
+                 "anchor": "bare PTB bot", "anchor_value": round(rss["bare PTB bot"], 1),
+                 "ratio": round(rss["run, answered"] / rss["bare PTB bot"], 2), "target": "-", "met": None})
+    rows.append({"measure": "first answer", "seconds": round(statistics.median(first_answer), 3), "anchor": None,
+                 "anchor_seconds": None, "ratio": None, "target": "-", "met": None})
     load = os.getloadavg()[0]
     if args.json:
         print(json.dumps({"rows": rows, "repeat": args.repeat, "cpus": os.cpu_count(), "load_average": round(load, 2)},
@@ -180,8 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         anchor = row.get("anchor_seconds", row.get("anchor_value"))
         anchor_s = "-" if anchor is None else f"{anchor:.2f}"
         print(f"{row['measure']:<18}{value:>10.2f}{row['anchor'] or '-':>16}{anchor_s:>10}"
-              f"{row['target']:>10}{'yes' if row['met'] else 'NO':>5}{ratio:>7}")
-    print("(RSS idle: the bot 2 s after its first getUpdates, on the used database)")
+              f"{row['target']:>10}{met_text(row['met']):>5}{ratio:>7}")
+    print("(RSS idle: the bot 2 s after its first getUpdates, on the used database; RSS answered: 1 s after it\n"
+          f" answered its first question, {QUESTION!r}, which loads the search index; first answer: seconds from\n"
+          " that update being offered to its sendMessage, including up to one long-poll turn)")
     return 0
 
 

@@ -28,13 +28,16 @@ OFFLINE_TOKEN = "0:offline-console"
 
 def build_application(config: Config, *, request: Any = None, clock: Clock | None = None, store: Store | None = None,
                       rate_limit: bool = True, services: Services | None = None, sleep=None,
-                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES, warm_search_later: bool = False) -> Application:
+                      concurrent_updates: int = DEFAULT_CONCURRENT_UPDATES, warm_search_later: bool = False,
+                      menus_later: bool = False) -> Application:
     """Wire an Application: Bot API endpoint, rate limiter, services, every feature's handlers.
 
     ``request`` replaces the HTTP transport (the offline Bot API in tests and the console).
     ``concurrent_updates`` bounds the updates processed at once (different chats; one chat's in order).
-    ``warm_search_later`` (``run``): the search index loads on the database thread once polling
-    starts, not before; others load it now (nothing else then shares the connection with it).
+    ``warm_search_later`` (``run``): the search index is not loaded before polling; once polling
+    starts it is built on the database thread if it is not stored yet, else left to the first
+    search (see :func:`_post_init`). Others load it now (nothing else then shares the connection).
+    ``menus_later`` (``run``): the command menus are registered while polling starts, not before.
     """
     services = services or build_services(config, clock=clock, store=store, sleep=sleep,
                                           warm_search=not warm_search_later)
@@ -61,6 +64,7 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
     application = builder.build()
     application.bot_data["services"] = services
     application.bot_data["warm_search_later"] = warm_search_later
+    application.bot_data["menus_later"] = menus_later
     handlers.register(application)
     return application
 
@@ -71,20 +75,36 @@ async def _post_init(application: Application) -> None:
     services.started_at = services.clock.now()
     await services.deliverer.recover_after_restart()
     await services.store.run(users.set_state, "started_at", services.started_at.isoformat(), services.started_at)
-    try:
-        await register_commands(application)
-    except TelegramError as exc:  # menus are a convenience: never block the start on them
-        log.warning("commands.not_registered", extra={"error": str(exc)})
+    if application.bot_data.get("menus_later"):  # start-up: a dozen setMyCommands need not delay polling
+        task = asyncio.get_running_loop().create_task(_register_menus(application))
+        task.add_done_callback(_log_menus_failure)
+        application.bot_data["menus_task"] = task
+    else:
+        await _register_menus(application)
     await handlers.run_startup_hooks(application)
-    # start-up: the search index (numpy and the stored index) loads on the database thread while
-    # the first getUpdates goes out; a search that comes first waits for it there (handlers/faq.py)
+    # start-up (``run``): a stored index is left to the first search, which loads it in milliseconds,
+    # so an idle bot holds neither numpy nor the index; one still to be built (new FAQ content) is
+    # built now on the database thread while the first getUpdates goes out, and a search that
+    # comes first waits for it there (handlers/faq.py)
     if application.bot_data.get("warm_search_later"):
         application.bot_data["search_warm"] = asyncio.get_running_loop().create_task(
             services.store.read(_warm_search, services.search))
 
 
+async def _register_menus(application: Application) -> None:
+    try:
+        await register_commands(application)
+    except TelegramError as exc:  # menus are a convenience: never block the start on them
+        log.warning("commands.not_registered", extra={"error": str(exc)})
+
+
+def _log_menus_failure(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("commands.not_registered", exc_info=task.exception())
+
+
 def _warm_search(db, search) -> bool:
-    return search.refresh_if_changed()
+    return False if search.index_stored() else search.refresh_if_changed()
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -92,6 +112,9 @@ async def _post_shutdown(application: Application) -> None:
     warm = application.bot_data.pop("search_warm", None)
     if warm is not None:
         await asyncio.gather(warm, return_exceptions=True)  # its failure is the first search's to report
+    menus = application.bot_data.pop("menus_task", None)
+    if menus is not None:
+        await asyncio.gather(menus, return_exceptions=True)
     try:
         await services.faq_stats.flush()
     except Exception:  # noqa: BLE001 - statistics must never stop a shutdown

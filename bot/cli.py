@@ -100,7 +100,7 @@ def cmd_run(args) -> int:
         from bot.app import build_application, build_services
 
         services = build_services(config, warm_search=False)  # start-up: the index loads once polling (bot/app.py)
-        application = build_application(config, services=services, warm_search_later=True)
+        application = build_application(config, services=services, warm_search_later=True, menus_later=True)
     except DataError as exc:
         return _print_problems(exc)
     return runner.run(application, config, webhook=getattr(args, "webhook", False))

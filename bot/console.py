@@ -76,7 +76,8 @@ class Console:
         self.config = config
         self.api = OfflineBotAPI(bot_username=config.bot_username)
         self.clock = console_clock(config, running=running_clock)
-        self.app = build_application(config, request=self.api, rate_limit=False, clock=self.clock)
+        # start-up: as ``run``, a stored search index waits for the first question
+        self.app = build_application(config, request=self.api, rate_limit=False, clock=self.clock, warm_search_later=True)
         self.out = out or sys.stdout
         self.files_dir = files_dir or Path(config.db_path).parent / "console-files"
         self.factory: UpdateFactory | None = None

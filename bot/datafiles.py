@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot import backup, helpdesk, intake, reminders
+from bot import backup, datacache, helpdesk, intake, reminders
 from bot.config import Config
 from bot.i18n import load_strings
 from knowledge.checklist import load_checklist
@@ -31,9 +31,22 @@ VALIDATORS: list[tuple[str, Callable[[Path], Any], str]] = [
 
 
 def validate_all(config: Config) -> tuple[list[Problem], dict[str, int]]:
+    """Every problem of the data files and feature settings, and the count of each kind of item.
+    Start-up: unchanged files that were clean are not validated again (:mod:`bot.datacache`)."""
+    key = datacache.fingerprint(config.knowledge_dir)
+    counts = datacache.checked_counts(config.db_path, key)
+    problems: list[Problem] = []
+    if counts is None:
+        problems, counts = _validate_files(Path(config.knowledge_dir))
+        if not problems:
+            datacache.remember(config.db_path, key, counts)
+    problems.extend(_settings_problems(config))
+    return problems, counts
+
+
+def _validate_files(base: Path) -> tuple[list[Problem], dict[str, int]]:
     problems: list[Problem] = []
     counts: dict[str, int] = {}
-    base = Path(config.knowledge_dir)
     for label, load, rel in VALIDATORS:
         try:
             loaded = load(base / rel)
@@ -41,7 +54,6 @@ def validate_all(config: Config) -> tuple[list[Problem], dict[str, int]]:
             problems.extend(exc.problems)
             continue
         counts[label] = len(loaded)
-    problems.extend(_settings_problems(config))
     return problems, counts
 
 

@@ -12,6 +12,7 @@ every argument unless it is wrapped in :class:`Raw` (already-safe HTML).
 """
 from __future__ import annotations
 
+import functools
 import html
 import string
 from pathlib import Path
@@ -114,9 +115,10 @@ def _present(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def _integer_categories(lang: str) -> set[str]:
+@functools.cache  # start-up: 1,001 rule evaluations per language, not per plural string
+def _integer_categories(lang: str) -> frozenset[str]:
     """The plural categories whole numbers take in ``lang`` (what a count can need)."""
-    return {l10n.plural_category(lang, n) for n in range(0, 1001)}
+    return frozenset(l10n.plural_category(lang, n) for n in range(0, 1001))
 
 
 def _plural_problem(key: str, lang: str, forms: dict) -> str | None:

@@ -16,8 +16,10 @@ first needs the index, not when the module is: commands that never search
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
+import sqlite3
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,6 +41,8 @@ _INDEX_CACHE: dict[str, "SearchIndex"] = {}
 """Indexes by digest, shared by every engine of the process serving the same content
 (each test's fresh database, a restart of the Application in the console)."""
 _PARSED_FAQ: dict[str, list[FaqEntry]] = {}
+INDEX_MARK = "faq_index_of"
+"""``bot_state`` key: ``<knowledge version>:<digest>`` of the index last loaded or built."""
 
 
 def load_knowledge(db: "sqlite_utils.Database", path: str | Path | None = None,
@@ -150,7 +154,20 @@ class FaqSearch:
                         related_threshold=RELATED_THRESHOLD if self._related is None else self._related,
                         exhaustive=self.exhaustive)
         self._state = (version, ranker)
+        mark = f"{version}:{ranker.index.digest}"
+        try:
+            if users.get_state(self.db, INDEX_MARK) != mark:
+                users.set_state(self.db, INDEX_MARK, mark, dt.datetime.now(dt.timezone.utc))
+        except sqlite3.OperationalError:  # a read-only database: the mark only spares a start some work
+            pass
         return True
+
+    def index_stored(self) -> bool:
+        """Whether the index of the entries in the database is stored, so the first search
+        loads it in milliseconds (``run`` then leaves it to that search); known from the
+        last index loaded at this knowledge version, without reading the entries or numpy."""
+        version, _, digest = (users.get_state(self.db, INDEX_MARK) or "").partition(":")
+        return version == str(faq_store.knowledge_version(self.db)) and index_store.has_index(self.db, digest)
 
     def _ranker(self, offline: bool = False) -> "Ranker":
         ranker = self._state[1]

@@ -15,8 +15,6 @@ from bot.helpdesk import relay
 from bot.mail import people
 from bot.mail.channel import Hooks, MailChannel
 from bot.mail.config import mail_config
-from bot.mail.imap import ImapPoller
-from bot.mail.receiver import MailReceiver
 from bot.services import Services
 from bot.telegram_errors import classify
 from handlers.common import GROUP_COMMANDS, Context, answer_button, edit_or_reply, keyboard, parse_cb, person, reply, t, cb
@@ -114,9 +112,14 @@ async def on_startup(application) -> None:
     channel = MailChannel(services, cfg, hooks_for(application))
     services.mail = channel
     if cfg.listen is not None:
+        # start-up: aiosmtpd and imap-tools are imported only by a bot that listens or polls
+        from bot.mail.receiver import MailReceiver
+
         channel.receiver = MailReceiver(channel, cfg.listen)
         await channel.receiver.start()
     if cfg.imap is not None:
+        from bot.mail.imap import ImapPoller
+
         channel.poller = ImapPoller(channel, cfg)
         channel.poller.start()
     if application.job_queue is not None:

@@ -61,6 +61,11 @@ def load_index(db: sqlite_utils.Database, digest: str) -> bytes | None:
     return _read(folder / f"search-{digest}.idx" if folder else None)
 
 
+def has_index(db: sqlite_utils.Database, digest: str) -> bool:
+    """Whether the database holds the index of this digest (without reading it)."""
+    return db.execute("SELECT 1 FROM faq_search_index WHERE digest = ?", [digest]).fetchone() is not None
+
+
 def save_index(db: sqlite_utils.Database, digest: str, data: bytes, now: dt.datetime | None = None) -> None:
     """Store ``data`` as the index of ``digest``, replacing any other (one transaction),
     and copy it to the cache directory."""
@@ -100,5 +105,27 @@ def load_cached(db: sqlite_utils.Database, kind: str, fingerprint: str) -> bytes
 def save_cached(db: sqlite_utils.Database, kind: str, fingerprint: str, data: bytes) -> None:
     """Keep derived data of ``kind`` beside the database (older fingerprints are dropped)."""
     folder = cache_dir(db)
+    if folder is not None:
+        _write(folder / f"{kind}-{fingerprint}.json", data, f"{kind}-")
+
+
+def _folder_beside(db_path: str) -> Path | None:
+    """The cache directory beside the database file at ``db_path`` (no connection needed),
+    or None for an in-memory database or a folder that does not exist."""
+    if not db_path or db_path == ":memory:" or db_path.startswith("file:"):
+        return None
+    parent = Path(db_path).resolve().parent
+    return parent / CACHE_DIR if parent.is_dir() else None
+
+
+def load_cached_beside(db_path: str, kind: str, fingerprint: str) -> bytes | None:
+    """:func:`load_cached` for a database given by its path (``ldn-bot check`` opens none)."""
+    folder = _folder_beside(db_path)
+    return _read(folder / f"{kind}-{fingerprint}.json" if folder else None)
+
+
+def save_cached_beside(db_path: str, kind: str, fingerprint: str, data: bytes) -> None:
+    """:func:`save_cached` for a database given by its path."""
+    folder = _folder_beside(db_path)
     if folder is not None:
         _write(folder / f"{kind}-{fingerprint}.json", data, f"{kind}-")
