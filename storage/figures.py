@@ -5,7 +5,10 @@ Every statement reads indexes only (``tests/storage/test_query_plans.py`` assert
 distinct values are found by a *loose index scan* (a recursive query that jumps from one
 value to the next, one index search each), groups are counted through the index of their
 key, and a median is the middle entry of an index kept in the order of the measure
-(``storage/migrations/m0019_aggregation_indexes.py``), walked to there, never sorted.
+(``storage/migrations/m0019_aggregation_indexes.py``), walked to there, never sorted. A
+region's or a topic's figures are read in one statement each, its durations listed by SQLite
+and the few thousand of them sorted here (a walk of the duration index would pass every other
+region's rows on its way to the middle).
 """
 from __future__ import annotations
 
@@ -58,14 +61,6 @@ def overdue_count(db, states: Iterable[str]) -> int:
                       states).fetchone()[0]
 
 
-def group_counts(db, countries: Iterable[str | None]) -> tuple[int, int, int]:
-    """(queries, answered, resolved) of these countries (None stands for queries without one)."""
-    where, args = _country_filter(list(countries))
-    row = db.execute(f"SELECT count(*), count(first_response_seconds), count(resolution_seconds) "
-                     f"FROM queries INDEXED BY idx_queries_country_times WHERE {where}", args).fetchone()
-    return row[0], row[1], row[2]
-
-
 def median_seconds(db, measure: Measure, count: int, countries: Iterable[str | None] | None = None) -> float | None:
     """The median of ``measure`` over the ``count`` queries of these countries that have one
     (None: all queries), as :func:`statistics.median` gives it: the middle value, or the mean
@@ -79,28 +74,46 @@ def median_seconds(db, measure: Measure, count: int, countries: Iterable[str | N
     return sum(values) / len(values) if values else None
 
 
+def _middle(listed: str | None) -> float | None:
+    """The median of the numbers of a ``group_concat`` as :func:`statistics.median` gives
+    it (the middle value, or the mean of the two middle ones), as :func:`median_seconds` does."""
+    if not listed:
+        return None
+    values = sorted(map(float, listed.split(",")))  # whole seconds: exact as text and as floats
+    middle = values[(len(values) - 1) // 2:len(values) // 2 + 1]
+    return sum(middle) / len(middle)
+
+
+_FIGURES = "count(*), count({0}first_response_seconds), count({0}resolution_seconds), " \
+           "group_concat({0}first_response_seconds), group_concat({0}resolution_seconds)"
+Figures = tuple[int, int, int, float | None, float | None]
+
+
+def _figures(row) -> Figures:
+    return row[0], row[1], row[2], _middle(row[3]), _middle(row[4])
+
+
+def group_figures(db, countries: Iterable[str | None]) -> Figures:
+    """(queries, answered, resolved, median first response, median resolution, in seconds) of
+    these countries, from one read of their entries in the country index: SQLite lists the
+    region's durations, Python sorts those few thousand numbers (cheaper than walking a
+    duration index to its middle once per region and measure, past every other region's rows)."""
+    where, args = _country_filter(list(countries))
+    return _figures(db.execute(f"SELECT {_FIGURES.format('')} FROM queries INDEXED BY idx_queries_country_times "
+                               f"WHERE {where}", args).fetchone())
+
+
+def tag_figures(db, tag: str) -> Figures:
+    """As :func:`group_figures`, for the queries with this tag, in one join."""
+    return _figures(db.execute(f"SELECT {_FIGURES.format('q.')} {_TAGGED}", [tag]).fetchone())
+
+
 def query_tags(db) -> list[str]:
     """Every tag given to a query, in order."""
     return list(_distinct(db, "query_tags", "tag"))
 
 
 _TAGGED = "FROM query_tags t INDEXED BY idx_query_tags_tag JOIN queries q ON q.id = t.query_id WHERE t.tag = ?"
-
-
-def tag_counts(db, tag: str) -> tuple[int, int, int]:
-    """(queries, answered, resolved) with this tag."""
-    row = db.execute(f"SELECT count(*), count(q.first_response_seconds), count(q.resolution_seconds) {_TAGGED}",
-                     [tag]).fetchone()
-    return row[0], row[1], row[2]
-
-
-def tag_median_seconds(db, measure: Measure, count: int, tag: str) -> float | None:
-    """As :func:`median_seconds`, over the queries with this tag (a topic's few rows are sorted)."""
-    if count <= 0:
-        return None
-    values = [row[0] for row in db.execute(
-        f"SELECT q.{measure} AS v {_TAGGED} AND v IS NOT NULL ORDER BY v LIMIT ? OFFSET ?", [tag, 2 - count % 2, (count - 1) // 2])]
-    return sum(values) / len(values) if values else None
 
 
 def rating_sum(db) -> tuple[int, int]:

@@ -80,16 +80,16 @@ def load_stats(db, region_of: Callable[[str | None], str]) -> Stats:
     members: dict[str, list[str | None]] = {}
     for iso3 in figures.query_countries(db):
         members.setdefault(region_of(iso3), []).append(iso3)
-    counts = {key: figures.group_counts(db, countries) for key, countries in sorted(members.items())}
-    regions: dict[str, Group] = {key: _group(db, counts[key], countries) for key, countries in sorted(members.items())}
+    found = {key: figures.group_figures(db, countries) for key, countries in sorted(members.items())}
+    counts = {key: f[:3] for key, f in found.items()}
+    regions: dict[str, Group] = {key: _SqlGroup(count=f[0], first_seconds=f[3], resolution_seconds=f[4])
+                                 for key, f in found.items()}
     # the regions share out every query: the totals are their sums, no second pass over the queries
     overall = _group(db, tuple(sum(c[i] for c in counts.values()) for i in range(3)), None)
     topics: dict[str, Group] = {}
     for tag in figures.query_tags(db):
-        count, answered, resolved = figures.tag_counts(db, tag)
-        topics[tag] = _SqlGroup(count=count,
-                                first_seconds=figures.tag_median_seconds(db, "first_response_seconds", answered, tag),
-                                resolution_seconds=figures.tag_median_seconds(db, "resolution_seconds", resolved, tag))
+        count, _, _, first, resolution = figures.tag_figures(db, tag)
+        topics[tag] = _SqlGroup(count=count, first_seconds=first, resolution_seconds=resolution)
     total_score, scores = figures.rating_sum(db)
     return Stats(overall.count, by_state, figures.overdue_count(db, ACTIVE), overall, regions,
                  dict(sorted(topics.items(), key=lambda kv: (-kv[1].count, kv[0]))),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import statistics
 
 import pytest
 
@@ -23,6 +24,7 @@ from bot.cli_helpdesk import _stats_dict
 from bot.config import load_config
 from bot.helpdesk import reports
 from knowledge.countries import load_countries
+from storage import figures
 from storage import helpdesk as store
 from storage.db import migrate, open_db, transaction
 
@@ -134,3 +136,21 @@ def test_progress_cli_prints_the_python_figures(seeded, tmp_path, monkeypatch, c
     assert [{k: c[k] for k in ("iso3", "done", "in_progress", "not_applicable", "overdue", "total")} for c in data["countries"]] \
         == counted(db, template, registry, now)
     assert data["total"]["overdue"] == sum(c["overdue"] for c in counted(db, template, registry, now)) > 0
+
+
+def test_region_and_topic_figures_are_the_medians_of_their_rows(seeded):
+    """One country (an even or odd count), several with the queries without one, a topic."""
+    _, db, _, _, _ = seeded
+    rows = store.all_queries(db)
+    tags = store.all_tags(db)
+
+    def expected(chosen):
+        firsts = [q["first_response_seconds"] for q in chosen if q["first_response_seconds"] is not None]
+        resolutions = [q["resolution_seconds"] for q in chosen if q["resolution_seconds"] is not None]
+        return (len(chosen), len(firsts), len(resolutions), statistics.median(firsts) if firsts else None,
+                statistics.median(resolutions) if resolutions else None)
+
+    for countries in (["KEN"], ["SEN"], ["KEN", "SEN", None], [None]):
+        assert figures.group_figures(db, countries) == expected([q for q in rows if q["country"] in countries])
+    assert figures.tag_figures(db, "finance") == expected([q for q in rows if "finance" in tags.get(q["id"], [])])
+    assert figures.group_figures(db, ["XXX"]) == (0, 0, 0, None, None)

@@ -93,6 +93,8 @@ HOT_PATHS = {
     "helpdesk events": lambda db, config: helpdesk.events(db, 1),
     "/stats": lambda db, config: reports.load_stats(db, lambda iso3: iso3[:1] if iso3 else "-"),
     "/stats distinct values": lambda db, config: (figures.query_countries(db), figures.query_tags(db), figures.state_counts(db)),
+    "/stats region": lambda db, config: (figures.group_figures(db, ["KEN", "SEN", None]), figures.group_figures(db, ["KEN"])),
+    "/stats topic": lambda db, config: figures.tag_figures(db, "finance"),
     "/progress": lambda db, config: ms.progress(db, ms.load_template(config), load_countries(), NOW),
     "/progress region": lambda db, config: ms.progress(db, ms.load_template(config), load_countries(), NOW, ["KEN", "SEN"]),
     "/overdue": lambda db, config: ms.overdue_by_country(db, ms.load_template(config), load_countries(), NOW),
