@@ -14,7 +14,10 @@
 # (inside the container 0.0.0.0 is needed for the published port; it refuses to start without the hash;
 #  make one with: docker exec -it ldn-bot datasette hash-password)
 
-FROM python:3.11-slim AS build
+# PYTHON_IMAGE: any Debian-based image with CPython 3.11+ in /usr/local (a registry mirror's copy of
+# python:3.11-slim, say):  docker build --build-arg PYTHON_IMAGE=mirror.example.org/python:3.11-slim .
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -26,7 +29,7 @@ COPY knowledge ./knowledge
 # (datasette-auth-passwords) and chart (datasette-dashboards) plugins for `ldn-bot dashboard`
 RUN pip install --prefix=/install ".[webhooks,dashboard]"
 
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     LDN_DB=/data/ldn.db
