@@ -59,9 +59,11 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
     if request is not None:
         builder = builder.request(request)
     builder = builder.concurrent_updates(ChatOrderedProcessor(concurrent_updates))  # chats in parallel, each chat in order
+    application: Application  # the rate limiter changes the builder's type (ExtBot[int] rather than ExtBot[None])
     if rate_limit:
-        builder = builder.rate_limiter(QuietRateLimiter())
-    application = builder.build()
+        application = builder.rate_limiter(QuietRateLimiter()).build()
+    else:
+        application = builder.build()
     application.bot_data["services"] = services
     application.bot_data["warm_search_later"] = warm_search_later
     application.bot_data["menus_later"] = menus_later

@@ -14,6 +14,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.config import Config, load_config
@@ -21,6 +22,9 @@ from bot.mail import cli as mail_cli
 from bot.mail.config import problems as mail_problems
 from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError
+
+if TYPE_CHECKING:  # for the annotation only: subcommands import what they use when they run (start-up time)
+    from bot.services import Services
 
 log = logging.getLogger("ldn.cli")
 
@@ -49,7 +53,7 @@ Starting the offline console instead: the same bot, in this terminal.
 @dataclass
 class CliContext:
     config: Config
-    services: object
+    services: Services
 
     @property
     def db(self):
@@ -130,10 +134,10 @@ def cmd_check(args) -> int:
     except DataError as exc:
         return _print_problems(exc)
     problems, counts = validate_all(config)
-    problems = list(problems) + [f"{config.path or 'config.yaml'}: {p}" for p in mail_problems(config.section("mail"), os.environ)]
-    if problems:
-        for problem in problems:
-            print(problem, file=sys.stderr)
+    lines = [str(p) for p in problems] + [f"{config.path or 'config.yaml'}: {p}" for p in mail_problems(config.section("mail"), os.environ)]
+    if lines:
+        for line in lines:
+            print(line, file=sys.stderr)
         return 1
     print("OK: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
     _warn_if_calendar_past(config)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from bot import milestones
 from bot.i18n import LANGS
@@ -65,7 +66,7 @@ def cmd_events(args, loader) -> int:
     ctx = loader(args)
     service = _synced(ctx)
     now = ctx.services.clock.now()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for event in store.list_events(ctx.db):
         times = [{"offset": off, "due_utc": due.strftime("%Y-%m-%dT%H:%M:%SZ"), "past": due <= now}
                  for off, due in service.event_times(event)]

@@ -58,6 +58,8 @@ def console_clock(config: Config, *, running: bool = True):
     """LDN_NOW if set; otherwise ``console.now`` (a date inside the programme), running forward
     (or standing still for a script, so that its transcript is the same at every run)."""
     start = parse_instant(config.now_override or str(config.section("console").get("now") or DEFAULT_NOW))
+    if start is None:  # cannot be: the text is at least DEFAULT_NOW
+        raise ValueError("console: no start time")
     return ShiftedClock(start) if running else FakeClock(start)
 
 
@@ -108,13 +110,21 @@ class Console:
     async def start(self) -> None:
         await self.app.initialize()
         self.services.mode = "console"
-        await self.app.post_init(self.app)  # as run_polling does: start time recorded, menus registered
+        if self.app.post_init is not None:  # build_application sets it
+            await self.app.post_init(self.app)  # as run_polling does: start time recorded, menus registered
         self.factory = UpdateFactory(self.app.bot)
         self.api.clear()
 
     async def stop(self) -> None:
         await self.app.shutdown()
-        await self.app.post_shutdown(self.app)  # as run_polling does: pending FAQ statistics are written
+        if self.app.post_shutdown is not None:  # build_application sets it
+            await self.app.post_shutdown(self.app)  # as run_polling does: pending FAQ statistics are written
+
+    def updates(self) -> UpdateFactory:
+        """What makes the updates the console's users send (there once :meth:`start` ran)."""
+        if self.factory is None:
+            raise RuntimeError("Console.start() first")
+        return self.factory
 
     def banner(self) -> str:
         when = self.clock.now()
@@ -136,15 +146,15 @@ class Console:
             label, data, message_id = buttons[int(choice) - 1]
             by = "" if who is self.me else f"{who.name} "
             self.out.write(f"  [{by}pressed: {label}]\n")
-            update = self.factory.callback(data, user_id=who.user_id, message_id=message_id, language_code=who.lang,
+            update = self.updates().callback(data, user_id=who.user_id, message_id=message_id, language_code=who.lang,
                                            first_name=who.name)
         else:
             target = next((c for c in reversed(self.api.calls) if c.chat_id == who.user_id and c.message_id
                            and c.method in ("sendMessage", "copyMessage")), None) if reply else None
             reply_to = None if target is None else {
-                "message_id": int(target.message_id), "date": 0, "chat": {"id": who.user_id, "type": "private"},
+                "message_id": target.message_id or 0, "date": 0, "chat": {"id": who.user_id, "type": "private"},
                 "from": {"id": self.api.bot_id, "is_bot": True, "first_name": "LDN TSP"}, "text": target.text or "…"}
-            update = self.factory.message(line, user_id=who.user_id, language_code=who.lang, first_name=who.name, reply_to=reply_to)
+            update = self.updates().message(line, user_id=who.user_id, language_code=who.lang, first_name=who.name, reply_to=reply_to)
             self.typed[(who.user_id, update.message.message_id)] = line
         await self.app.process_update(update)
         self._print(self.api.calls[before:], who)
@@ -158,7 +168,7 @@ class Console:
             reply_to = {"message_id": int(target.message_id or 1), "date": 0, "chat": {"id": chat_id, "type": "supergroup"},
                         "from": {"id": self.api.bot_id, "is_bot": True, "first_name": "LDN TSP"}, "text": target.text}
         before = len(self.api.calls)
-        update = self.factory.message(line, user_id=who.user_id, chat_id=chat_id, chat_type="supergroup",
+        update = self.updates().message(line, user_id=who.user_id, chat_id=chat_id, chat_type="supergroup",
                                       language_code=who.lang, first_name=who.name, reply_to=reply_to, title="Experts")
         self.typed[(chat_id, update.message.message_id)] = line
         await self.app.process_update(update)

@@ -50,7 +50,8 @@ def redeem(db, token: str, user_id: int, now: dt.datetime) -> Redemption:
             return Redemption("invalid")
         if invite["used_by"] is not None:
             return Redemption("used", invite["country"])
-        if parse_iso(invite["expires_at"]) <= now:
+        expires = parse_iso(invite["expires_at"])
+        if expires is None or expires <= now:  # NOT NULL in the table; an empty one counts as run out
             return Redemption("expired", invite["country"])
         if not users.redeem_invite(db, _hash(token), user_id, now):
             return Redemption("used", invite["country"])

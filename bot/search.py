@@ -178,6 +178,8 @@ class FaqSearch:
                 raise NeedsDatabase("the index is not loaded yet")
             self.refresh_if_changed()
             ranker = self._state[1]
+            if ranker is None:  # cannot be: the first refresh always builds one (no version is -1)
+                raise RuntimeError("the FAQ index did not load")
         return ranker
 
     @property

@@ -6,12 +6,13 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import broadcast as bc
 from bot.reminders.service import get_reminders
+from bot.roles import Person
 from handlers.common import (GROUP_COMMANDS, Context, answer_button, authorised, cb, edit_or_reply, expect_input, input_handler,
                              is_private, keyboard, parse_cb, person, reply, svc, t)
 from knowledge.vocabulary import BroadcastAction, Feature, parse_row_id
@@ -35,7 +36,7 @@ async def on_startup(application) -> None:
         rem.spawn(run_broadcast(application, broadcast_id))
 
 
-def _segment_keyboard(context: Context, who) -> object:
+def _segment_keyboard(context: Context, who: Person) -> InlineKeyboardMarkup:
     services = svc(context)
 
     def button(code: str) -> tuple[str, str]:
@@ -46,7 +47,10 @@ def _segment_keyboard(context: Context, who) -> object:
                      [(html.unescape(services.t(who.lang, "button.cancel")), cb(Feature.BROADCAST, BroadcastAction.SEGMENT, CLOSE_BUTTON))]])
 
 
-async def _ask_text(update: Update, context: Context, who, draft: bc.Draft) -> None:
+async def _ask_text(update: Update, context: Context, who: Person, draft: bc.Draft) -> None:
+    if draft.segment is None:  # a draft that has its audience always has a segment
+        await edit_or_reply(update, context, t(context, who, "error.stale_button"))
+        return
     await expect_input(context, "bc_text", id=draft.broadcast_id)
     await edit_or_reply(update, context, t(context, who, "bc.ask_text", segment=draft.segment.code, people=draft.people, groups=draft.groups))
 
@@ -114,7 +118,7 @@ async def _segment_button(update: Update, context: Context, who, code: str) -> N
 async def _send_button(update: Update, context: Context, who, nonce: str) -> None:
     services = svc(context)
     done = await services.store.run(bc.confirm, services, nonce, who.user_id, services.clock.now())
-    if done.outcome != "ok":
+    if done.outcome != "ok" or done.broadcast_id is None:
         if done.outcome == "unconfirmed":
             log.info("broadcast.confirmation_refused")
         key = {"unconfirmed": "confirm.refused", "not_allowed": "error.not_allowed"}.get(done.outcome, "error.stale_button")
@@ -123,7 +127,8 @@ async def _send_button(update: Update, context: Context, who, nonce: str) -> Non
     broadcast_id = done.broadcast_id
     await answer_button(update)
     try:
-        await update.callback_query.edit_message_reply_markup(reply_markup=None)
+        if update.callback_query is not None:
+            await update.callback_query.edit_message_reply_markup(reply_markup=None)
     except BadRequest:
         pass
     try:
@@ -137,6 +142,8 @@ async def _send_button(update: Update, context: Context, who, nonce: str) -> Non
 
 async def broadcast_button(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None or update.callback_query is None:
+        return
     if not who.is_secretariat:
         await answer_button(update, t(context, who, "error.not_allowed"), alert=True)
         return
@@ -158,11 +165,12 @@ async def broadcast_button(update: Update, context: Context) -> None:
 
 
 @input_handler("bc_countries")
-async def broadcast_countries_input(update: Update, context: Context, who, data: dict) -> None:
-    if not who.is_secretariat:
+async def broadcast_countries_input(update: Update, context: Context, who: Person, data: dict) -> None:
+    message = update.effective_message
+    if not who.is_secretariat or message is None:
         return
     services = svc(context)
-    text = (update.effective_message.text or "").strip()
+    text = (message.text or "").strip()
     segment = bc.parse_segment("countries:" + text, services.countries)
     if segment is None:
         await expect_input(context, "bc_countries", **data)
@@ -176,11 +184,11 @@ async def broadcast_countries_input(update: Update, context: Context, who, data:
 
 
 @input_handler("bc_text")
-async def broadcast_text_input(update: Update, context: Context, who, data: dict) -> None:
-    if not who.is_secretariat:
+async def broadcast_text_input(update: Update, context: Context, who: Person, data: dict) -> None:
+    message = update.effective_message
+    if not who.is_secretariat or message is None:
         return
     services = svc(context)
-    message = update.effective_message
     body = message.text_html if message.text else ""
     if not body.strip():
         await expect_input(context, "bc_text", **data)
@@ -191,7 +199,7 @@ async def broadcast_text_input(update: Update, context: Context, who, data: dict
         await reply(update, context, t(context, who, "bc.too_long", limit=bc.MAX_BODY))
         return
     draft = await services.store.run(bc.set_text, services, data["id"], who.user_id, body, services.clock.now())
-    if draft.outcome != "ok":
+    if draft.outcome != "ok" or draft.segment is None:
         await reply(update, context, t(context, who, "error.stale_button"))
         return
     preview = services.t(who.lang, "bc.header") + "\n\n" + body

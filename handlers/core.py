@@ -10,6 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot import intake, invites, menus, people
 from bot.i18n import LANG_NAMES, LANGS
+from bot.roles import Person
 from handlers.common import (GROUP_COMMANDS, authorised, GROUP_FALLBACK, Context, answer_button, cb,
                              edit_or_reply, forget_cached_person, is_private, keyboard, parse_cb,
                              person, reply, svc, t)
@@ -18,12 +19,14 @@ log = logging.getLogger("ldn.handlers.core")
 START_HOOKS: dict = {}  # deep-link payload prefix -> handler(update, context, who, payload); features add theirs
 
 
-def role_label(context: Context, who) -> str:
+def role_label(context: Context, who: Person) -> str:
     return t(context, who, f"role.{who.role or 'guest'}")
 
 
 async def start(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return  # no sender (a channel post): nobody to greet
     services = svc(context)
     payload = context.args[0] if context.args else ""
     if payload and is_private(update):
@@ -40,7 +43,7 @@ async def start(update: Update, context: Context) -> None:
         await reply(update, context, t(context, who, "start.welcome", name=who.name or "👋"))
 
 
-async def redeem_invite(update: Update, context: Context, who, token: str) -> None:
+async def redeem_invite(update: Update, context: Context, who: Person, token: str) -> None:
     services = svc(context)
     if who.role in ("expert", "secretariat"):
         await reply(update, context, t(context, who, "invite.already_staff", role=role_label(context, who)))
@@ -49,7 +52,7 @@ async def redeem_invite(update: Update, context: Context, who, token: str) -> No
     log.info("invite.redeem", extra={"user": who.user_id, "outcome": result.outcome})
     if result.outcome == "bound":
         forget_cached_person(context)
-        who = await person(update, context)
+        who = await person(update, context) or who
         await menus.refresh_staff_menus(context.application)  # their own menu (with /ask) at once
         await reply(update, context, t(context, who, "invite.bound", country=services.countries.name(result.country, who.lang)))
     else:
@@ -58,6 +61,8 @@ async def redeem_invite(update: Update, context: Context, who, token: str) -> No
 
 async def help_command(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     parts = [intake.help_lines(t(context, who, "help.everyone"), intake.ask_right(who, intake.settings_of(svc(context))))]
     if who.is_focal_point:
         parts.append(t(context, who, "help.focal_point"))
@@ -77,11 +82,15 @@ def language_keyboard():
 
 async def language_command(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     await reply(update, context, t(context, who, "language.choose"), markup=language_keyboard())
 
 
 async def language_button(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None or update.callback_query is None:
+        return
     parts = parse_cb(update.callback_query.data, "lang")
     if not parts or parts[0] not in LANGS:
         await answer_button(update, t(context, who, "error.stale_button"))
@@ -95,10 +104,13 @@ async def language_button(update: Update, context: Context) -> None:
 
 async def whoami(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     services = svc(context)
     none = t(context, who, "common.none")
     country = services.countries.name(who.country, who.lang) if who.country else none
-    tz = who.timezone or (services.countries.get(who.country).timezone if services.countries.get(who.country) else "UTC")
+    home = services.countries.get(who.country)
+    tz = who.timezone or (home.timezone if home else "UTC")
     await reply(update, context, t(context, who, "whoami.text", name=who.name, user_id=who.user_id, role=role_label(context, who),
                                     country=country, lang=LANG_NAMES.get(who.lang, who.lang), tz=tz))
 
@@ -122,12 +134,16 @@ async def invite_command(update: Update, context: Context) -> None:
 
 async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
-    command = (message.text or "").split()[0]
+    if message is None or not message.text:
+        return
+    command = message.text.split()[0]
     if "@" in command and command.split("@", 1)[1].lower() != context.bot.username.lower():
         return  # addressed to another bot in a group
     if not is_private(update) and "@" not in command:
         return  # groups: stay silent on commands that may belong to other bots
     who = await person(update, context)
+    if who is None:
+        return
     await reply(update, context, t(context, who, "error.unknown_command"))
 
 
@@ -136,12 +152,14 @@ async def unsupported(update: Update, context: Context) -> None:
     if not is_private(update) or update.effective_message is None:
         return
     who = await person(update, context)
+    if who is None:
+        return
     await reply(update, context, t(context, who, "error.unsupported"))
 
 
 async def stale_button(update: Update, context: Context) -> None:
     who = await person(update, context)
-    await answer_button(update, t(context, who, "error.stale_button"), alert=True)
+    await answer_button(update, t(context, who or svc(context).config.default_language, "error.stale_button"), alert=True)
 
 
 async def on_error(update: object, context: Context) -> None:

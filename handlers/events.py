@@ -10,7 +10,7 @@ import datetime as dt
 import html
 import logging
 
-from telegram import Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.i18n import Raw
@@ -18,6 +18,7 @@ from bot.reminders import admin
 from bot.reminders.admin import Outcome, Preview
 from bot.reminders.render import format_when, kind_label
 from bot.reminders.service import Reminders, get_reminders
+from bot.roles import Person
 from handlers.common import (GROUP_COMMANDS, Context, answer_button, authorised, cb, edit_or_reply, is_private, keyboard, parse_cb,
                              person, reply, svc, t)
 from knowledge.events import Event, parse_add_words, parse_local
@@ -33,7 +34,7 @@ def service(context: Context) -> Reminders:
 
 # -- /events -------------------------------------------------------------------------------------
 
-def _event_line(context: Context, who, event: Event, tz: str | None = None) -> str:
+def _event_line(context: Context, who: Person, event: Event, tz: str | None = None) -> str:
     services = svc(context)
     when = format_when(services.i18n, who.lang, event.start_utc, tz or event.timezone)
     line = t(context, who, "ev.item", id=event.id, when=when, title=event.title_in(who.lang), kind=kind_label(services.i18n, who.lang, event.kind))
@@ -44,7 +45,7 @@ def _event_line(context: Context, who, event: Event, tz: str | None = None) -> s
     return line
 
 
-async def _reload(update: Update, context: Context, who) -> None:
+async def _reload(update: Update, context: Context, who: Person) -> None:
     if not who.is_secretariat:
         await reply(update, context, t(context, who, "error.not_allowed"))
         return
@@ -60,7 +61,7 @@ async def _reload(update: Update, context: Context, who) -> None:
 
 async def events_command(update: Update, context: Context) -> None:
     who = await person(update, context)
-    if not is_private(update):
+    if who is None or not is_private(update):
         return
     services = svc(context)
     args = [a.lower() for a in (context.args or [])]
@@ -81,9 +82,9 @@ async def events_command(update: Update, context: Context) -> None:
 
 # -- /event: preview, then confirm --------------------------------------------------------------
 
-def _preview_text(context: Context, who, found: Preview, heading: str) -> str:
+def _preview_text(context: Context, who: Person, found: Preview, event: Event, heading: str) -> str:
+    """``found`` as the secretariat reads it before confirming; ``event`` is ``found.event``."""
     services = svc(context)
-    event = found.event
     lines = [heading, f"<code>{html.escape(event.id)}</code> · {kind_label(services.i18n, who.lang, event.kind)}",
              f"<b>{html.escape(event.title_in(who.lang))}</b>",
              t(context, who, "ev.preview.when", start=format_when(services.i18n, who.lang, event.start_utc, event.timezone),
@@ -97,21 +98,23 @@ def _preview_text(context: Context, who, found: Preview, heading: str) -> str:
     return "\n".join(lines)
 
 
-def _confirm_keyboard(context: Context, who, token: str):
+def _confirm_keyboard(context: Context, who: Person, token: str) -> InlineKeyboardMarkup:
     services = svc(context)
     return keyboard([[(html.unescape(services.t(who.lang, "button.confirm")), cb(Feature.EVENTS, EventAction.CONFIRM, token)),
                       (html.unescape(services.t(who.lang, "button.cancel")), cb(Feature.EVENTS, EventAction.CANCEL, token))]])
 
 
-def _cancel_keyboard(context: Context, who, token: str, count: int):
+def _cancel_keyboard(context: Context, who: Person, token: str, count: int) -> InlineKeyboardMarkup:
     return keyboard([
         [(html.unescape(t(context, who, "ev.btn.cancel_notify", count=count)), cb(Feature.EVENTS, EventAction.CONFIRM, token, "notify"))],
         [(html.unescape(t(context, who, "ev.btn.cancel_silent")), cb(Feature.EVENTS, EventAction.CONFIRM, token, "silent"))],
         [(html.unescape(t(context, who, "ev.btn.keep")), cb(Feature.EVENTS, EventAction.CANCEL, token))]])
 
 
-def _refusal(context: Context, who, found: Preview, event_id: str = "") -> str:
+def _refusal(context: Context, who: Person, found: Preview, event_id: str = "") -> str:
     """The answer to a preview or confirmation that did not go through."""
+    if found.event is not None:
+        event_id = found.event.id
     match found.outcome:
         case Outcome.DATE_RANGE:
             return t(context, who, "ev.date_range", **admin.DATE_RANGE)
@@ -120,17 +123,18 @@ def _refusal(context: Context, who, found: Preview, event_id: str = "") -> str:
         case Outcome.INVALID:
             return t(context, who, "ev.invalid", problems=found.problems) + "\n\n" + t(context, who, "ev.usage")
         case Outcome.EXISTS:
-            return t(context, who, "ev.exists", id=found.event.id)
+            return t(context, who, "ev.exists", id=event_id)
         case Outcome.NOT_FOUND:
             return t(context, who, "ev.not_found", id=event_id[:40])
         case Outcome.ALREADY_CANCELLED:
-            return t(context, who, "ev.already_cancelled", id=found.event.id)
+            return t(context, who, "ev.already_cancelled", id=event_id)
     return t(context, who, "error.stale_button")
 
 
-async def _add(update: Update, context: Context, who) -> None:
+async def _add(update: Update, context: Context, who: Person) -> None:
     services = svc(context)
-    raw = update.effective_message.text.split(None, 2)
+    message = update.effective_message
+    raw = (message.text or "").split(None, 2) if message else []
     if len(raw) < 3 or not raw[2].strip():  # nothing to check yet: how to write one, not a list of faults
         await reply(update, context, t(context, who, "ev.usage"))
         return
@@ -139,10 +143,10 @@ async def _add(update: Update, context: Context, who) -> None:
         await reply(update, context, t(context, who, "ev.invalid", problems=error) + "\n\n" + t(context, who, "ev.usage"))
         return
     found = await services.store.run(admin.preview_add, service(context), data, services.clock.now(), who.user_id)
-    if found.outcome is not Outcome.OK:
+    if found.outcome is not Outcome.OK or found.event is None:
         await reply(update, context, _refusal(context, who, found))
         return
-    await reply(update, context, _preview_text(context, who, found, t(context, who, "ev.preview.add")),
+    await reply(update, context, _preview_text(context, who, found, found.event, t(context, who, "ev.preview.add")),
                 markup=_confirm_keyboard(context, who, found.nonce))
 
 
@@ -155,35 +159,38 @@ def _move_times(args: list[str]) -> tuple[dt.datetime, dt.datetime | None] | Non
     return start, end
 
 
-async def _edit(update: Update, context: Context, who, sub: str, args: list[str]) -> None:
+async def _edit(update: Update, context: Context, who: Person, sub: str, args: list[str]) -> None:
     services = svc(context)
     rem = service(context)
     now = services.clock.now()
     event_id = args[1].lower()
-    times = _move_times(args) if sub == "move" else None
-    if sub == "move" and times is None:
-        found = await services.store.run(admin.inspect, rem, event_id, now, live=True)
-        await reply(update, context, _refusal(context, who, found, args[1]) if found.outcome is not Outcome.OK
-                    else t(context, who, "ev.move_usage"))
-        return
     if sub == "move":
+        times = _move_times(args)
+        if times is None:
+            found = await services.store.run(admin.inspect, rem, event_id, now, live=True)
+            await reply(update, context, _refusal(context, who, found, args[1]) if found.outcome is not Outcome.OK
+                        else t(context, who, "ev.move_usage"))
+            return
         found = await services.store.run(admin.preview_move, rem, event_id, times[0], times[1], now, who.user_id)
     elif sub == "cancel":
         found = await services.store.run(admin.preview_cancel, rem, event_id, now, who.user_id)
     else:
         found = await services.store.run(admin.inspect, rem, event_id, now, live=False)
-    if found.outcome is not Outcome.OK:
+    event = found.event
+    if found.outcome is not Outcome.OK or event is None:
         await reply(update, context, _refusal(context, who, found, args[1]))
         return
     if sub == "show":
-        text = _preview_text(context, who, found, t(context, who, "ev.preview.show"))
-        await reply(update, context, text + ("\n" + t(context, who, "ev.cancelled_mark") if found.event.cancelled else ""))
+        text = _preview_text(context, who, found, event, t(context, who, "ev.preview.show"))
+        await reply(update, context, text + ("\n" + t(context, who, "ev.cancelled_mark") if event.cancelled else ""))
         return
     if sub == "move":
-        heading = t(context, who, "ev.preview.move", old=format_when(services.i18n, who.lang, found.old.start_utc, found.old.timezone))
-        await reply(update, context, _preview_text(context, who, found, heading), markup=_confirm_keyboard(context, who, found.nonce))
+        old = found.old or event
+        heading = t(context, who, "ev.preview.move", old=format_when(services.i18n, who.lang, old.start_utc, old.timezone))
+        await reply(update, context, _preview_text(context, who, found, event, heading),
+                    markup=_confirm_keyboard(context, who, found.nonce))
         return
-    await reply(update, context, _preview_text(context, who, found, t(context, who, "ev.preview.cancel")),
+    await reply(update, context, _preview_text(context, who, found, event, t(context, who, "ev.preview.cancel")),
                 markup=_cancel_keyboard(context, who, found.nonce, found.audience))
 
 
@@ -204,27 +211,29 @@ async def event_command(update: Update, context: Context) -> None:
         await reply(update, context, t(context, who, "ev.usage"))
 
 
-def _done_text(context: Context, who, done: Preview) -> str:
+def _done_text(context: Context, who: Person, done: Preview) -> str:
     """What a confirmed /event add, move or cancel did."""
     services = svc(context)
-    if done.outcome is Outcome.EXISTS:
-        return t(context, who, "ev.exists", id=done.event.id)
-    if done.outcome is not Outcome.OK:
+    event = done.event
+    if done.outcome is not Outcome.OK or event is None:
         return _refusal(context, who, done)
     if done.op == "add":
-        return t(context, who, "ev.added", id=done.event.id)
+        return t(context, who, "ev.added", id=event.id)
     if done.op == "move":
-        return t(context, who, "ev.moved", id=done.event.id, when=format_when(services.i18n, who.lang, done.event.start_utc, done.event.timezone))
-    return t(context, who, "ev.cancelled", id=done.event.id, count=done.notified)
+        return t(context, who, "ev.moved", id=event.id, when=format_when(services.i18n, who.lang, event.start_utc, event.timezone))
+    return t(context, who, "ev.cancelled", id=event.id, count=done.notified)
 
 
 async def event_button(update: Update, context: Context) -> None:
     who = await person(update, context)
+    query = update.callback_query
+    if who is None or query is None:
+        return
     if not who.is_secretariat:
         await answer_button(update, t(context, who, "error.not_allowed"), alert=True)
         return
     services = svc(context)
-    parts = parse_cb(update.callback_query.data, Feature.EVENTS)
+    parts = parse_cb(query.data, Feature.EVENTS)
     if not parts or len(parts) < 2 or parts[0] not in (EventAction.CONFIRM, EventAction.CANCEL):
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)
         return

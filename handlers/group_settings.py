@@ -89,6 +89,8 @@ async def settings_button(update: Update, context: Context) -> None:
     """
     services = svc(context)
     who = await person(update, context)
+    if update.callback_query is None:
+        return
     parts = parse_cb(update.callback_query.data, Feature.GROUPS) or []
     chat = update.effective_chat
     fallback = who.lang if who else "en"
@@ -122,10 +124,14 @@ async def _admin_in_group(update: Update, context: Context):
     """(who, group row, group language) when the sender may change this group's settings;
     otherwise answer why not (private chat, not an admin) and return None."""
     who = await person(update, context)
+    if who is None:
+        return None
     if not is_group(update):
         await reply(update, context, t(context, who, "groups.groups_only"))
         return None
     row = await load_group(update, context)
+    if row is None:  # is_group() said it is one, so load_group() found (or made) its row
+        return None
     lang = lang_of(update, context, row)
     if not await may_change(update, context, who, row["chat_id"]):
         await say(update, context, svc(context).t(lang, "groups.not_admin"), row=row)

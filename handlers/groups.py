@@ -130,13 +130,16 @@ async def _on_send_error(context: Context, chat_id: int, exc: TelegramError) -> 
 
 async def guard(update: Update, context: Context, action: Awaitable[Any], row: dict | None = None) -> bool:
     """Run ``action`` (which posts in the group); on 403/400/migration, note it and carry on."""
-    chat_id = update.effective_chat.id
+    chat = update.effective_chat
     try:
         await action
     except (Forbidden, BadRequest, ChatMigrated) as exc:
-        await _on_send_error(context, chat_id, exc)
+        if chat is None:  # not a chat's update: no group to note it for
+            raise
+        await _on_send_error(context, chat.id, exc)
         return False
-    await _unmute(context, chat_id, row)
+    if chat is not None:
+        await _unmute(context, chat.id, row)
     return True
 
 
@@ -150,6 +153,8 @@ async def _unmute(context: Context, chat_id: int, row: dict | None) -> None:
 async def say(update: Update, context: Context, text: str, *, markup=None, row: dict | None = None,
               reply_to: int | None = None) -> bool:
     """Post in the chat of ``update``; a group that migrated gets the message at its new id."""
+    if update.effective_chat is None:
+        return False  # no chat to post in
     chat_id = update.effective_chat.id
 
     async def send(target: int) -> None:
@@ -194,10 +199,10 @@ class GroupMembershipHandler(ChatMemberHandler):
         self.added_only = added_only
 
     def check_update(self, update: object) -> bool:
-        if not super().check_update(update):
+        if not super().check_update(update) or not isinstance(update, Update):
             return False
         change = update.my_chat_member
-        if change.chat.type not in GROUP_CHAT_TYPES:
+        if change is None or change.chat.type not in GROUP_CHAT_TYPES:
             return False
         if self.added_only:
             return not _in_chat(change.old_chat_member) and _in_chat(change.new_chat_member)
@@ -207,6 +212,8 @@ class GroupMembershipHandler(ChatMemberHandler):
 async def track_membership(update: Update, context: Context) -> None:
     """Added → record (lang from who added it); removed/kicked → inactive; restricted → muted."""
     change = update.my_chat_member
+    if change is None:
+        return
     chat, adder = change.chat, change.from_user
     services = svc(context)
     membership = rules.Membership(
@@ -227,7 +234,7 @@ async def track_membership(update: Update, context: Context) -> None:
 async def introduce(update: Update, context: Context) -> None:
     """GROUP_COMMANDS: the bot was just added (and may speak): a short introduction."""
     change = update.my_chat_member
-    if not _can_send(change.new_chat_member) or _is_expert_chat(context, change.chat.id):
+    if change is None or not _can_send(change.new_chat_member) or _is_expert_chat(context, change.chat.id):
         return
     services = svc(context)
     row = await services.store.run(rules.group, change.chat.id)
@@ -239,6 +246,8 @@ async def introduce(update: Update, context: Context) -> None:
 async def on_migration_message(update: Update, context: Context) -> None:
     """Telegram announces a group → supergroup upgrade in both chats; either one moves the row."""
     message = update.effective_message
+    if message is None:
+        return
     if message.migrate_to_chat_id:
         old_id, new_id = message.chat.id, message.migrate_to_chat_id
     elif message.migrate_from_chat_id:
@@ -324,7 +333,8 @@ async def maybe_auto_answer(update: Update, context: Context, text: str) -> None
     lang = lang_of(update, context, row)
     log.info("group.auto_answer", extra={"chat": chat_id, "entry": hit.id, "score": round(hit.score, 3)})
     body = faq_handlers.render_answer(services, hit.entry, lang) + "\n\n" + services.t(lang, "groups.auto_note")
-    await say(update, context, body, row=row, reply_to=update.effective_message.message_id)
+    message = update.effective_message
+    await say(update, context, body, row=row, reply_to=message.message_id if message else None)
 
 
 # -- wiring --------------------------------------------------------------------------------------

@@ -117,7 +117,7 @@ def _span(lang: str, seconds: int) -> str:
     days, rest = divmod(max(0, seconds), 86400)
     hours, rest = divmod(rest, 3600)
     minutes = rest // 60
-    parts = [(days, dt.timedelta(days=days), "day"), (hours, dt.timedelta(hours=hours), "hour"),
+    parts: list[tuple[int, dt.timedelta, l10n.Granularity]] = [(days, dt.timedelta(days=days), "day"), (hours, dt.timedelta(hours=hours), "hour"),
              (minutes, dt.timedelta(minutes=minutes), "minute")]
     shown = [l10n.duration(lang, delta, granularity=unit) for n, delta, unit in parts if n][:2]
     return " ".join(shown) or l10n.duration(lang, dt.timedelta(0))
@@ -172,6 +172,8 @@ def _zone(context: Context, who, profile: dict) -> str:
 
 async def privacy_command(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     if not is_private(update):
         await reply(update, context, t(context, who, "error.private_only"))
         return
@@ -199,6 +201,8 @@ async def privacy_command(update: Update, context: Context) -> None:
 
 async def forgetme_command(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None:
+        return
     if not is_private(update):
         await reply(update, context, t(context, who, "error.private_only"))
         return
@@ -211,12 +215,16 @@ async def forgetme_command(update: Update, context: Context) -> None:
 
 
 async def forget_button(update: Update, context: Context) -> None:
-    parts = parse_cb(update.callback_query.data, Feature.OPERATIONS)
-    tg_user = update.effective_user
+    query, tg_user = update.callback_query, update.effective_user
+    if query is None or tg_user is None:
+        return
+    parts = parse_cb(query.data, Feature.OPERATIONS) or []
     services = svc(context)
     # the names we knew before this update refreshes them: a renamed person is scrubbed under both
     stored = await services.store.read(people.profile, tg_user.id)
     who = await person(update, context)
+    if who is None:
+        return
     action = parts[0] if parts else None
     if action == OperationsAction.KEEP:
         await answer_button(update)
@@ -226,7 +234,7 @@ async def forget_button(update: Update, context: Context) -> None:
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)
         return
     lang = who.lang  # the user row is about to go: answer in the language we know now
-    names = ((stored["first_name"], stored["username"]),) if stored else ()
+    names: tuple[tuple[str | None, str | None], ...] = ((stored["first_name"], stored["username"]),) if stored else ()
     result = await privacy.forget_everywhere(services.store, parts[1], who.user_id, services.clock.now(),
                                              names + ((tg_user.first_name, tg_user.username),))
     if result is None:  # forged, someone else's, pressed twice or too old: nobody is forgotten

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import InputFile, Update
+from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -22,6 +22,7 @@ from bot.reminders.preferences import MUTE_CHOICES
 from bot.reminders.render import category_label, format_when, relative
 from bot.reminders.service import Reminders, get_reminders
 from bot.reminders.zones import resolve_place, resolve_timezone, tz_label
+from bot.roles import Person
 from handlers.common import (GROUP_COMMANDS, Context, answer_button, cb, edit_or_reply, forget_cached_person, is_private,
                              keyboard, parse_cb, person, reply, svc, t)
 from knowledge.vocabulary import REMINDER_CATEGORIES, Feature, ReminderAction, parse_row_id
@@ -77,7 +78,7 @@ def _mute_button(context: Context, who, category: str, muted: bool) -> tuple[str
     return html.unescape(label), cb(Feature.REMINDERS, ReminderAction.SET, category, 0 if muted else 1)
 
 
-async def reminders_view(context: Context, who) -> tuple[str, object]:
+async def reminders_view(context: Context, who: Person) -> tuple[str, InlineKeyboardMarkup]:
     services = svc(context)
     rem = service(context)
     now = services.clock.now()
@@ -88,7 +89,8 @@ async def reminders_view(context: Context, who) -> tuple[str, object]:
         lines.append(t(context, who, "rem.list.empty"))
     for item in view.items:
         when = format_when(services.i18n, who.lang, item.due_at, view.tz, with_zone=False)
-        extra = {"before": relative(services.i18n, who.lang, item.start - item.due_at)} if item.what == "event" else {}
+        extra = ({"before": relative(services.i18n, who.lang, item.start - item.due_at)}
+                 if item.what == "event" and item.start is not None else {})
         line = t(context, who, LIST_KEYS[item.what], when=when, title=item.title, **extra)
         lines.append(line + (" 🔕" if item.muted else ""))
     lines.append("")
@@ -103,7 +105,7 @@ async def reminders_view(context: Context, who) -> tuple[str, object]:
 
 async def reminders_command(update: Update, context: Context) -> None:
     who = await person(update, context)
-    if not is_private(update):
+    if who is None or not is_private(update):
         return
     text, markup = await reminders_view(context, who)
     await reply(update, context, text, markup=markup)
@@ -122,14 +124,14 @@ async def _mute(update: Update, context: Context, who, action: str, category: st
 async def _snooze(update: Update, context: Context, who, delivery_id: int, choice: str) -> None:
     services = svc(context)
     done = await services.store.run(preferences.snooze, service(context), delivery_id, who.user_id, choice, services.clock.now())
-    if done.outcome in SNOOZE_ANSWERS:
-        key, alert = SNOOZE_ANSWERS[done.outcome]
+    if done.outcome in SNOOZE_ANSWERS or done.due is None:  # only a snooze that was (or is) set has a time
+        key, alert = SNOOZE_ANSWERS.get(done.outcome, ("error.stale_button", False))
         await answer_button(update, html.unescape(t(context, who, key)), alert=alert)
         return
     local = format_when(services.i18n, who.lang, done.due, done.tz)
     await answer_button(update, html.unescape(t(context, who, "rem.snoozed" if done.outcome == "ok" else "rem.snooze_already",
                                                 when=local)))
-    if done.outcome == "ok":
+    if done.outcome == "ok" and update.callback_query is not None:
         try:
             await update.callback_query.edit_message_reply_markup(reply_markup=None)
         except BadRequest:
@@ -138,6 +140,8 @@ async def _snooze(update: Update, context: Context, who, delivery_id: int, choic
 
 async def reminders_button(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None or update.callback_query is None:
+        return
     parts = parse_cb(update.callback_query.data, Feature.REMINDERS)
     if not parts or update.effective_chat is None or update.effective_chat.type != "private":
         await answer_button(update, t(context, who, "error.stale_button"))
@@ -169,7 +173,7 @@ def _country_row(context: Context, who, now, current: str | None) -> list[list[t
 
 async def timezone_command(update: Update, context: Context) -> None:
     who = await person(update, context)
-    if not is_private(update):
+    if who is None or not is_private(update):
         return
     services = svc(context)
     now = services.clock.now()
@@ -216,10 +220,14 @@ async def _set_zone(update: Update, context: Context, who, name: str | None, res
 
 async def calendar_command(update: Update, context: Context) -> None:
     who = await person(update, context)
+    chat = update.effective_chat
+    if who is None or chat is None:
+        return
     services = svc(context)
     rem = service(context)
     await rem.ensure_loaded()
-    everything = bool(context.args) and context.args[0].lower() == "all"
+    args = context.args or []
+    everything = bool(args) and args[0].lower() == "all"
     lang = who.lang
     if not is_private(update):  # in a group: the whole calendar, in the group's language
         everything = True
@@ -229,7 +237,7 @@ async def calendar_command(update: Update, context: Context) -> None:
     if found is None:
         await reply(update, context, t(context, lang, "cal.empty"))
         return
-    await context.bot.send_document(update.effective_chat.id, document=InputFile(found.text.encode("utf-8"), filename=CAL_FILENAME),
+    await context.bot.send_document(chat.id, document=InputFile(found.text.encode("utf-8"), filename=CAL_FILENAME),
                                     caption=t(context, lang, "cal.caption", count=found.events))
 
 

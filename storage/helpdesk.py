@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Iterable
+from typing import Any, Iterable, overload
 
 from storage.db import utcnow_iso
 from knowledge.vocabulary import FOLLOWABLE_STATES, UNANSWERED_STATES, QueryState
@@ -28,7 +28,14 @@ def _rows(db, sql: str, args: Iterable[Any] = ()) -> list[dict]:
     return list(db.query(sql, list(args)))
 
 
+@overload
+def _decode(row: dict) -> dict: ...
+@overload
+def _decode(row: None) -> None: ...
+@overload
+def _decode(row: dict | None) -> dict | None: ...
 def _decode(row: dict | None) -> dict | None:
+    """A query row as the services read it (its candidates decoded); None stays None."""
     if row is None:
         return None
     row = dict(row)
@@ -129,7 +136,8 @@ def followable(db, asker_id: int, country: str | None) -> list[dict]:
 def queue(db, *, states: Iterable[str] | None = None, country: str | None = None, tag: str | None = None,
           assignee_id: int | None = None, overdue: bool = False, limit: int = 10, offset: int = 0) -> tuple[list[dict], int]:
     """Queries matching the filters, newest first, and the total count."""
-    where, args = ["1=1"], []
+    where: list[str] = ["1=1"]
+    args: list[Any] = []
     if states:
         states = list(states)
         where.append(f"q.state IN ({','.join('?' * len(states))})")

@@ -87,7 +87,10 @@ def write_state(db, iso3: str, step_id: str, values: dict, *, action: str, now: 
                 VALUES (?, ?, ?, ?, {', '.join('?' * len(STATE_FIELDS))}, ?, ?, ?)""",
             [iso3, step_id, action, previous_status, *(state[k] for k in STATE_FIELDS), by, via, stamp],
         )
-        return get_state(db, iso3, step_id)
+        row = get_state(db, iso3, step_id)
+    if row is None:  # cannot be: the row was written just above
+        raise RuntimeError(f"milestone {iso3}/{step_id} not written")
+    return row
 
 
 def history(db, iso3: str, step_id: str | None = None) -> list[dict]:

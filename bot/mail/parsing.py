@@ -65,7 +65,7 @@ class _TextOfHtml(HTMLParser):
     SKIP = {"script", "style", "head", "title", "blockquote"}
     QUOTE_MARKS = ("gmail_quote", "divrplyfwdmsg", "appendonsend", "moz-cite-prefix", "yahoo_quoted", "protonmail_quote")
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skip_depth = 0

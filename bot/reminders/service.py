@@ -30,6 +30,7 @@ from bot.reminders.render import HTML, reminder_markup
 from bot.reminders.settings import Settings
 from bot.reminders.zones import user_lang, user_timezone
 from bot.roles import effective_role
+from bot.services import Services
 from knowledge.durations import format_duration
 from knowledge.events import Event, EventSet, apply_reporting_deadline, load_events
 from knowledge.isotime import format_instant, parse_instant
@@ -74,7 +75,7 @@ def groups_for_countries(db, iso3s: list[str], kind: str) -> list[dict]:
 class Reminders:
     """The reminder service of one Application (``services.reminders``)."""
 
-    def __init__(self, services):
+    def __init__(self, services: Services) -> None:
         self.services = services
         self.settings = Settings.from_section(services.config.section("reminders"), str(services.config.path or "config.yaml"))
         self.events_path = Path(services.config.knowledge_dir) / "events.yaml"

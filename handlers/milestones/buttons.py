@@ -122,6 +122,8 @@ PRESSES: dict[str, Press] = {
 
 async def button(update: Update, context: Context) -> None:
     who = await person(update, context)
+    if who is None or update.callback_query is None:
+        return
     parts = parse_cb(update.callback_query.data, FEATURE)
     if not parts or parts[0] not in ACTIONS or len(parts) != ACTIONS[parts[0]][0] + 1:
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)

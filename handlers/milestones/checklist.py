@@ -134,7 +134,7 @@ def step_text(context: Context, who: Person, s: ms.StepState, now: dt.datetime, 
         lines.append(t(context, who, "ms.step.status_dated", icon=icon, status=status, date=day(s.status_date)))
     else:
         lines.append(t(context, who, "ms.step.status", icon=icon, status=status))
-    if s.overdue:
+    if s.overdue and s.due is not None:  # an overdue step always has its due date
         days = (ms.local_today(services.countries, s.iso3, now) - s.due).days
         lines.append(t(context, who, "ms.step.overdue", count=days))
     if s.note:
@@ -215,7 +215,7 @@ async def checklist_command(update: Update, context: Context) -> None:
             await reply(update, context, t(context, who, "error.not_allowed"))
             return
         iso3 = country.iso3
-    elif who.is_focal_point:
+    elif who.is_focal_point and who.country:  # a focal point always has a country
         iso3 = who.country
     elif who.is_expert:
         await reply(update, context, t(context, who, "ms.checklist_usage"))
@@ -254,6 +254,8 @@ async def send_evidence(update: Update, context: Context, who: Person, iso3: str
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)
         return
     await answer_button(update)
+    if update.effective_chat is None:
+        return
     chat_id = update.effective_chat.id
     caption = f"{state.step.order}. {state.step.title_in(who.lang)} — {svc(context).countries.name(iso3, who.lang)}"[:1000]
     if state.evidence_kind == "photo":

@@ -72,12 +72,17 @@ async def _input_target(update: Update, context: Context, who: Person, data: dic
     services = svc(context)
     country = services.countries.get(data.get("iso3"))
     step = template_of(context).get(data.get("step"))
-    allowed = country is not None and step is not None and (
-        who.is_secretariat if secretariat else who.may_edit_country(country.iso3))
-    if not allowed:
+    if country is None or step is None or not (
+            who.is_secretariat if secretariat else who.may_edit_country(country.iso3)):
         await reply(update, context, t(context, who, "error.not_allowed"))
         return None
     return country.iso3, step.id
+
+
+def _text(update: Update) -> str:
+    """The text of the message that answered a question (a caption-less file has none)."""
+    message = update.effective_message
+    return (message.text or "").strip() if message is not None else ""
 
 
 @input_handler(NOTE_INPUT)
@@ -86,7 +91,7 @@ async def note_input(update: Update, context: Context, who: Person, data: dict) 
     if target is None:
         return
     iso3, step_id = target
-    text = (update.effective_message.text or "").strip()
+    text = _text(update)
     if len(text) > ms.NOTE_LIMIT:
         await expect_input(context, NOTE_INPUT, iso3=iso3, step=step_id)
         await reply(update, context, t(context, who, "ms.bad.note_long", limit=ms.NOTE_LIMIT))
@@ -106,7 +111,7 @@ async def evidence_input(update: Update, context: Context, who: Person, data: di
     if target is None:
         return
     iso3, step_id = target
-    text = (update.effective_message.text or "").strip()
+    text = _text(update)
     services = svc(context)
     if text == ms.CLEAR:
         outcome = await services.store.run(ms.set_evidence, template_of(context), services.countries, iso3, step_id, None,
@@ -126,11 +131,15 @@ async def evidence_input(update: Update, context: Context, who: Person, data: di
 async def evidence_file(update: Update, context: Context) -> None:
     """A document or photo sent in private while the user is attaching milestone evidence."""
     awaiting = context.user_data.get("awaiting") if context.user_data is not None else None
+    message = update.effective_message
+    if update.effective_user is None or message is None:
+        return
     AWAITING_EVIDENCE.users.discard(update.effective_user.id)
     if not awaiting or awaiting.get("name") != EVIDENCE_INPUT or not is_private(update):
         return  # cancelled or replaced meanwhile
-    message = update.effective_message
     who = await person(update, context)
+    if who is None:
+        return
     await clear_input(context)
     target = await _input_target(update, context, who, awaiting.get("data") or {})
     if target is None:
@@ -194,7 +203,7 @@ async def due_input(update: Update, context: Context, who: Person, data: dict) -
     target = await _input_target(update, context, who, data, secretariat=True)
     if target is None:
         return
-    text = (update.effective_message.text or "").strip()
+    text = _text(update)
     due = parse_due(text)
     if isinstance(due, str):
         await expect_input(context, DUE_INPUT, iso3=target[0], step=target[1])

@@ -123,6 +123,8 @@ async def send_chart(update: Update, context: Context, who: Person) -> None:
     now = services.clock.now()
     states = await services.store.run(ms.all_states, _template(context), services.countries, now)
     charts = await asyncio.to_thread(render_region_charts, states, services.countries, services.i18n, who.lang, now)
+    if update.effective_chat is None:
+        return
     for chart in charts:  # one phone-sized heatmap per region
         caption = t(context, who, "ms.chart.caption", region=t(context, who, f"ms.region.{chart.annex}"),
                     done=chart.done, applicable=chart.applicable, percent=_percent(chart.share), overdue=chart.overdue)
@@ -181,7 +183,12 @@ def overdue_summary(context: Context, who: Person, overdue: dict[str, list[ms.St
 
 def _late(services, iso3: str, steps: list[ms.StepState], now: dt.datetime) -> int:
     local = ms.local_today(services.countries, iso3, now)
-    return max((local - s.due).days for s in steps)
+    return max(_days_late(local, s) for s in steps)
+
+
+def _days_late(local: dt.date, step: ms.StepState) -> int:
+    """How many days past its due date ``step`` is on the country's ``local`` day (an overdue step has one)."""
+    return (local - step.due).days if step.due is not None else 0
 
 
 async def show_overdue(update: Update, context: Context, who: Person, arg: str, page: int, *, edit: bool = False) -> None:
@@ -215,7 +222,7 @@ async def show_overdue(update: Update, context: Context, who: Person, arg: str, 
         lines.append(f"<b>{html.escape(services.countries.name(iso3, who.lang))}</b> ({iso3})")
         for s in steps:
             lines.append(t(context, who, "ms.overdue.line", order=s.step.order, title=short(s.step.title_in(who.lang), TITLE_IN_LIST),
-                           due=day(s.due), count=(local - s.due).days))
+                           due=day(s.due), count=_days_late(local, s)))
     if pages > 1:
         lines += ["", t(context, who, "ms.overdue.page", page=page + 1, pages=pages)]
     lines += ["", t(context, who, "ms.overdue.hint")]
@@ -248,5 +255,7 @@ async def export_milestones_command(update: Update, context: Context) -> None:
     text = await services.store.run(ms.export_milestones_csv, template, services.countries)
     today = services.clock.now().date().isoformat()
     caption = t(context, who, "ms.export.caption", countries=len(services.countries), steps=len(template), date=today)
+    if update.effective_chat is None:
+        return
     await context.bot.send_document(update.effective_chat.id, document=text.encode("utf-8"),
                                     filename=f"ldn-milestones-{today}.csv", caption=caption)
