@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from telegram import Update
+
 from bot import l10n, people
 from bot.app import build_application
 from bot.clock import FakeClock, ShiftedClock
@@ -155,9 +157,14 @@ class Console:
                 "message_id": target.message_id or 0, "date": 0, "chat": {"id": who.user_id, "type": "private"},
                 "from": {"id": self.api.bot_id, "is_bot": True, "first_name": "LDN TSP"}, "text": target.text or "…"}
             update = self.updates().message(line, user_id=who.user_id, language_code=who.lang, first_name=who.name, reply_to=reply_to)
-            self.typed[(who.user_id, update.message.message_id)] = line
+            self._remember(update, line)
         await self.app.process_update(update)
         self._print(self.api.calls[before:], who)
+
+    def _remember(self, update: Update, line: str) -> None:
+        """What was typed, by chat and message id: a later copy of that message prints as its text."""
+        if update.message is not None:
+            self.typed[(update.message.chat_id, update.message.message_id)] = line
 
     async def in_experts_chat(self, line: str, who: Person, *, reply: bool) -> None:
         """A message of ``who`` in the experts' chat; ``reply``: answering the bot's last message there."""
@@ -170,7 +177,7 @@ class Console:
         before = len(self.api.calls)
         update = self.updates().message(line, user_id=who.user_id, chat_id=chat_id, chat_type="supergroup",
                                       language_code=who.lang, first_name=who.name, reply_to=reply_to, title="Experts")
-        self.typed[(chat_id, update.message.message_id)] = line
+        self._remember(update, line)
         await self.app.process_update(update)
         self._print(self.api.calls[before:], who)
 
