@@ -32,6 +32,9 @@ when the milestones feature starts).
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import datetime as dt
 import re
 
@@ -108,13 +111,14 @@ def _rebuild(db, table: str, keys: list[tuple[str, str, str]]) -> None:
         db.execute(sql)
 
 
-def apply(db) -> None:
-    """Rebuild the tables with their keys in one transaction of its own, with key checks off meanwhile.
 
-    SQLite only lets a connection switch ``PRAGMA foreign_keys`` outside a transaction, so
-    the transaction the migration runner opened (nothing written in it yet) is committed
-    first, and a new one is left open for the runner to record the migration in. Should
-    the process stop between the two, running again finds the keys declared and does nothing.
+@contextlib.contextmanager
+def keys_off(db, migration: str) -> Iterator[None]:
+    """A transaction of its own with key checks off, for rebuilding tables; every key holds at its end.
+
+    SQLite only lets a connection switch ``PRAGMA foreign_keys`` outside a transaction, so the
+    transaction the migration runner opened (nothing written in it yet) is committed first, and a
+    new one is left open for the runner to record the migration in.
     """
     conn = db.conn
     if conn.in_transaction:
@@ -123,18 +127,10 @@ def apply(db) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            tables = _tables(db)
-            if "ref_countries" in tables and not db.execute("SELECT 1 FROM ref_countries LIMIT 1").fetchone():
-                sync_countries(db, load_countries(), dt.datetime.now(dt.timezone.utc))
-            if "milestone_steps" in tables and not db.execute("SELECT 1 FROM milestone_steps LIMIT 1").fetchone():
-                sync_steps(db, load_checklist(), dt.datetime.now(dt.timezone.utc))
-            _keep_dangling_rows(db, tables)
-            for table, keys in FOREIGN_KEYS.items():
-                if table in tables:
-                    _rebuild(db, table, [k for k in keys if k[1] in tables])
+            yield
             broken = db.execute("PRAGMA foreign_key_check").fetchall()
             if broken:
-                raise RuntimeError(f"m0015: rows point nowhere after the rebuild: {broken[:10]}")
+                raise RuntimeError(f"{migration}: rows point nowhere after the rebuild: {broken[:10]}")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -142,3 +138,22 @@ def apply(db) -> None:
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("BEGIN IMMEDIATE")
+
+def apply(db) -> None:
+    """Rebuild the tables with their keys in one transaction of its own, with key checks off meanwhile.
+
+    SQLite only lets a connection switch ``PRAGMA foreign_keys`` outside a transaction, so
+    the transaction the migration runner opened (nothing written in it yet) is committed
+    first, and a new one is left open for the runner to record the migration in. Should
+    the process stop between the two, running again finds the keys declared and does nothing.
+    """
+    with keys_off(db, "m0015"):
+        tables = _tables(db)
+        if "ref_countries" in tables and not db.execute("SELECT 1 FROM ref_countries LIMIT 1").fetchone():
+            sync_countries(db, load_countries(), dt.datetime.now(dt.timezone.utc))
+        if "milestone_steps" in tables and not db.execute("SELECT 1 FROM milestone_steps LIMIT 1").fetchone():
+            sync_steps(db, load_checklist(), dt.datetime.now(dt.timezone.utc))
+        _keep_dangling_rows(db, tables)
+        for table, keys in FOREIGN_KEYS.items():
+            if table in tables:
+                _rebuild(db, table, [k for k in keys if k[1] in tables])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.migrations.m0015_foreign_keys import _rebuild
+from storage.migrations.m0015_foreign_keys import _rebuild, keys_off
 
 KEYS = [("asker_id", "users", "user_id"), ("assignee_id", "users", "user_id")]
 
@@ -32,25 +32,9 @@ def _stamp() -> str:
 
 def apply(db) -> None:
     """Same transaction handling as m0015 (``PRAGMA foreign_keys`` only changes outside one)."""
-    conn = db.conn
-    if conn.in_transaction:
-        conn.execute("COMMIT")
-    conn.execute("PRAGMA foreign_keys = OFF")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            stamp = _stamp()
-            for column, _, _ in KEYS:
-                db.execute(f"INSERT OR IGNORE INTO users (user_id, active, created_at, updated_at) "
-                           f"SELECT DISTINCT {column}, 0, ?, ? FROM queries WHERE {column} IS NOT NULL", [stamp, stamp])
-            _rebuild(db, "queries", KEYS)
-            broken = db.execute("PRAGMA foreign_key_check").fetchall()
-            if broken:
-                raise RuntimeError(f"m0018: rows point nowhere after the rebuild: {broken[:10]}")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("BEGIN IMMEDIATE")
+    with keys_off(db, "m0018"):
+        stamp = _stamp()
+        for column, _, _ in KEYS:
+            db.execute(f"INSERT OR IGNORE INTO users (user_id, active, created_at, updated_at) "
+                       f"SELECT DISTINCT {column}, 0, ?, ? FROM queries WHERE {column} IS NOT NULL", [stamp, stamp])
+        _rebuild(db, "queries", KEYS)
