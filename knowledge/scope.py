@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import re
 
-from knowledge.text import fold
+from knowledge.text import fold, terms
 
 GENERIC_WEIGHT = 0.3
 """Weight (share of its idf) of a generic word or a plain number in a query."""
@@ -159,6 +159,21 @@ couscous
 饺子
 football
 soccer
+fútbol
+futbol
+футбол
+كرة القدم
+足球
+du match
+le match
+partido
+president
+président
+presidente
+президент
+رئيس الجمهوريه
+رئيس الدوله
+总统
 world cup
 coupe du monde
 mundial de fútbol
@@ -280,7 +295,7 @@ degradación
 """The programme's own subject: with one of these a question about another convention's
 links to LDN is in scope."""
 
-GENERIC = frozenset(_fold_list("""
+_GENERIC_WORDS = _fold_list("""
 government
 governments
 gouvernement
@@ -332,7 +347,12 @@ texto
 текст
 نص
 number
+numbers
 numéro
+chiffres
+números
+цифры
+أرقام
 chiffre
 número
 число
@@ -358,8 +378,10 @@ talk
 talking
 говорят
 يتحدث
-"""))
-"""Words too general to decide a match alone (folded)."""
+""")
+GENERIC = frozenset(_GENERIC_WORDS) | frozenset(unit for word in _GENERIC_WORDS for unit, _script in terms(word))
+"""Words too general to decide a match alone: folded, and as the query's words are cut
+(Arabic light-stemmed: بيانات is matched as يان; Chinese as bigrams)."""
 
 _CODE_KEYS = {
     "cop": "cop", "cdp": "cop", "кс": "cop", "الاطراف": "cop", "缔约方会议": "cop",

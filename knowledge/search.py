@@ -85,6 +85,7 @@ from knowledge.faq import LANGS, FaqEntry
 from knowledge.index import ANSWER_WEIGHT, NL, SearchIndex
 from knowledge.informal import expand_sms, to_arabic, to_cyrillic, with_faq_terms
 from knowledge.text import (
+    CJK_STOP_CHARS,
     INTENT_WORDS,
     QUESTION_WORDS,
     SCRIPT_LANGS,
@@ -255,7 +256,8 @@ class Ranker:
             total += weight
             if not matches:
                 continue
-            decides = not (light_word or word.isdigit() or word in QUESTION_WORDS or word in INTENT_WORDS)
+            decides = not (light_word or word.isdigit() or word in QUESTION_WORDS or word in INTENT_WORDS
+                           or (script == "cjk" and not CJK_STOP_CHARS.isdisjoint(word)))
             if len(matches) == 1:  # the common case: the word itself, nothing to take the best of
                 other, sim = matches[0]
                 keys, bases = index.postings(other)
