@@ -362,10 +362,10 @@ FUZZY_CUTOFF = 80
 
 
 _DEFINITION_PATTERNS = [
-    (re.compile(r"^(what is|what s|whats|what are|define|meaning of)\b"), "definition", "latin"),
+    (re.compile(r"^(what is|what s|whats|define|meaning of)\b"), "definition", "latin"),
     (re.compile(r"^(qu est ce que?|qu est ce qu|c est quoi|que signifie|que veut dire)\b|\b(ca veut dire quoi|c est quoi)$"),
      "definition", "latin"),
-    (re.compile(r"^(que es|que son|que significa|que quiere decir)\b"), "definicion", "latin"),
+    (re.compile(r"^(que es|que significa|que quiere decir)\b"), "definicion", "latin"),
     (re.compile(r"^(что такое|что означает|что значит)\b"), "определение", "cyrillic"),
     (re.compile(r"^(ما هو|ما هي|ماذا يعني|ما معني)\b"), "تعريف", "arabic"),
     (re.compile(r"^什么是|是什么$|是什么意思$|什么意思$|是指什么$"), "定义", "cjk"),
@@ -373,12 +373,24 @@ _DEFINITION_PATTERNS = [
 """"What is X?" asks for a definition: the word *definition* (in the query's language) is
 added, so entries offering one ("LDN definition", "définition de la NDT") come first."""
 
+_COUNTED = re.compile(
+    r"(?<![^ ])(two|three|four|five|seven|deux|trois|quatre|cinq|sept|dos|tres|cuatro|cinco|siete"
+    r"|два|две|три|четыре|пять|семь|[2-7])(?![^ ])"
+    r"|(?<![^ ])(ال)?(ثلاث|اربع|خمس|سبع)"
+    r"|[两二三四五七][个种类项大]"
+)
+"""A number of things ("what are the three indicators", "ما هي المؤشرات الثلاثة",
+"三个指标是什么") asks for a list, not a definition: no *definition* is added. Plural
+"what are" / "que son" are not definition patterns for the same reason."""
+
 
 INTENT_WORDS = frozenset(word for _, word, _ in _DEFINITION_PATTERNS)
 
 
 def intent_terms(folded: str) -> list[tuple[str, str]]:
     """Words implied by the form of the question (see :data:`_DEFINITION_PATTERNS`)."""
+    if _COUNTED.search(folded):
+        return []
     for pattern, word, script in _DEFINITION_PATTERNS:
         if pattern.search(folded):
             return [(word, script)]
