@@ -417,6 +417,7 @@ _HOME = _pattern(HOME)
 _NUMBER = re.compile(r"\d+")
 _DOTTED = re.compile(r"\d+(?:[.,]\d+)+")
 _YEAR = re.compile(r"(19|20)\d\d")
+_YEARS = re.compile(r"199\d|20[0-3]\d")
 
 
 @functools.lru_cache(maxsize=1024)
@@ -470,6 +471,11 @@ def dotted_numbers(raw: str) -> set[str]:
     """Numbers written with dots or commas in the raw query (``"15.3.1"`` -> ``"1531"``, as
     :func:`knowledge.text.fold` writes them): target and indicator numbers, not stray."""
     return {re.sub(r"[.,]", "", m) for m in _DOTTED.findall(raw)}
+
+
+def years(folded: str) -> frozenset[str]:
+    """The years (1990-2039) of ``folded`` text: dates, never plain numbers."""
+    return frozenset(n for n in _NUMBER.findall(folded) if _YEARS.fullmatch(n))
 
 
 def plain_numbers(folded: str, raw: str) -> set[str]:

@@ -117,6 +117,13 @@ W_PHRASING = 0.2
 W_BM25 = 0.4
 W_FUZZY = 0.3
 """Weights of the four signals in the merged score (they sum to 1; see :func:`weights`)."""
+YEAR_MATCH = 0.04
+YEAR_MISMATCH = 0.06
+"""A year in the query (2016, 2018, 2026) is a date: an entry whose questions or
+phrasings name that year gains :data:`YEAR_MATCH`; one whose questions name only other
+years loses :data:`YEAR_MISMATCH` (the 2026 round is not the answer to "the 2018
+deadline", joining after 2016 is the answer to "not on the 2016 list"). Added to the
+preliminary score, so the bounds of the fuzzy pruning still hold."""
 EXACT_PHRASING = 0.999
 """A phrasing score this high is the query as an entry states it: admitted even when every word is generic."""
 FUZZY_GATE = 0.3
@@ -196,6 +203,7 @@ class Ranker:
         self.exhaustive = exhaustive  # score every candidate fully (tuning, tests), see rank()
         self._texts: dict[int, str] = {}
         self._names: dict[int, frozenset[tuple[str, str]]] = {}
+        self._years: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
 
     # -- signals --------------------------------------------------------------------------
 
@@ -377,6 +385,25 @@ class Ranker:
             found = self._names[entry] = frozenset(scope.codes(self._entry_text(entry)))
         return found
 
+    def _year_shift(self, years: frozenset[str]) -> np.ndarray:
+        """Per entry, :data:`YEAR_MATCH` if its questions or phrasings name one of ``years``,
+        minus :data:`YEAR_MISMATCH` if they name years but none of these, else 0."""
+        if self._years is None:
+            by_year: dict[str, list[int]] = {}
+            dated = np.zeros(len(self.index.entries), dtype=bool)
+            for i, entry in enumerate(self.index.entries):
+                found = {y for t in entry.texts.values() for q in t.questions() for y in scope.years(fold(q))}
+                dated[i] = bool(found)
+                for y in found:
+                    by_year.setdefault(y, []).append(i)
+            self._years = (dated, {y: np.array(v, dtype=np.int64) for y, v in by_year.items()})
+        dated, by_year = self._years
+        match = np.zeros(len(dated), dtype=bool)
+        for y in years:
+            if y in by_year:
+                match[by_year[y]] = True
+        return YEAR_MATCH * match - YEAR_MISMATCH * (dated & ~match)
+
     def _admitted(self, pool: np.ndarray, prelim: np.ndarray, guard: "_Guard") -> np.ndarray:
         """The entries of ``pool`` that name every outside topic, other convention and code
         of the query (see :mod:`knowledge.scope`); only the :data:`GUARDED_POOL` best by
@@ -435,6 +462,9 @@ class Ranker:
         prelim_all = wc * coverage + wp * phrasing
         for e, value in lexical.items():
             prelim_all[e] += wb * value
+        years = scope.years(folded)
+        if years:
+            prelim_all += self._year_shift(years)
         candidates = self._candidates(coverage, phrasing, specific, lexical, prelim_all, guard)
         if not candidates:
             return []
