@@ -167,6 +167,56 @@ futbol
 du match
 le match
 partido
+who won
+qui a gagné
+quién ganó
+кто выиграл
+من فاز
+谁赢
+coupe d
+copa américa
+copa del mundo
+champions league
+championship
+чемпионат
+بطولة
+冠军
+election
+elections
+élection
+élections
+elección
+elecciones
+выборы
+выборов
+الانتخابات
+选举
+population
+habitants
+población
+habitantes
+население
+насел
+سكان
+人口
+exchange rate
+taux de change
+tipo de cambio
+курс доллара
+سعر الصرف
+汇率
+dollar
+dólar
+доллар
+الدولار
+美元
+what time is it
+quelle heure
+qué hora
+который час
+كم الساعة
+几点
+كلمة السر
 president
 président
 presidente

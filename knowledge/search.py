@@ -112,10 +112,10 @@ GUARDED_POOL = 60
 """With a guard active (an outside topic, another convention or a code in the query,
 see :mod:`knowledge.scope`), the entries checked against it, best by preliminary score."""
 
-W_COVERAGE = 0.1
-W_PHRASING = 0.2
-W_BM25 = 0.4
-W_FUZZY = 0.3
+W_COVERAGE = 0.2
+W_PHRASING = 0.3
+W_BM25 = 0.3
+W_FUZZY = 0.2
 """Weights of the four signals in the merged score (they sum to 1; see :func:`weights`)."""
 YEAR_MATCH = 0.04
 YEAR_MISMATCH = 0.06
