@@ -110,6 +110,8 @@ _SYNONYM_LIST = [
     ("contraignant", "obligatoire"), ("contraignante", "obligatoire"), ("contraignants", "obligatoire"),
     ("contraignantes", "obligatoire"), ("vinculante", "obligatorio"), ("vinculantes", "obligatorio"),
     ("ملزم", "الزامي"), ("约束力", "强制"),
+    # the programme's helpdesk written as two words
+    ("help desk", "helpdesk"), ("service desk", "helpdesk"),
     # the sub-indicators, the land cover and One Out, All Out as users name them
     ("次级指标", "子指标"), ("分指标", "子指标"), ("土地覆被", "土地覆盖"),
     ("один вне все вне", "one out all out"), ("один выбыл все выбыли", "one out all out"),

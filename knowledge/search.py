@@ -117,7 +117,7 @@ W_PHRASING = 0.3
 W_BM25 = 0.3
 W_FUZZY = 0.2
 """Weights of the four signals in the merged score (they sum to 1; see :func:`weights`)."""
-YEAR_MATCH = 0.04
+YEAR_MATCH = 0.02
 YEAR_MISMATCH = 0.06
 """A year in the query (2016, 2018, 2026) is a date: an entry whose questions or
 phrasings name that year gains :data:`YEAR_MATCH`; one whose questions name only other
