@@ -191,14 +191,6 @@ elecciones
 выборов
 الانتخابات
 选举
-population
-habitants
-población
-habitantes
-население
-насел
-سكان
-人口
 exchange rate
 taux de change
 tipo de cambio
@@ -379,6 +371,7 @@ datos
 данные
 данных
 بيانات
+البيانات
 数据
 country
 countries
@@ -388,6 +381,18 @@ países
 страна
 страны
 стран
+стране
+странах
+странам
+страной
+население
+населения
+population
+habitants
+población
+habitantes
+سكان
+人口
 بلد
 دول
 国家
@@ -408,9 +413,21 @@ número
 число
 номер
 رقم
+عدد
 数字
 plan
 plans
+last
+dernier
+dernière
+pasado
+pasada
+прошлый
+прошлого
+прошлом
+الماضي
+الماضية
+去年
 今年
 一年
 哪一

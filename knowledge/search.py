@@ -546,6 +546,19 @@ class Ranker:
         return out
 
 
+def _junctions(folded: str) -> frozenset[str]:
+    """Chinese bigrams that only join two generic bigrams ("今年的国家数据": 家数 between
+    国家 and 数据): they stand for no word of their own, so they weigh like generic words."""
+    out: set[str] = set()
+    for token, script in content_tokens(folded):
+        if script != "cjk" or len(token) < 4:
+            continue
+        grams = [token[i:i + 2] for i in range(len(token) - 1)]
+        weak = [g in scope.GENERIC for g in grams]
+        out.update(g for i, g in enumerate(grams) if 0 < i < len(grams) - 1 and weak[i - 1] and weak[i + 1])
+    return frozenset(out)
+
+
 @dataclass(frozen=True)
 class _Guard:
     """What :mod:`knowledge.scope` says about one query."""
@@ -560,7 +573,7 @@ class _Guard:
     @classmethod
     def of(cls, folded: str, raw: str) -> "_Guard":
         plain = frozenset(scope.plain_numbers(folded, raw))
-        light = frozenset(w for w, _ in terms(folded) if w in scope.GENERIC) | plain
+        light = frozenset(w for w, _ in terms(folded) if w in scope.GENERIC) | plain | _junctions(folded)
         conventions = tuple(dict.fromkeys(scope.convention_markers(folded)))
         return cls(light, plain, tuple(dict.fromkeys(scope.outside_markers(folded))), conventions,
                    frozenset(scope.codes(folded)), bool(conventions) and not scope.names_home(folded))

@@ -53,9 +53,11 @@ def test_devset_labels_exist():
 # entries' questions (e_practice.yaml). On the enlarged set the lexical engine alone scored 86.1 % /
 # 96.3 % / 40.8 %; with the scope rules (knowledge/scope.py) and informal spellings it reaches the
 # floors below (top-1 86.7 % once the personal entries of f_personal.yaml arrived; 87.3 % with the query synonyms
-# of knowledge/informal.py). Raise them when the
-# engine improves, never lower them.
-TOP1, TOP3, ABSTAIN, ABSTAIN_PER_LANGUAGE = 0.87, 0.97, 0.98, 0.95
+# of knowledge/informal.py). Round 4 (g_neighbours.yaml: neighbouring entries, counted questions,
+# One Out All Out scenarios, regions, generic and everyday off-topic text) first measured 89.2 % /
+# 98.0 % / 92.8 %; distinctive phrasings, the new scope rules, years as dates and re-chosen weights
+# reach 94.7 % / 98.8 % / 99.5 %. Raise them when the engine improves, never lower them.
+TOP1, TOP3, ABSTAIN, ABSTAIN_PER_LANGUAGE = 0.94, 0.98, 0.99, 0.95
 
 
 def test_top1(report):
