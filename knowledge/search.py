@@ -65,15 +65,16 @@ applying to the LDN Fund and what it is, joining after 2016 and joining, the 201
 and the 2026 round, target integration and NDC/NAP, monitoring and the bot's checklist,
 the helpdesk and the website, drivers and measures), counted questions, One Out All Out
 as a scenario, a region naming its workshop, and generic or everyday off-topic text. On
-the enlarged set (494 in scope, 195 out of scope) the engine first scored top-1 89.2 %,
+the enlarged set (494 in scope, 195 out of scope; 12 questions on the Fund's size and
+mandatory targets came later, giving the 506 of the figures below) the engine first scored top-1 89.2 %,
 top-3 98.0 %, abstention 92.8 %. Distinctive phrasings (each neighbour keeps the words
 that are its own: "helpdesk" only in the global support, "NDC" in the NDC/NAP entry),
 the rules above and a new grid over the weights gave coverage 0.2, phrasing 0.3, bm25
 0.3, fuzzy 0.2 (was 0.1 / 0.2 / 0.4 / 0.3): giving the phrasing F1 and the coverage more
 weight is what makes the entry whose own phrasing the question is win over a neighbour
-matching the same trigrams. Dev set now: top-1 94.7 %, top-3 98.8 %, abstention 99.5 %
-(en 94.2 / fr 92.9 / es 97.4 / ru 93.7 / ar 95.9 / zh 94.7 % top-1; abstention 96.6 % in
-ru, 100 % in the others); the old held-out set (checked, not tuned on) 86.1 -> 91.7 %
+matching the same trigrams. Dev set now: top-1 94.9 %, top-3 98.8 %, abstention 99.5 %
+(en 94.3 / fr 93.1 / es 97.5 / ru 93.8 / ar 96.0 / zh 94.9 % top-1; abstention 96.6 % in
+ru, 100 % in the others); the old held-out set (checked, not tuned on) 86.1 -> 94.4 %
 top-1, 91.7 -> 97.2 % top-3, 100 % abstention. The threshold swept again: 0.26 gives
 94.9 / 99.0 / 97.9 %, 0.28 94.7 / 98.8 / 99.0 %, 0.30 94.7 / 98.8 / 99.5 %, 0.34
 93.9 / 97.6 / 99.5 %: it stays at 0.30. Because the dev
