@@ -104,7 +104,7 @@ class UnsubscribeEndpoint(_Page):
         if checked.outcome is not links.LinkCheck.OK:
             return self._refused(checked.outcome, checked.person)
         button = self.t(lang, "mail.web.button")
-        form = (f'<form method="post" action="{html.escape(links.UNSUBSCRIBE_PATH + token)}">'
+        form = ('<form method="post">'  # to this very address, whatever prefix the reverse proxy gives it
                 '<input type="hidden" name="List-Unsubscribe" value="One-Click">'
                 f'<button type="submit" style="font-size: 1.1em; padding: .5em 1em">{button}</button></form>')
         self._page(200, lang, "mail.web.confirm.title", self.t(lang, "mail.web.confirm"), form)
