@@ -113,3 +113,61 @@ def record_feedback(db, entry_id: str, helpful: bool, *, lang: str, user_id: int
 def gaps(db, limit: int = 20) -> list[dict]:
     """The questions the FAQ could not answer, for ``/gaps``."""
     return list(faq_store.list_gaps(db, limit=limit))
+
+
+# -- /gaps: this month's unanswered questions, the most asked first -----------------------
+
+_PUNCTUATION = "?!.,;:¿¡？！。，、؟…\"'«»“”"
+
+
+def _gap_key(query: str) -> str:
+    """The same question typed twice (case, spacing, a question mark) counts once."""
+    words = "".join(" " if ch in _PUNCTUATION else ch for ch in (query or "").casefold()).split()
+    return " ".join(words)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One unanswered question of the month: its latest wording, how often and where it was asked."""
+
+    query: str
+    times: int
+    not_helpful: int
+    langs: tuple[str, ...]
+    countries: tuple[str, ...]
+    best_score: float | None
+    last_at: str
+
+
+@dataclass(frozen=True)
+class GapsReport:
+    """/gaps: the misses since ``since`` (the first of this month, UTC) counted, then the
+    questions, the most asked first (then the latest)."""
+
+    since: dt.date
+    misses: int
+    not_helpful: int
+    by_lang: list[tuple[str, int]]
+    gaps: list[Gap]
+
+
+def gaps_report(db, now: dt.datetime) -> GapsReport:
+    start = now.astimezone(dt.timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    rows = faq_store.list_gaps(db, since=start)  # newest first: a group's first row is its latest wording
+    groups: dict[str, list[dict]] = {}
+    langs: dict[str, int] = {}
+    for row in rows:
+        groups.setdefault(_gap_key(row["query"]) or row["query"] or "", []).append(row)
+        lang = row["lang"] or "?"
+        langs[lang] = langs.get(lang, 0) + 1
+    gaps = []
+    for members in groups.values():
+        scores = [r["best_score"] for r in members if r["best_score"] is not None]
+        gaps.append(Gap(query=members[0]["query"] or "", times=len(members),
+                        not_helpful=sum(1 for r in members if r["kind"] == "not_helpful"),
+                        langs=tuple(dict.fromkeys(r["lang"] or "?" for r in members)),
+                        countries=tuple(dict.fromkeys(r["country"] for r in members if r["country"])),
+                        best_score=max(scores) if scores else None, last_at=members[0]["created_at"]))
+    gaps.sort(key=lambda g: -g.times)  # stable: of equal counts, the latest asked first (groups are in that order)
+    return GapsReport(start.date(), len(rows), sum(1 for r in rows if r["kind"] == "not_helpful"),
+                      sorted(langs.items(), key=lambda item: (-item[1], item[0])), gaps)

@@ -161,6 +161,38 @@ def queue(db, *, states: Iterable[str] | None = None, country: str | None = None
     return rows, total
 
 
+def queue_counts(db, *, states: Iterable[str] | None = None, country: str | None = None, tag: str | None = None,
+                 assignee_id: int | None = None, overdue: bool = False, active: Iterable[str] = (),
+                 oldest: int = 5) -> tuple[list[dict], list[dict]]:
+    """What /queue counts above its page, for the filters of :func:`queue`: ``(groups, late)``,
+    ``groups`` one row per (state, priority, overdue) with its count ``n``, ``late`` the
+    ``oldest`` overdue queries in an ``active`` state (oldest first)."""
+    where: list[str] = ["1=1"]
+    args: list[Any] = []
+    if states:
+        states = list(states)
+        where.append(f"q.state IN ({','.join('?' * len(states))})")
+        args.extend(states)
+    if country:
+        where.append("q.country = ?")
+        args.append(country)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM query_tags t WHERE t.query_id = q.id AND t.tag = ?)")
+        args.append(tag)
+    if assignee_id is not None:
+        where.append("q.assignee_id = ?")
+        args.append(assignee_id)
+    if overdue:
+        where.append("q.overdue = 1")
+    cond = " AND ".join(where)
+    groups = _rows(db, f"SELECT q.state, q.priority, q.overdue, count(*) AS n FROM queries q WHERE {cond} "
+                       "GROUP BY q.state, q.priority, q.overdue", args)
+    active = list(active) or [QueryState.NEW]
+    late = _rows(db, f"SELECT q.id, q.country, q.priority, q.state, q.created_at FROM queries q WHERE {cond} AND q.overdue = 1 "
+                     f"AND q.state IN ({','.join('?' * len(active))}) ORDER BY q.created_at, q.id LIMIT ?", [*args, *active, oldest])
+    return groups, late
+
+
 def in_states(db, states: Iterable[str]) -> list[dict]:
     states = list(states)
     return [_decode(r) for r in _rows(db, f"SELECT * FROM queries INDEXED BY idx_queries_state WHERE state IN ({','.join('?' * len(states))}) ORDER BY id",
