@@ -14,7 +14,7 @@ from bot.helpdesk.rules import MAX_TAGS, PRIORITIES, QueueFilter, normalise_tag,
 from bot.roles import Person
 from bot.services import Services
 from handlers import paging
-from handlers.common import Context, command_args, message_of, person, person_from_row, reply, t
+from handlers.common import Context, clip, command_args, message_of, person, person_from_row, reply, t
 from handlers.helpdesk.outbox import refresh_card
 from handlers.helpdesk.render import (STATE_ICONS, age, button, card_markup, fmt_time, hours_text, name_of, render_card,
                                       state_label)
@@ -30,6 +30,8 @@ NOBODY = ("none", "-", "nobody")
 #: What a relayed answer's status shows in an expert's /query view.
 UNDELIVERED = ("blocked", "failed", "held", "undeliverable")
 EXPORT_TOPICS = ("milestones", "milestone", "checklist")
+#: Events of the history that change a value from one to another (shown "before → after").
+CHANGES = ("state", "priority", "assign")
 
 
 def may_view(who: Person, query: dict) -> bool:
@@ -83,7 +85,7 @@ def _value(context: Context, who: Person, kind: str, value, names: dict) -> str:
     text = str(value)
     if kind == "assign" and text.lstrip("-").isdigit():
         return name_of(names.get(int(text)), text)
-    if kind == "state" and f"hd.state.{text}" in context.services.i18n:
+    if kind in ("state", "created") and f"hd.state.{text}" in context.services.i18n:
         return t(context, who, f"hd.state.{text}")
     if kind == "priority" and f"hd.priority.{text}" in context.services.i18n:
         return t(context, who, f"hd.priority.{text}")
@@ -93,9 +95,11 @@ def _value(context: Context, who: Person, kind: str, value, names: dict) -> str:
 def _event_line(context: Context, who: Person, e: dict, names: dict) -> str:
     actor = name_of(names.get(e["actor_id"])) if e.get("actor_id") else t(context, who, "hd.actor_bot")
     change = ""
-    if e.get("from_value") is not None or e.get("to_value") is not None:
-        change = f": {html.escape(_value(context, who, e['kind'], e.get('from_value'), names))} → " \
-                 f"{html.escape(_value(context, who, e['kind'], e.get('to_value'), names))}"
+    sides = [e.get("from_value"), e.get("to_value")]
+    if e["kind"] not in CHANGES:  # a query asked, a tag added or removed: the one value, not "— → new"
+        sides = [v for v in sides if v is not None and v != ""][:1]
+    if any(v is not None for v in sides):
+        change = ": " + " → ".join(html.escape(_value(context, who, e["kind"], v, names)) for v in sides)
     key = f"hd.event.{e['kind']}"
     label = t(context, who, key) if key in context.services.i18n else e["kind"]
     return f"<i>{fmt_time(e['at'])}</i> · {html.escape(actor)} · {html.escape(label)}{change}"
@@ -200,7 +204,7 @@ async def queue_screen(context: Context, who: Person, flt: QueueFilter, page: in
         overdue = " ⚠️" if q.get("overdue") and q["state"] in ACTIVE_STATES else ""
         lines.append(t(context, who, "hd.queue_line", n=q["id"], icon=STATE_ICONS.get(q["state"], ""), country=q.get("country") or "—",
                        priority=t(context, who, f"hd.priority.{q['priority']}"), age=age(services, lang, q["created_at"], moment),
-                       text=snippet(q["text"], 50), extra=assignee + overdue))
+                       text=clip(snippet(q["text"], 200), 50), extra=assignee + overdue))
     buttons = [(f"#{q['id']}", button(HelpdeskAction.SHOW_QUERY, q["id"])) for q in rows]
     return paging.Screen(
         summary, lines, shown, rows_title=t(context, who, "hd.queue_newest") if len(summary) > 1 else None,
