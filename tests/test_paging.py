@@ -189,3 +189,12 @@ async def test_query_card_without_faq_answers_has_no_empty_heading(env):
     env.db.execute("UPDATE queries SET candidates = ? WHERE id = ?", ['["soc-data"]', qid])
     view = texts(await env.send(f"/query {qid}", user_id=EXPERT), EXPERT)[0]
     assert heading in view and "soc-data" in view
+
+
+async def test_progress_of_a_circle_counts_each_of_its_regions(env):
+    t = env.services.t
+    text, calls = await first_screen(env, "/progress pilots", SECRETARIAT, "en")
+    counts = [line for line in text.splitlines() if "✅" in line and "⬜" in line and "(" in line and "<b>" in line]
+    assert len(counts) == 5 and sum(int(line.split("⬜ ")[1].split(" ")[0]) for line in counts) == 14
+    assert t("en", "ms.progress.page", page=1, pages=2) in text
+    assert [d for d in datas(calls) if d.startswith("v1:ms:pp:")] == ["v1:ms:pp:pilots:0", "v1:ms:pp:pilots:1"]

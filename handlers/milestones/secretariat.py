@@ -121,7 +121,8 @@ def progress_screen(context: Context, who: Person, key: str, report: ms.Progress
         name = _circle_name(context, who, key)
         summary = _progress_head(context, who, t(context, who, "ms.progress.circle_title", name=name, count=len(total.countries),
                                                  date=today.isoformat()), total)
-        summary += [t(context, who, "ms.progress.legend"), _counts_line(context, who, name, report.total)]
+        summary += [t(context, who, "ms.progress.legend")]  # by region: a circle may span several (pilots, Europe)
+        summary += [_counts_line(context, who, t(context, who, f"ms.region.{r.group.key}"), r) for r in report.regions]
         buttons = [[(t(context, who, "ms.btn.overview"), cb(FEATURE, MilestoneAction.PROGRESS, OVERVIEW))]]
     token = circle_token(key)
     return paging.Screen(
