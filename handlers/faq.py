@@ -369,14 +369,14 @@ def _gap_line(gap: faqstats.Gap) -> str:
     return f"• {times}[{html.escape(where)}] {html.escape(query)}" + (" 👎" if gap.not_helpful else "")
 
 
-def gaps_screen(context: Context, who, report: faqstats.GapsReport, page: int) -> paging.Screen:
+def gaps_screen(context: Context, who, report: faqstats.GapsReport) -> paging.Screen:
     """The month's count (by language), then a page of questions, the most asked first."""
     since = report.since.isoformat()
+    shown = paging.counted(report.gaps, report.page, GAPS_PAGE, report.questions)
     if not report.gaps:
-        return paging.Screen([t(context, who, "faq.gaps_none_month", date=since)], [], paging.paginate([], 0, GAPS_PAGE))
-    shown = paging.paginate(report.gaps, page, GAPS_PAGE)
+        return paging.Screen([t(context, who, "faq.gaps_none_month", date=since)], [], shown)
     summary = [t(context, who, "faq.gaps_title", date=since),
-               t(context, who, "faq.gaps_counts", misses=report.misses, questions=len(report.gaps),
+               t(context, who, "faq.gaps_counts", misses=report.misses, questions=report.questions,
                  not_helpful=report.not_helpful,
                  langs=" · ".join(f"{lang} {n}" for lang, n in report.by_lang))]
     return paging.Screen(
@@ -388,8 +388,8 @@ def gaps_screen(context: Context, who, report: faqstats.GapsReport, page: int) -
 async def show_gaps(update: Update, context: Context, who, page: int, *, edit: bool = False) -> None:
     services = svc(context)
     await services.faq_stats.flush()  # the latest misses of this process first
-    report = await services.store.read(faqstats.gaps_report, services.clock.now())
-    await paging.show(update, context, who, gaps_screen(context, who, report, page), edit=edit)
+    report = await services.store.read(faqstats.gaps_report, services.clock.now(), page, GAPS_PAGE)
+    await paging.show(update, context, who, gaps_screen(context, who, report), edit=edit)
 
 
 async def gaps_command(update: Update, context: Context) -> None:

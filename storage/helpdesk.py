@@ -163,9 +163,10 @@ def queue(db, *, states: Iterable[str] | None = None, country: str | None = None
 
 def queue_counts(db, *, states: Iterable[str] | None = None, country: str | None = None, tag: str | None = None,
                  assignee_id: int | None = None, overdue: bool = False, active: Iterable[str] = (),
-                 oldest: int = 5) -> tuple[list[dict], list[dict]]:
-    """What /queue counts above its page, for the filters of :func:`queue`: ``(groups, late)``,
-    ``groups`` one row per (state, priority, overdue) with its count ``n``, ``late`` the
+                 oldest: int = 5) -> tuple[list[dict], list[dict], list[dict]]:
+    """What /queue counts above its page, for the filters of :func:`queue`: ``(by_state,
+    by_priority, late)``: one row per (state, overdue) with its count ``n`` (the (state, overdue)
+    index answers it alone), one per priority of the queries in an ``active`` state, and the
     ``oldest`` overdue queries in an ``active`` state (oldest first)."""
     where: list[str] = ["1=1"]
     args: list[Any] = []
@@ -185,12 +186,13 @@ def queue_counts(db, *, states: Iterable[str] | None = None, country: str | None
     if overdue:
         where.append("q.overdue = 1")
     cond = " AND ".join(where)
-    groups = _rows(db, f"SELECT q.state, q.priority, q.overdue, count(*) AS n FROM queries q WHERE {cond} "
-                       "GROUP BY q.state, q.priority, q.overdue", args)
+    by_state = _rows(db, f"SELECT q.state, q.overdue, count(*) AS n FROM queries q WHERE {cond} GROUP BY q.state, q.overdue", args)
     active = list(active) or [QueryState.NEW]
-    late = _rows(db, f"SELECT q.id, q.country, q.priority, q.state, q.created_at FROM queries q WHERE {cond} AND q.overdue = 1 "
-                     f"AND q.state IN ({','.join('?' * len(active))}) ORDER BY q.created_at, q.id LIMIT ?", [*args, *active, oldest])
-    return groups, late
+    live = f"{cond} AND q.state IN ({','.join('?' * len(active))})"
+    by_priority = _rows(db, f"SELECT q.priority, count(*) AS n FROM queries q WHERE {live} GROUP BY q.priority", [*args, *active])
+    late = _rows(db, f"SELECT q.id, q.country, q.priority, q.state, q.created_at FROM queries q WHERE {live} AND q.overdue = 1 "
+                     "ORDER BY q.created_at, q.id LIMIT ?", [*args, *active, oldest])
+    return by_state, by_priority, late
 
 
 def in_states(db, states: Iterable[str]) -> list[dict]:

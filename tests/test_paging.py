@@ -198,3 +198,13 @@ async def test_progress_of_a_circle_counts_each_of_its_regions(env):
     assert len(counts) == 5 and sum(int(line.split("⬜ ")[1].split(" ")[0]) for line in counts) == 14
     assert t("en", "ms.progress.page", page=1, pages=2) in text
     assert [d for d in datas(calls) if d.startswith("v1:ms:pp:")] == ["v1:ms:pp:pilots:0", "v1:ms:pp:pilots:1"]
+
+
+async def test_gaps_count_one_question_typed_in_many_ways(env):
+    env.clock.set("2016-06-02T08:00:00Z")
+    for i, text in enumerate(("Какая погода в Найроби?", "какая  погода в найроби", "КАКАЯ ПОГОДА В НАЙРОБИ ?!", "bitcoin")):
+        await env.send(text, user_id=GUEST + i, language_code="ru")
+    text, _ = await first_screen(env, "/gaps", SECRETARIAT, "en")
+    rows = text.split(env.services.t("en", "faq.gaps_most_asked"))[1].strip().splitlines()
+    assert rows[0].startswith("• ×3 [ru") and rows[0].endswith("КАКАЯ ПОГОДА В НАЙРОБИ ?!")  # the latest wording
+    assert "×" not in rows[1] and "bitcoin" in rows[1]

@@ -41,15 +41,16 @@ class QueueOverview:
 
 
 def queue_overview(db, flt: QueueFilter, user_id: int, size: int, page: int, oldest: int = 5) -> QueueOverview:
-    groups, late = store.queue_counts(db, **flt.query_args(user_id), active=ACTIVE_STATES, oldest=oldest)
+    by_states, by_priorities, late = store.queue_counts(db, **flt.query_args(user_id), active=ACTIVE_STATES, oldest=oldest)
     by_state = {s: 0 for s in QUERY_STATES}
-    by_priority = {p: 0 for p in PRIORITIES}
     overdue = 0
-    for g in groups:
+    for g in by_states:
         by_state[g["state"]] = by_state.get(g["state"], 0) + g["n"]
-        by_priority[g["priority"]] = by_priority.get(g["priority"], 0) + g["n"]
         if g["overdue"] and g["state"] in ACTIVE_STATES:
             overdue += g["n"]
+    by_priority = {p: 0 for p in PRIORITIES}
+    for g in by_priorities:
+        by_priority[g["priority"]] = by_priority.get(g["priority"], 0) + g["n"]
     total = sum(by_state.values())
     pages = max(1, -(-total // max(1, size)))
     number = min(max(page, 1), pages)
