@@ -110,11 +110,6 @@ def record_feedback(db, entry_id: str, helpful: bool, *, lang: str, user_id: int
                               query=query, best_score=best_score, now=now)
 
 
-def gaps(db, limit: int = 20) -> list[dict]:
-    """The questions the FAQ could not answer, for ``/gaps``."""
-    return list(faq_store.list_gaps(db, limit=limit))
-
-
 # -- /gaps: this month's unanswered questions, the most asked first -----------------------
 
 
