@@ -168,6 +168,40 @@ def queue(db, *, states: Iterable[str] | None = None, country: str | None = None
     return rows, total
 
 
+def queue_counts(db, *, states: Iterable[str] | None = None, country: str | None = None, tag: str | None = None,
+                 assignee_id: int | None = None, overdue: bool = False, active: Iterable[str] = (),
+                 oldest: int = 5) -> tuple[list[dict], list[dict], list[dict]]:
+    """What /queue counts above its page, for the filters of :func:`queue`: ``(by_state,
+    by_priority, late)``: one row per (state, overdue) with its count ``n`` (the (state, overdue)
+    index answers it alone), one per priority of the queries in an ``active`` state, and the
+    ``oldest`` overdue queries in an ``active`` state (oldest first)."""
+    where: list[str] = ["1=1"]
+    args: list[Any] = []
+    if states:
+        states = list(states)
+        where.append(f"q.state IN ({','.join('?' * len(states))})")
+        args.extend(states)
+    if country:
+        where.append("q.country = ?")
+        args.append(country)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM query_tags t WHERE t.query_id = q.id AND t.tag = ?)")
+        args.append(tag)
+    if assignee_id is not None:
+        where.append("q.assignee_id = ?")
+        args.append(assignee_id)
+    if overdue:
+        where.append("q.overdue = 1")
+    cond = " AND ".join(where)
+    by_state = _rows(db, f"SELECT q.state, q.overdue, count(*) AS n FROM queries q WHERE {cond} GROUP BY q.state, q.overdue", args)
+    active = list(active) or [QueryState.NEW]
+    live = f"{cond} AND q.state IN ({','.join('?' * len(active))})"
+    by_priority = _rows(db, f"SELECT q.priority, count(*) AS n FROM queries q WHERE {live} GROUP BY q.priority", [*args, *active])
+    late = _rows(db, f"SELECT q.id, q.country, q.priority, q.state, q.created_at FROM queries q WHERE {live} AND q.overdue = 1 "
+                     "ORDER BY q.created_at, q.id LIMIT ?", [*args, *active, oldest])
+    return by_state, by_priority, late
+
+
 def in_states(db, states: Iterable[str]) -> list[dict]:
     states = list(states)
     return [_decode(r) for r in _rows(db, f"SELECT * FROM queries INDEXED BY idx_queries_state WHERE state IN ({','.join('?' * len(states))}) ORDER BY id",
