@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import storage  # noqa: F401 - first: it loads sqlite-utils without numpy (storage/__init__.py), before bot.backup does
 from bot import __version__
 from bot.config import Config, load_config
-from bot.mail import cli as mail_cli
-from bot.mail.config import problems as mail_problems
 from knowledge.vocabulary import LANGS
-from knowledge.yamlfile import DataError
+from knowledge.yamlfile import DataError, keep_parsed_in
+from storage.search_index import CACHE_DIR
 
 if TYPE_CHECKING:  # for the annotation only: subcommands import what they use when they run (start-up time)
     from bot.services import Services
@@ -61,7 +61,20 @@ class CliContext:
 
 
 def _config(args) -> Config:
-    return load_config(getattr(args, "config", None))
+    config = load_config(getattr(args, "config", None))
+    _keep_parsed_yaml(config.db_path)
+    return config
+
+
+def _keep_parsed_yaml(db_path: str) -> None:
+    """Start-up: the data files this process parses are kept, parsed, in the cache directory
+    beside the database (``.ldn-cache/yaml-*.pickle``, :func:`knowledge.yamlfile.keep_parsed_in`),
+    so that the next command reads them back instead of parsing them again."""
+    if not db_path or db_path == ":memory:" or db_path.startswith("file:"):
+        keep_parsed_in(None)
+        return
+    parent = Path(db_path).resolve().parent
+    keep_parsed_in(parent / CACHE_DIR if parent.is_dir() else None)
 
 
 def loader(args) -> CliContext:
@@ -128,6 +141,7 @@ def cmd_console(args) -> int:
 
 def cmd_check(args) -> int:
     from bot.datafiles import validate_all
+    from bot.mail.config import problems as mail_problems
 
     try:
         config = _config(args)
@@ -222,6 +236,8 @@ def invite_days(text: str) -> int:
 
 def invite_by_email(ctx, country, args) -> int:
     """``ldn-bot invite --country ISO3 --email ADDRESS``: the invitation goes by e-mail."""
+    from bot.mail import cli as mail_cli  # start-up: the e-mail channel's modules, only for --email
+
     try:
         cfg = mail_cli.config_of(ctx.config)
     except ValueError as exc:

@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
+from bot.vtimezones import add_missing_timezones
 from knowledge.durations import parse_duration
 from knowledge.events import Event
 
@@ -151,7 +152,7 @@ def calendar(events: Iterable[Event], *, lang: str = "en", now: dt.datetime, nam
         cal.add_component(due_event(step, lang, now, description=due_description, offsets=due_offsets))
     years = [y for e in events if e.kind not in ALL_DAY_KINDS for y in (e.start.year, e.end.year)]
     if years:
-        cal.add_missing_timezones(first_date=dt.date(min(years) - 1, 1, 1), last_date=dt.date(max(years) + 2, 1, 1))
+        add_missing_timezones(cal, first_date=dt.date(min(years) - 1, 1, 1), last_date=dt.date(max(years) + 2, 1, 1))
     return cal.to_ical().decode("utf-8")
 
 
