@@ -56,14 +56,18 @@ def known_person(db, user_id: int, stamp: str) -> None:
                [user_id, stamp, stamp])
 
 
+# the region /stats groups by (m0022), copied from the country table with the country
+_ANNEX_OF_COUNTRY = "(SELECT annex FROM ref_countries WHERE iso3 = ?)"
+
+
 def insert_query(db, *, asker_id: int, country: str | None, lang: str, text: str, source: str,
                  candidates: list[str], now: dt.datetime, priority: str = "normal") -> int:
     stamp = utcnow_iso(now)
     known_person(db, asker_id, stamp)
     cur = db.execute(
-        """INSERT INTO queries (asker_id, country, lang, text, source, candidates, state, priority, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)""",
-        [asker_id, country, lang, text, source, json.dumps(list(candidates), ensure_ascii=False), priority, stamp, stamp],
+        f"""INSERT INTO queries (asker_id, country, annex, lang, text, source, candidates, state, priority, created_at, updated_at)
+           VALUES (?, ?, {_ANNEX_OF_COUNTRY}, ?, ?, ?, ?, 'new', ?, ?, ?)""",
+        [asker_id, country, country, lang, text, source, json.dumps(list(candidates), ensure_ascii=False), priority, stamp, stamp],
     )
     return cur.lastrowid
 
@@ -87,6 +91,9 @@ def update_query(db, query_id: int, now: dt.datetime, *, expect_state: str | Ite
             known_person(db, fields[person], fields["updated_at"])
     sets = ", ".join(f"{name} = ?" for name in fields)
     args = list(fields.values())
+    if "country" in fields:
+        sets += f", annex = {_ANNEX_OF_COUNTRY}"
+        args.append(fields["country"])
     sql = f"UPDATE queries SET {sets} WHERE id = ?"
     args.append(query_id)
     if expect_state is not None:
