@@ -14,10 +14,15 @@
 # (inside the container 0.0.0.0 is needed for the published port; it refuses to start without the hash;
 #  make one with: docker exec -it ldn-bot datasette hash-password)
 
-# PYTHON_IMAGE: any Debian-based image with CPython 3.11+ in /usr/local (a registry mirror's copy of
-# python:3.11-slim, say):  docker build --build-arg PYTHON_IMAGE=mirror.example.org/python:3.11-slim .
+# PYTHON_IMAGE: any Debian-based image with CPython 3.11+ as python3 and its venv module: a registry
+# mirror's copy of python:3.11-slim, say (docker build --build-arg PYTHON_IMAGE=mirror.example.org/python:3.11-slim .),
+# or a plain Debian bookworm with the python3.11 and python3-venv packages (what .ci/docker-check builds).
+# The bot lives in the virtual environment /opt/ldn-bot, made from the base image's python3.
 ARG PYTHON_IMAGE=python:3.11-slim
 FROM ${PYTHON_IMAGE} AS build
+# PIP_INDEX_URL: the package index pip installs from (a build argument of this stage only, so a machine
+# behind a mirror can pass its own; it is not recorded in the final image)
+ARG PIP_INDEX_URL=https://pypi.org/simple
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -27,17 +32,18 @@ COPY storage ./storage
 COPY knowledge ./knowledge
 # the webhooks extra adds tornado (PTB's webhook server); the dashboard extra adds Datasette, its login
 # (datasette-auth-passwords) and chart (datasette-dashboards) plugins for `ldn-bot dashboard`
-RUN pip install --prefix=/install ".[webhooks,dashboard]"
+RUN python3 -m venv /opt/ldn-bot && /opt/ldn-bot/bin/pip install ".[webhooks,dashboard]"
 
 FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    LDN_DB=/data/ldn.db
+    LDN_DB=/data/ldn.db \
+    PATH=/opt/ldn-bot/bin:$PATH
 # a CJK font for the Chinese labels of the /progress charts (matplotlib's own fonts have no CJK glyphs)
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin ldn \
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home --shell /usr/sbin/nologin ldn \
  && mkdir -p /data && chown ldn:ldn /data && chmod 700 /data
-COPY --from=build /install /usr/local
+COPY --from=build /opt/ldn-bot /opt/ldn-bot
 WORKDIR /data
 USER ldn
 # the database (ldn.db, its -wal/-shm and .lock files) and the daily backups (/data/backups)

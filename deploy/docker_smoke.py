@@ -1,4 +1,4 @@
-"""Smoke test of the Docker image, run by hand where a Docker engine runs (CI machines have none).
+"""Smoke test of the Docker image, where a Docker engine runs (CI: .ci/docker-check builds the image and runs this).
 
     docker build -t ldn-bot .          # or --build-arg PYTHON_IMAGE=<a mirror's python:3.11-slim>
     .venv/bin/python deploy/docker_smoke.py [--image ldn-bot]
