@@ -110,6 +110,69 @@ def record_feedback(db, entry_id: str, helpful: bool, *, lang: str, user_id: int
                               query=query, best_score=best_score, now=now)
 
 
-def gaps(db, limit: int = 20) -> list[dict]:
-    """The questions the FAQ could not answer, for ``/gaps``."""
-    return list(faq_store.list_gaps(db, limit=limit))
+# -- /gaps: this month's unanswered questions, the most asked first -----------------------
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One unanswered question of the month: its latest wording, how often and where it was asked."""
+
+    query: str
+    times: int
+    not_helpful: int
+    langs: tuple[str, ...]
+    countries: tuple[str, ...]
+    best_score: float | None
+    last_at: str
+
+
+@dataclass(frozen=True)
+class GapsReport:
+    """/gaps: the misses since ``since`` (the first of this month, UTC) counted, then one page
+    of questions (``page``, 0-based, within the ``pages`` there are), the most asked first."""
+
+    since: dt.date
+    misses: int
+    not_helpful: int
+    questions: int
+    by_lang: list[tuple[str, int]]
+    gaps: list[Gap]
+    page: int
+    pages: int
+
+
+#: Punctuation that does not make a question another one (a question mark, quotes, a full stop, in six scripts).
+_NO_PUNCTUATION = str.maketrans({ch: " " for ch in "?!.,;:¿¡？！。，、؟،…\"'«»“”„()[]"})
+
+
+def gap_key(query: str) -> str:
+    """The same question typed twice (case, spacing, punctuation) counts once; plain string
+    operations, since a busy month has tens of thousands of misses to group."""
+    return " ".join(query.casefold().translate(_NO_PUNCTUATION).split())
+
+
+def _gap(members: list[dict]) -> Gap:
+    scores = [r["best_score"] for r in members if r["best_score"] is not None]
+    return Gap(query=members[0]["query"] or "", times=len(members),
+               not_helpful=sum(1 for r in members if r["kind"] == "not_helpful"),
+               langs=tuple(dict.fromkeys(r["lang"] or "?" for r in members)),
+               countries=tuple(dict.fromkeys(r["country"] for r in members if r["country"])),
+               best_score=max(scores) if scores else None, last_at=members[0]["created_at"])
+
+
+def gaps_report(db, now: dt.datetime, page: int, size: int) -> GapsReport:
+    """The same question in any case, spacing or punctuation (:func:`gap_key`) is one; of equally
+    often asked ones, the latest asked comes first."""
+    start = now.astimezone(dt.timezone.utc).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    rows = faq_store.list_gaps(db, since=start)  # newest first: a group's first row is its latest wording
+    groups: dict[str, list[dict]] = {}
+    langs: dict[str, int] = {}
+    for row in rows:
+        groups.setdefault(gap_key(row["query"] or "") or row["query"] or "", []).append(row)
+        langs[row["lang"] or "?"] = langs.get(row["lang"] or "?", 0) + 1
+    ordered = sorted(groups.values(), key=len, reverse=True)  # stable: ties stay latest first
+    pages = max(1, -(-len(ordered) // max(1, size)))
+    page = min(max(page, 0), pages - 1)
+    return GapsReport(start.date(), len(rows), sum(1 for r in rows if r["kind"] == "not_helpful"), len(ordered),
+                      sorted(langs.items(), key=lambda item: (-item[1], item[0])),
+                      [_gap(members) for members in ordered[page * size:(page + 1) * size]], page, pages)

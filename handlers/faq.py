@@ -13,14 +13,17 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot import faqstats
 from bot.services import Services
+from handlers import paging
 from handlers.personal import everyone_text, personal_answer
 from handlers.common import (GROUP_COMMANDS, authorised, MAX_QUESTION, Context, answer_button, cb, edit_or_reply,
                              is_private, keyboard, keyboard_json, parse_cb, person, reply, svc, t, user_data)
 from knowledge.sources import localise_source
+from knowledge.vocabulary import FaqAction
 from knowledge.yamlfile import DataError
 
 log = logging.getLogger("ldn.handlers.faq")
 TOPICS_PER_PAGE = 8
+GAPS_PAGE = 10  # questions per page of /gaps
 VERSION_CHECK_SECONDS = 1.0
 
 
@@ -301,6 +304,9 @@ async def faq_button(update: Update, context: Context) -> None:
         await answer_button(update)
         await send_entry(update, context, who, entry, private=is_private(update))
         return
+    if action == FaqAction.GAPS:
+        await gaps_button(update, context, who, parts)
+        return
     if action == "fb" and len(parts) == 3 and parts[2] in ("0", "1"):
         await feedback(update, context, who, parts[1], parts[2] == "1")
         return
@@ -354,23 +360,56 @@ async def reload_command(update: Update, context: Context) -> None:
     await reply(update, context, t(context, who, "faq.reload_ok", entries=len(services.search.entries()), version=version))
 
 
+def _gap_line(gap: faqstats.Gap) -> str:
+    query = " ".join(gap.query.split())
+    query = query[:80] + ("…" if len(query) > 80 else "")
+    where = " ".join(x for x in ("/".join(gap.langs), f"{gap.best_score:.2f}" if gap.best_score is not None else "",
+                                 " ".join(gap.countries[:3])) if x)
+    times = f"×{gap.times} " if gap.times > 1 else ""
+    return f"• {times}[{html.escape(where)}] {html.escape(query)}" + (" 👎" if gap.not_helpful else "")
+
+
+def gaps_screen(context: Context, who, report: faqstats.GapsReport) -> paging.Screen:
+    """The month's count (by language), then a page of questions, the most asked first."""
+    since = report.since.isoformat()
+    shown = paging.counted(report.gaps, report.page, GAPS_PAGE, report.questions)
+    if not report.gaps:
+        return paging.Screen([t(context, who, "faq.gaps_none_month", date=since)], [], shown)
+    summary = [t(context, who, "faq.gaps_title", date=since),
+               t(context, who, "faq.gaps_counts", misses=report.misses, questions=report.questions,
+                 not_helpful=report.not_helpful,
+                 langs=" · ".join(f"{lang} {n}" for lang, n in report.by_lang))]
+    return paging.Screen(
+        summary, [_gap_line(g) for g in shown.rows], shown, rows_title=t(context, who, "faq.gaps_most_asked"),
+        footer=[t(context, who, "faq.gaps_full_list")],
+        nav=paging.nav_row(context, who, shown, lambda i: cb("faq", FaqAction.GAPS, i)))
+
+
+async def show_gaps(update: Update, context: Context, who, page: int, *, edit: bool = False) -> None:
+    services = svc(context)
+    await services.faq_stats.flush()  # the latest misses of this process first
+    report = await services.store.read(faqstats.gaps_report, services.clock.now(), page, GAPS_PAGE)
+    await paging.show(update, context, who, gaps_screen(context, who, report), edit=edit)
+
+
 async def gaps_command(update: Update, context: Context) -> None:
     who = await authorised(update, context, secretariat=True)
     if who is None:
         return
-    services = svc(context)
-    await services.faq_stats.flush()  # the latest misses of this process first
-    rows = await services.store.read(faqstats.gaps, 20)
-    if not rows:
-        await reply(update, context, t(context, who, "faq.gaps_empty"))
+    await show_gaps(update, context, who, 0)
+
+
+async def gaps_button(update: Update, context: Context, who, parts: list[str]) -> None:
+    """``v1:faq:gaps:<page>``: the secretariat's only; checked again on every press."""
+    if not who.is_secretariat:
+        await paging.refuse_not_allowed(update, context, who, "/gaps")
         return
-    lines = [t(context, who, "faq.gaps_header", count=len(rows))]
-    for row in rows:
-        query = (row["query"] or "").replace("\n", " ")
-        query = query[:80] + ("…" if len(query) > 80 else "")
-        score = "" if row["best_score"] is None else f" {row['best_score']:.2f}"
-        lines.append(f"• [{row['lang'] or '?'}{score}{' ' + row['country'] if row['country'] else ''}] {html.escape(query)}")
-    await reply(update, context, "\n".join(lines))
+    page = paging.page_number(parts[1]) if len(parts) == 2 else None
+    if page is None:
+        await paging.refuse_stale(update, context, who, "/gaps")
+        return
+    await answer_button(update)
+    await show_gaps(update, context, who, page, edit=True)
 
 
 async def _flush_stats_job(context: Context) -> None:

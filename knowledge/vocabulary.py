@@ -195,6 +195,7 @@ class MilestoneAction(StrEnum):
     PROGRESS = "prog"
     CHART = "chart"
     OVERDUE = "od"  # a page of /overdue: v1:ms:od:<circle or all>:<page>
+    PROGRESS_PAGE = "pp"  # a page of /progress: v1:ms:pp:<circle or all>:<page>
 
 
 class FaqAction(StrEnum):
@@ -202,6 +203,7 @@ class FaqAction(StrEnum):
     SHOW = "show"
     TOPIC = "topic"
     TOPICS = "topics"
+    GAPS = "gaps"  # a page of /gaps: v1:faq:gaps:<page>
 
 
 class GroupAction(StrEnum):

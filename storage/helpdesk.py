@@ -56,14 +56,18 @@ def known_person(db, user_id: int, stamp: str) -> None:
                [user_id, stamp, stamp])
 
 
+# the region /stats groups by (m0022), copied from the country table with the country
+_ANNEX_OF_COUNTRY = "(SELECT annex FROM ref_countries WHERE iso3 = ?)"
+
+
 def insert_query(db, *, asker_id: int, country: str | None, lang: str, text: str, source: str,
                  candidates: list[str], now: dt.datetime, priority: str = "normal") -> int:
     stamp = utcnow_iso(now)
     known_person(db, asker_id, stamp)
     cur = db.execute(
-        """INSERT INTO queries (asker_id, country, lang, text, source, candidates, state, priority, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)""",
-        [asker_id, country, lang, text, source, json.dumps(list(candidates), ensure_ascii=False), priority, stamp, stamp],
+        f"""INSERT INTO queries (asker_id, country, annex, lang, text, source, candidates, state, priority, created_at, updated_at)
+           VALUES (?, ?, {_ANNEX_OF_COUNTRY}, ?, ?, ?, ?, 'new', ?, ?, ?)""",
+        [asker_id, country, country, lang, text, source, json.dumps(list(candidates), ensure_ascii=False), priority, stamp, stamp],
     )
     return cur.lastrowid
 
@@ -87,6 +91,9 @@ def update_query(db, query_id: int, now: dt.datetime, *, expect_state: str | Ite
             known_person(db, fields[person], fields["updated_at"])
     sets = ", ".join(f"{name} = ?" for name in fields)
     args = list(fields.values())
+    if "country" in fields:
+        sets += f", annex = {_ANNEX_OF_COUNTRY}"
+        args.append(fields["country"])
     sql = f"UPDATE queries SET {sets} WHERE id = ?"
     args.append(query_id)
     if expect_state is not None:
@@ -159,6 +166,40 @@ def queue(db, *, states: Iterable[str] | None = None, country: str | None = None
     for row in rows:
         row["tags"] = tags_of(db, row["id"])
     return rows, total
+
+
+def queue_counts(db, *, states: Iterable[str] | None = None, country: str | None = None, tag: str | None = None,
+                 assignee_id: int | None = None, overdue: bool = False, active: Iterable[str] = (),
+                 oldest: int = 5) -> tuple[list[dict], list[dict], list[dict]]:
+    """What /queue counts above its page, for the filters of :func:`queue`: ``(by_state,
+    by_priority, late)``: one row per (state, overdue) with its count ``n`` (the (state, overdue)
+    index answers it alone), one per priority of the queries in an ``active`` state, and the
+    ``oldest`` overdue queries in an ``active`` state (oldest first)."""
+    where: list[str] = ["1=1"]
+    args: list[Any] = []
+    if states:
+        states = list(states)
+        where.append(f"q.state IN ({','.join('?' * len(states))})")
+        args.extend(states)
+    if country:
+        where.append("q.country = ?")
+        args.append(country)
+    if tag:
+        where.append("EXISTS (SELECT 1 FROM query_tags t WHERE t.query_id = q.id AND t.tag = ?)")
+        args.append(tag)
+    if assignee_id is not None:
+        where.append("q.assignee_id = ?")
+        args.append(assignee_id)
+    if overdue:
+        where.append("q.overdue = 1")
+    cond = " AND ".join(where)
+    by_state = _rows(db, f"SELECT q.state, q.overdue, count(*) AS n FROM queries q WHERE {cond} GROUP BY q.state, q.overdue", args)
+    active = list(active) or [QueryState.NEW]
+    live = f"{cond} AND q.state IN ({','.join('?' * len(active))})"
+    by_priority = _rows(db, f"SELECT q.priority, count(*) AS n FROM queries q WHERE {live} GROUP BY q.priority", [*args, *active])
+    late = _rows(db, f"SELECT q.id, q.country, q.priority, q.state, q.created_at FROM queries q WHERE {live} AND q.overdue = 1 "
+                     "ORDER BY q.created_at, q.id LIMIT ?", [*args, *active, oldest])
+    return by_state, by_priority, late
 
 
 def in_states(db, states: Iterable[str]) -> list[dict]:

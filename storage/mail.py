@@ -259,3 +259,12 @@ def due(db, now: dt.datetime, limit: int = 200) -> list[int]:
     return [row[0] for row in db.execute(
         "SELECT id FROM deliveries WHERE method = ? AND status = ? AND due_at <= ? ORDER BY due_at, id LIMIT ?",
         [MAIL_METHOD, QUEUED, utcnow_iso(now), limit])]
+
+
+# -- the channel page's one-time forms (m0023) -----------------------------------------------------
+
+def use_form_nonce(db, nonce: str, now: dt.datetime, keep_since: dt.datetime) -> bool:
+    """Record a form's nonce as used; False when it was used before. Nonces used before
+    ``keep_since`` are dropped (their forms are too old to be taken anyway)."""
+    db.execute("DELETE FROM mail_form_nonces WHERE used_at < ?", [utcnow_iso(keep_since)])
+    return db.execute("INSERT OR IGNORE INTO mail_form_nonces (nonce, used_at) VALUES (?, ?)", [nonce, utcnow_iso(now)]).rowcount == 1

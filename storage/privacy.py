@@ -137,6 +137,7 @@ REGISTRY: tuple[Personal, ...] = (
 NOT_PERSONAL = frozenset({
     "_migrations", "bot_state", "faq_state", "faq_search_index", "faq_asked", "query_tags",
     "milestone_steps", "ref_countries", "privacy_log",
+    "mail_form_nonces",  # m0023: the channel page's used one-time nonces (no person named)
 })
 # faq_search_index (m0011) is derived from faq_entries: rebuilt, and the old one dropped, when they change.
 # group_chats.chat_id, title ...: a group is not a person (its adder and linker are registered above).

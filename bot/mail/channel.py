@@ -138,9 +138,10 @@ class MailChannel:
                 case Fate.UNKNOWN | Fate.TOO_BIG if decision.answer:
                     await self._notice(decision, mail)
                 case Fate.UNSUBSCRIBED:
+                    lang = self._lang(decision.person)
+                    text = mt(self.services.i18n, lang, "mail.unsubscribed.body")
                     await self._direct(mail, (decision.person or {}).get("user_id") or 0, f"unsubscribed:{mail.message_id}",
-                                       "Re: " + compose.bare_subject(mail.subject),
-                                       mt(self.services.i18n, self._lang(decision.person), "mail.unsubscribed.body"))
+                                       "Re: " + compose.bare_subject(mail.subject), text + await self._channels_note(decision.person, lang, text))
         except Exception:  # noqa: BLE001 - committed already: the periodic job posts and sends what is left
             log.exception("mail.after_failed", extra={"fate": decision.fate})
 
@@ -166,19 +167,25 @@ class MailChannel:
         thread = await self.services.store.read(thread_of, qid, self.services.config.default_language)
         if thread is None:
             return None
-        text += self._channels_note(thread.unsubscribe_token, thread.lang, text)
+        text += await self._channels_note({"user_id": thread.person_id, "unsubscribe_token": thread.unsubscribe_token}, thread.lang, text)
         out = Outgoing(to=thread.address, to_name=thread.name, subject=compose.tagged_subject(qid, thread.subject, reply=reply),
                        text=text, reply_to=compose.query_reply_address(self.cfg, qid, thread.token), in_reply_to=thread.last_in,
                        references=thread.references, auto=auto, attachments=attachments or [])
         message = compose.build(self.cfg, out, self.services.clock.now())
         return await self.sender.send(kind=DeliveryKind.EMAIL, ref=ref, person_id=thread.person_id, message=message, query_id=qid)
 
-    def _channels_note(self, unsubscribe_token: str | None, lang: str, text: str) -> str:
-        """The last lines of every e-mail about a query: how to change where reminders go
-        (appended to the signature block ``-- `` when the text has one)."""
-        if not unsubscribe_token:
+    async def _channels_note(self, person: dict | None, lang: str, text: str) -> str:
+        """The last lines of every e-mail to a bound person: the signed link to the channel page
+        (with ``mail.web_base_url``; else how to change where reminders go), appended to the
+        signature block ``-- `` when the text has one."""
+        if person and person.get("user_id") and not person.get("unsubscribe_token"):
+            person = await self.services.store.read(store.person_by_id, int(person["user_id"]))
+        if not person or not person.get("unsubscribe_token"):
             return ""
-        note = mt(self.services.i18n, lang, "mail.channels_note", address=self.cfg.plus_address(f"u{unsubscribe_token}"))
+        if self.cfg.web_base_url:
+            note = mt(self.services.i18n, lang, "mail.channels_link_note", link=f"<{await self.channels_link(person)}>")
+        else:
+            note = mt(self.services.i18n, lang, "mail.channels_note", address=self.unsubscribe_address(person))
         return ("\n" if "\n-- \n" in text else "\n\n-- \n") + note
 
     async def _acknowledge(self, decision: Decision, mail: Incoming) -> None:
@@ -247,7 +254,7 @@ class MailChannel:
         if decision.fate is Fate.CONFIRM and done is not None:
             country = self.services.countries.get(done.country)
             text = mt(i18n, lang, "mail.confirmed.body", address=mail.sender, country=country.name(lang) if country else done.country)
-            text += self._channels_note((decision.person or {}).get("unsubscribe_token"), lang, text)
+            text += await self._channels_note(decision.person, lang, text)
             await self._direct(mail, done.user_id or 0, f"confirmed:{mail.message_id}", mt(i18n, lang, "mail.confirmed.subject"), text)
         else:
             await self._direct(mail, 0, f"confirm_failed:{mail.message_id}", subject, mt(i18n, lang, "mail.confirm_failed.body"))
@@ -366,15 +373,22 @@ class MailChannel:
             self._link_key = await self.services.store.run(links.link_key, self.services.clock.now())
         return self._link_key
 
+    async def channels_link(self, person: dict) -> str:
+        """The signed link to the person's channel page (needs ``mail.web_base_url``)."""
+        token = links.sign(await self.link_key(), links.CHANNELS, person, self.services.clock.now())
+        return links.channels_url(self.cfg.web_base_url or "", token)
+
     async def _footer(self, person: dict, lang: str) -> tuple[str, tuple[str, ...]]:
         """The footer of reminders and digests, and their List-Unsubscribe links (the signed
-        one-click URL first when ``mail.web_base_url`` is set, then the mailto: address)."""
+        one-click URL first when ``mail.web_base_url`` is set, then the mailto: address); with
+        ``mail.web_base_url`` the footer links to the channel page too."""
         mailto = f"mailto:{self.unsubscribe_address(person)}?subject=unsubscribe"
-        found: tuple[str, ...] = (mailto,)
-        if self.cfg.web_base_url:
-            token = links.sign(await self.link_key(), links.UNSUBSCRIBE, person, self.services.clock.now())
-            found = (f"{self.cfg.web_base_url}{links.UNSUBSCRIBE_PATH}{token}", mailto)
-        return "\n\n-- \n" + mt(self.services.i18n, lang, "mail.footer", unsubscribe=f"<{found[0]}>"), found
+        if not self.cfg.web_base_url:
+            return "\n\n-- \n" + mt(self.services.i18n, lang, "mail.footer", unsubscribe=f"<{mailto}>"), (mailto,)
+        token = links.sign(await self.link_key(), links.UNSUBSCRIBE, person, self.services.clock.now())
+        found = (f"{self.cfg.web_base_url}{links.UNSUBSCRIBE_PATH}{token}", mailto)
+        footer = mt(self.services.i18n, lang, "mail.footer_link", link=f"<{await self.channels_link(person)}>", unsubscribe=f"<{found[0]}>")
+        return "\n\n-- \n" + footer, found
 
     async def _to_person(self, person: dict, lang: str, *, ref: str, subject: str, text: str, ics: str | None) -> outbound.MailOutcome:
         footer, link = await self._footer(person, lang)

@@ -10,6 +10,7 @@ transaction per call). The package, by job:
   (:func:`pending_steps` for reminders and weekly nudges);
 * :mod:`~bot.milestones.changes` - a step's status, note, evidence, due date (state and history together);
 * :mod:`~bot.milestones.progress` - shares by country, region and pilot group;
+* :mod:`~bot.milestones.overview` - /overdue and /progress counted: the worst cases first;
 * :mod:`~bot.milestones.export_csv` / :mod:`~bot.milestones.import_csv` - the spreadsheet interface.
 
 Other features import the names below from ``bot.milestones``.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from bot.milestones.changes import CLEAR, LINK_LIMIT, NOTE_LIMIT, Outcome, parse_link, set_due, set_evidence, set_note, set_status
 from bot.milestones.export_csv import CSV_COLUMNS, export_milestones_csv
 from bot.milestones.import_csv import ImportResult, import_milestones_csv, parse_status
+from bot.milestones.overview import LateCountry, OverdueReport, ProgressReport, RegionCounts, overdue_report, progress_report
 from bot.milestones.progress import ANNEX_NAMES, CountryProgress, GroupProgress, Progress, progress
 from bot.milestones.states import (CLOSED, ICONS, OVERDUE_ICON, STATUSES, PendingStep, StepState, all_states, country_steps,
                                    local_today, overdue_by_country, pending_steps, step_state)
@@ -30,4 +32,5 @@ __all__ = [
     "all_states", "country_steps", "export_milestones_csv", "get_template", "import_milestones_csv", "load_template",
     "local_today", "overdue_by_country", "parse_link", "parse_status", "pending_steps", "progress", "set_due",
     "set_evidence", "set_note", "set_status", "step_state", "step_title", "sync_template",
+    "LateCountry", "OverdueReport", "ProgressReport", "RegionCounts", "overdue_report", "progress_report",
 ]

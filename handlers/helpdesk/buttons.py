@@ -15,12 +15,13 @@ from bot.helpdesk import lifecycle, relay
 from bot.helpdesk.lifecycle import Change, Refusal
 from bot.helpdesk.rules import CODE_STATES, PRIORITIES, QueueFilter
 from bot.roles import Person
-from handlers.common import Context, answer_button, edit_or_reply, parse_cb, person, t
+from handlers import paging
+from handlers.common import Context, answer_button, parse_cb, person, t
 from handlers.helpdesk import asking, promote, saved
 from handlers.helpdesk.outbox import on_state_changed, refresh_card, try_api
 from handlers.helpdesk.render import card_markup, render_card
 from handlers.helpdesk.settings import content_allowed, is_expert_chat, now, number, settings
-from handlers.helpdesk.triage import may_view, render_queue, show_query
+from handlers.helpdesk.triage import may_view, queue_screen, show_query
 from knowledge.vocabulary import Feature, HelpdeskAction, QueryState
 
 log = logging.getLogger("ldn.handlers.helpdesk")
@@ -201,13 +202,12 @@ async def button_open(update: Update, context: Context, who: Person, args: list[
 async def button_queue_page(update: Update, context: Context, who: Person, args: list[str]) -> None:
     services = context.services
     if not who.is_expert or not content_allowed(update, services):
-        await _not_allowed(update, context, who)
+        await paging.refuse_not_allowed(update, context, who, "/queue")
         return
-    page = number(args[0]) if args else None
+    page = paging.page_number(args[0]) if args else None
     flt = QueueFilter.decode(args[1:]) if len(args) == 4 else None
     if page is None or flt is None:
-        await _stale(update, context, who)
+        await paging.refuse_stale(update, context, who, "/queue")
         return
     await answer_button(update)
-    text, markup = await render_queue(context.services, who, flt, page)
-    await edit_or_reply(update, context, text, markup=markup)
+    await paging.show(update, context, who, await queue_screen(context, who, flt, page), edit=True)

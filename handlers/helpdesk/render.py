@@ -51,11 +51,14 @@ def state_label(services: Services, lang: str, state: str) -> str:
     return f"{STATE_ICONS.get(state, '')} {services.t(lang, f'hd.state.{state}')}"
 
 
-def _candidates_html(services: Services, lang: str, ids: list[str]) -> str:
-    if not ids:
+def _candidates_html(services: Services, lang: str, ids: object) -> str:
+    """The FAQ answers the asker was shown or the search suggests, under their heading; nothing
+    at all (no empty heading) when there are none (a stored list that is empty, blank or not a list)."""
+    names = [str(i) for i in ids if isinstance(i, str) and i.strip()] if isinstance(ids, list) else []
+    if not names:
         return ""
     lines = []
-    for entry_id in ids[:5]:
+    for entry_id in names[:5]:
         try:
             entry = services.search.get(entry_id)
             question = entry.text(lang).q if entry else None
@@ -77,7 +80,7 @@ def render_card(services: Services, card: Card, lang: str, text_limit: int | Non
     tags = " ".join(f"#{tag}" for tag in query.get("tags") or []) or none
     limit = text_limit or len(query["text"])
     text = query["text"] if len(query["text"]) <= limit else query["text"][:limit].rstrip() + "…"
-    extra = _candidates_html(services, lang, query.get("candidates") or [])
+    extra = _candidates_html(services, lang, query.get("candidates"))
     if card.attachments:
         extra += services.t(lang, "hd.card_attachments", count=card.attachments)
     if query.get("unverified"):

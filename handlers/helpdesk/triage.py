@@ -13,7 +13,8 @@ from bot.helpdesk.lifecycle import Change, Refusal
 from bot.helpdesk.rules import MAX_TAGS, PRIORITIES, QueueFilter, normalise_tag, parse_queue_args, snippet
 from bot.roles import Person
 from bot.services import Services
-from handlers.common import Context, command_args, keyboard, message_of, person, person_from_row, reply, t
+from handlers import paging
+from handlers.common import Context, clip, command_args, message_of, person, person_from_row, reply, t
 from handlers.helpdesk.outbox import refresh_card
 from handlers.helpdesk.render import (STATE_ICONS, age, button, card_markup, fmt_time, hours_text, name_of, render_card,
                                       state_label)
@@ -29,6 +30,8 @@ NOBODY = ("none", "-", "nobody")
 #: What a relayed answer's status shows in an expert's /query view.
 UNDELIVERED = ("blocked", "failed", "held", "undeliverable")
 EXPORT_TOPICS = ("milestones", "milestone", "checklist")
+#: Events of the history that change a value from one to another (shown "before → after").
+CHANGES = ("state", "priority", "assign")
 
 
 def may_view(who: Person, query: dict) -> bool:
@@ -82,7 +85,7 @@ def _value(context: Context, who: Person, kind: str, value, names: dict) -> str:
     text = str(value)
     if kind == "assign" and text.lstrip("-").isdigit():
         return name_of(names.get(int(text)), text)
-    if kind == "state" and f"hd.state.{text}" in context.services.i18n:
+    if kind in ("state", "created") and f"hd.state.{text}" in context.services.i18n:
         return t(context, who, f"hd.state.{text}")
     if kind == "priority" and f"hd.priority.{text}" in context.services.i18n:
         return t(context, who, f"hd.priority.{text}")
@@ -92,9 +95,11 @@ def _value(context: Context, who: Person, kind: str, value, names: dict) -> str:
 def _event_line(context: Context, who: Person, e: dict, names: dict) -> str:
     actor = name_of(names.get(e["actor_id"])) if e.get("actor_id") else t(context, who, "hd.actor_bot")
     change = ""
-    if e.get("from_value") is not None or e.get("to_value") is not None:
-        change = f": {html.escape(_value(context, who, e['kind'], e.get('from_value'), names))} → " \
-                 f"{html.escape(_value(context, who, e['kind'], e.get('to_value'), names))}"
+    sides = [e.get("from_value"), e.get("to_value")]
+    if e["kind"] not in CHANGES:  # a query asked, a tag added or removed: the one value, not "— → new"
+        sides = [v for v in sides if v is not None and v != ""][:1]
+    if any(v is not None for v in sides):
+        change = ": " + " → ".join(html.escape(_value(context, who, e["kind"], v, names)) for v in sides)
     key = f"hd.event.{e['kind']}"
     label = t(context, who, key) if key in context.services.i18n else e["kind"]
     return f"<i>{fmt_time(e['at'])}</i> · {html.escape(actor)} · {html.escape(label)}{change}"
@@ -161,36 +166,50 @@ def _view_name(services: Services, lang: str, view: str) -> str:
     return services.t(lang, f"hd.view.{view}")
 
 
-async def render_queue(services: Services, who: Person, flt: QueueFilter, page: int):
+def _queue_summary(context: Context, who: Person, found: triage.QueueOverview) -> list[str]:
+    """Overdue first (the oldest named), then the counts by state and by priority."""
+    services = context.services
+    lines = []
+    if found.overdue:
+        moment = now(services)
+        oldest = ", ".join(" ".join(x for x in (f"#{q['id']}", q.get("country"), f"({age(services, who.lang, q['created_at'], moment)})") if x)
+                           for q in found.oldest_overdue)
+        lines.append(t(context, who, "hd.queue_overdue", overdue=found.overdue, queries=oldest))
+    if found.by_state:
+        lines.append(t(context, who, "hd.queue_by_state", states=" · ".join(
+            f"{STATE_ICONS.get(s, '')} {t(context, who, f'hd.state.{s}')} {n}" for s, n in found.by_state.items())))
+    if found.by_priority:
+        lines.append(t(context, who, "hd.queue_by_priority", priorities=" · ".join(
+            f"{t(context, who, f'hd.priority.{p}')} {found.by_priority[p]}" for p in reversed(PRIORITIES) if p in found.by_priority)))
+    return lines
+
+
+async def queue_screen(context: Context, who: Person, flt: QueueFilter, page: int) -> paging.Screen:
+    """/queue [view] [ISO3] [tag]: the counts, overdue first, then a page of queries (newest first)."""
+    services = context.services
     lang = who.lang
     size = settings(services).queue_page_size
-    page = max(1, page)
-    found = await services.store.read(triage.queue_page, flt, who.user_id, size, page)
-    pages = max(1, -(-found.total // size))
+    found = await services.store.read(triage.queue_overview, flt, who.user_id, size, page)
+    rows = found.page.rows
+    shown = paging.counted(rows, found.number - 1, size, found.page.total)
     label = " · ".join(x for x in (_view_name(services, lang, flt.view), flt.country, f"#{flt.tag}" if flt.tag else None) if x)
-    lines = [services.t(lang, "hd.queue_title", filter=label, total=found.total)]
-    if not found.rows:
-        lines.append(services.t(lang, "hd.queue_empty"))
-        return "\n".join(lines), None
+    summary = [t(context, who, "hd.queue_title", filter=label, total=found.page.total)]
+    if not rows:
+        return paging.Screen(summary + [t(context, who, "hd.queue_empty")], [], shown)
+    summary += _queue_summary(context, who, found)
     moment = now(services)
-    for q in found.rows:
-        assignee = f" · 👤 {name_of(found.names.get(q['assignee_id']))}" if q.get("assignee_id") else ""
+    lines = []
+    for q in rows:
+        assignee = f" · 👤 {name_of(found.page.names.get(q['assignee_id']))}" if q.get("assignee_id") else ""
         overdue = " ⚠️" if q.get("overdue") and q["state"] in ACTIVE_STATES else ""
-        lines.append(services.t(lang, "hd.queue_line", n=q["id"], icon=STATE_ICONS.get(q["state"], ""), country=q.get("country") or "—",
-                                priority=services.t(lang, f"hd.priority.{q['priority']}"), age=age(services, lang, q["created_at"], moment),
-                                text=snippet(q["text"], 50), extra=assignee + overdue))
-    if pages > 1:
-        lines.append(services.t(lang, "hd.queue_page", page=page, pages=pages))
-    buttons = [(f"#{q['id']}", button(HelpdeskAction.SHOW_QUERY, q["id"])) for q in found.rows]
-    grid = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
-    nav = []
-    if page > 1:
-        nav.append((services.t(lang, "button.prev"), button(HelpdeskAction.QUEUE_PAGE, page - 1, flt.encode())))
-    if page < pages:
-        nav.append((services.t(lang, "button.next"), button(HelpdeskAction.QUEUE_PAGE, page + 1, flt.encode())))
-    if nav:
-        grid.append(nav)
-    return "\n".join(lines), keyboard(grid)
+        lines.append(t(context, who, "hd.queue_line", n=q["id"], icon=STATE_ICONS.get(q["state"], ""), country=q.get("country") or "—",
+                       priority=t(context, who, f"hd.priority.{q['priority']}"), age=age(services, lang, q["created_at"], moment),
+                       text=clip(snippet(q["text"], 200), 50), extra=assignee + overdue))
+    buttons = [(f"#{q['id']}", button(HelpdeskAction.SHOW_QUERY, q["id"])) for q in rows]
+    return paging.Screen(
+        summary, lines, shown, rows_title=t(context, who, "hd.queue_newest") if len(summary) > 1 else None,
+        buttons=[buttons[i:i + 4] for i in range(0, len(buttons), 4)], page_key="hd.queue_page",
+        nav=paging.nav_row(context, who, shown, lambda i: button(HelpdeskAction.QUEUE_PAGE, i + 1, flt.encode())))
 
 
 def _country_code(services: Services, code: str) -> str | None:
@@ -207,8 +226,7 @@ async def queue_command(update: Update, context: Context) -> None:
     if flt is None:
         await reply(update, context, t(context, who, "hd.queue_bad_arg", word=bad))
         return
-    text, markup = await render_queue(services, who, flt, 1)
-    await reply(update, context, text, markup=markup)
+    await paging.show(update, context, who, await queue_screen(context, who, flt, 1))
 
 
 # -- /assign /priority /tag ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The milestones buttons: ``v1:ms:<action>:<country>[:<step>[:<status>]]`` (and
-``v1:ms:prog:<circle>``, ``v1:ms:chart``).
+``v1:ms:prog:<circle>``, ``v1:ms:chart``, the pages ``v1:ms:od|pp:<circle>:<page>``).
 
 Callback data is forgeable: every press is checked again (a known action with its number of
 arguments, a real country and step, the presser's right to see or change that country, a
@@ -13,6 +13,7 @@ from typing import Awaitable, Callable
 from telegram import Update
 
 from bot.roles import Person
+from handlers import paging
 from handlers.common import Context, answer_button, is_private, parse_cb, person, svc, t
 from handlers.milestones import checklist, inputs, secretariat
 from handlers.milestones.checklist import FEATURE, template_of
@@ -26,9 +27,11 @@ ACTIONS: dict[str, tuple[int, str]] = {
     MilestoneAction.VIEW: (1, SEE), MilestoneAction.STEP: (2, SEE), MilestoneAction.OPEN_EVIDENCE: (2, SEE),
     MilestoneAction.SET: (3, EDIT), MilestoneAction.NOTE: (2, EDIT), MilestoneAction.EVIDENCE: (2, EDIT),
     MilestoneAction.DUE: (2, SECRETARIAT), MilestoneAction.PROGRESS: (1, SECRETARIAT), MilestoneAction.CHART: (0, SECRETARIAT),
-    MilestoneAction.OVERDUE: (2, SECRETARIAT),
+    MilestoneAction.OVERDUE: (2, SECRETARIAT), MilestoneAction.PROGRESS_PAGE: (2, SECRETARIAT),
 }
-_NO_COUNTRY = (MilestoneAction.PROGRESS, MilestoneAction.CHART, MilestoneAction.OVERDUE)
+_NO_COUNTRY = (MilestoneAction.PROGRESS, MilestoneAction.CHART, MilestoneAction.OVERDUE, MilestoneAction.PROGRESS_PAGE)
+_COMMANDS: dict[str, str] = {  # the command that draws each paged list afresh
+    MilestoneAction.OVERDUE: "/overdue", MilestoneAction.PROGRESS_PAGE: "/progress"}
 
 
 def _allowed(who: Person, permission: str, iso3: str | None) -> bool:
@@ -105,18 +108,28 @@ async def _chart(update, context, who, args):
 
 
 async def _overdue(update, context, who, args):
-    if not args[1].isdigit() or len(args[1]) > 3:
-        await answer_button(update, t(context, who, "error.stale_button"), alert=True)
+    page = paging.page_number(args[1])
+    if page is None:
+        await paging.refuse_stale(update, context, who, "/overdue")
         return
     await answer_button(update)
-    await secretariat.show_overdue(update, context, who, args[0], int(args[1]), edit=True)
+    await secretariat.show_overdue(update, context, who, args[0], page, edit=True)
+
+
+async def _progress_page(update, context, who, args):
+    page = paging.page_number(args[1])
+    if page is None:
+        await paging.refuse_stale(update, context, who, "/progress")
+        return
+    await answer_button(update)
+    await secretariat.show_progress(update, context, who, args[0], page=page, edit=True)
 
 
 PRESSES: dict[str, Press] = {
     MilestoneAction.VIEW: _view, MilestoneAction.STEP: _step, MilestoneAction.SET: _set,
     MilestoneAction.OPEN_EVIDENCE: _open_evidence, MilestoneAction.NOTE: _note, MilestoneAction.EVIDENCE: _evidence,
     MilestoneAction.DUE: _due, MilestoneAction.PROGRESS: _progress, MilestoneAction.CHART: _chart,
-    MilestoneAction.OVERDUE: _overdue,
+    MilestoneAction.OVERDUE: _overdue, MilestoneAction.PROGRESS_PAGE: _progress_page,
 }
 
 
@@ -125,6 +138,9 @@ async def button(update: Update, context: Context) -> None:
     if who is None or update.callback_query is None:
         return
     parts = parse_cb(update.callback_query.data, FEATURE)
+    if parts and parts[0] in _COMMANDS and len(parts) != ACTIONS[parts[0]][0] + 1:
+        await paging.refuse_stale(update, context, who, _COMMANDS[parts[0]])  # a page button cut short
+        return
     if not parts or parts[0] not in ACTIONS or len(parts) != ACTIONS[parts[0]][0] + 1:
         await answer_button(update, t(context, who, "error.stale_button"), alert=True)
         return

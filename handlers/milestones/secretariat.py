@@ -1,5 +1,6 @@
 """The secretariat's views of every country: ``/progress [region|pilots|ISO3|chart]``,
-``/overdue [region|pilots|ISO3]`` and :func:`export_milestones_command` (wired to
+``/overdue [region|pilots|ISO3]`` (both: the counts and the worst cases, then pages, see
+:mod:`handlers.paging`) and :func:`export_milestones_command` (wired to
 ``/export milestones`` by the shared /export)."""
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ from telegram import Update
 from bot import milestones as ms
 from bot.i18n import Raw
 from bot.roles import Person
-from handlers.common import Context, authorised, cb, edit_or_reply, keyboard, reply, svc, t
+from handlers import paging
+from handlers.common import Context, authorised, cb, edit_or_reply, reply, svc, t
 from handlers.milestones.checklist import FEATURE, TITLE_IN_LIST, bar, day, percent, short, show_checklist, template_of
+from knowledge.countries import REGION_ALIASES
 from knowledge.vocabulary import MilestoneAction
 
-OVERDUE_PAGE = 8   # countries per page of /overdue (each with its late steps)
-OVERDUE_TOP = 5    # steps and countries named in the summary above the page
+OVERDUE_PAGE = 8    # countries per page of /overdue (each with its late steps)
+OVERDUE_TOP = 5     # steps and countries named in the summary above the page
+PROGRESS_PAGE = 12  # countries per page of /progress
 ALL = "all"
 OVERVIEW = "overview"
 # The names the /progress chart lines below use (kept as they were: they are being rewritten).
@@ -25,7 +29,7 @@ _template = template_of
 _percent = percent
 
 
-# -- /progress, /overdue ------------------------------------------------------------------
+# -- the circle a list is about -------------------------------------------------------------
 
 def _circle_name(context: Context, who: Person, key: str) -> str:
     services = svc(context)
@@ -38,6 +42,33 @@ def _circle_name(context: Context, who: Person, key: str) -> str:
     return services.countries.name(key, who.lang)
 
 
+def circle_token(key: str) -> str:
+    """A circle (``annex:III``, ``annex:IV+V``, ``group:nmed_cee``, ``pilots``, ``KEN``) as a page
+    button names it: short, without ":", and read back to the same circle by ``resolve_circle``."""
+    if key.startswith("annex:"):
+        annexes = tuple(key[len("annex:"):].split("+"))
+        if len(annexes) == 1:
+            return annexes[0]
+        return next((alias for alias, found in REGION_ALIASES.items() if found == annexes), ALL)
+    return key.removeprefix("group:")
+
+
+def _resolve(context: Context, arg: str) -> tuple[str, list[str] | None] | None:
+    """``(circle, ISO3 list)`` of a typed or pressed circle (``all``: every country, None)."""
+    if arg in (ALL, OVERVIEW):
+        return ALL, None
+    return svc(context).countries.resolve_circle(arg)
+
+
+async def _unknown(update: Update, context: Context, who: Person, arg: str, command: str, edit: bool) -> None:
+    if edit:  # a button's circle that is no longer one: forged, or from another version
+        await paging.refuse_stale(update, context, who, command)
+    else:
+        await reply(update, context, t(context, who, "ms.progress.unknown", text=arg[:40]))
+
+
+# -- /progress -------------------------------------------------------------------------------
+
 def _group_line(context: Context, who: Person, name: str, group: ms.GroupProgress) -> str:
     line = t(context, who, "ms.progress.line", bar=bar(group.share), percent=percent(group.share), name=name,
              count=len(group.countries))
@@ -46,74 +77,76 @@ def _group_line(context: Context, who: Person, name: str, group: ms.GroupProgres
     return line
 
 
-def progress_overview_text(context: Context, who: Person, progress: ms.Progress, today: dt.date) -> str:
-    total = progress.total
-    lines = [t(context, who, "ms.progress.title", count=len(total.countries), date=today.isoformat()),
-             t(context, who, "ms.progress.totals", done=total.done, applicable=total.applicable,
-               percent=percent(total.share), complete=total.complete_countries)]
+def _counts_line(context: Context, who: Person, name: str, counts: ms.RegionCounts) -> str:
+    group = counts.group
+    return t(context, who, "ms.progress.region_counts", bar=bar(group.share), percent=percent(group.share), name=name,
+             countries=len(group.countries), done=counts.done, under_way=counts.under_way,
+             not_started=counts.not_started, late=counts.late)
+
+
+def _country_line(context: Context, who: Person, c: ms.CountryProgress) -> str:
+    line = t(context, who, "ms.progress.country_line", bar=bar(c.share), done=c.done, applicable=c.applicable,
+             iso3=c.iso3, name=svc(context).countries.name(c.iso3, who.lang))
+    return line + (f" · ⚠️ {c.overdue}" if c.overdue else "")
+
+
+def _progress_head(context: Context, who: Person, title: str, total: ms.GroupProgress) -> list[str]:
+    lines = [title, t(context, who, "ms.progress.totals", done=total.done, applicable=total.applicable,
+                      percent=percent(total.share), complete=total.complete_countries)]
     if total.overdue:
         lines.append(t(context, who, "ms.progress.overdue", count=total.overdue,
                        countries=Raw(t(context, who, "ms.n.countries", count=total.overdue_countries))))
-    lines += ["", t(context, who, "ms.progress.by_region")]
-    lines += [_group_line(context, who, t(context, who, f"ms.region.{g.key}"), g) for g in progress.by_annex]
-    lines += ["", t(context, who, "ms.progress.by_group"),
-              _group_line(context, who, t(context, who, "ms.region.pilots"), progress.pilots),
-              _group_line(context, who, t(context, who, "ms.region.others"), progress.others),
-              "", t(context, who, "ms.progress.hint")]
-    return "\n".join(lines)
+    return lines
 
 
-def progress_overview_markup(context: Context, who: Person, progress: ms.Progress):
-    buttons = [(t(context, who, f"ms.region.{g.key}").split(" (")[0].split("（")[0], cb(FEATURE, MilestoneAction.PROGRESS, g.key)) for g in progress.by_annex]
-    buttons.append((t(context, who, "ms.region.pilots"), cb(FEATURE, MilestoneAction.PROGRESS, "pilots")))
-    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([(t(context, who, "ms.btn.chart"), cb(FEATURE, MilestoneAction.CHART))])
-    return keyboard(rows)
-
-
-def progress_circle_text(context: Context, who: Person, name: str, progress: ms.Progress, today: dt.date) -> str:
-    services = svc(context)
+def progress_screen(context: Context, who: Person, key: str, report: ms.ProgressReport, today: dt.date, page: int) -> paging.Screen:
+    """The counts (by region, the least advanced first), then a page of countries, the least advanced first."""
+    progress = report.progress
     total = progress.total
-    lines = [t(context, who, "ms.progress.circle_title", name=name, count=len(total.countries), date=today.isoformat()),
-             t(context, who, "ms.summary", done=total.done, applicable=total.applicable, percent=percent(total.share))]
-    if total.overdue:
-        lines.append(t(context, who, "ms.progress.overdue", count=total.overdue,
-                       countries=Raw(t(context, who, "ms.n.countries", count=total.overdue_countries))))
-    lines.append("")
-    for c in sorted(progress.countries, key=lambda c: (-c.share, -c.done, c.iso3)):
-        line = t(context, who, "ms.progress.country_line", bar=bar(c.share), done=c.done, applicable=c.applicable,
-                 iso3=c.iso3, name=services.countries.name(c.iso3, who.lang))
-        if c.overdue:
-            line += f" · ⚠️ {c.overdue}"
-        lines.append(line)
-    return "\n".join(lines)
+    shown = paging.paginate(report.countries, page, PROGRESS_PAGE)
+    if key == ALL:
+        summary = _progress_head(context, who, t(context, who, "ms.progress.title", count=len(total.countries),
+                                                 date=today.isoformat()), total)
+        summary += ["", t(context, who, "ms.progress.by_region"), t(context, who, "ms.progress.legend")]
+        summary += [_counts_line(context, who, t(context, who, f"ms.region.{r.group.key}"), r) for r in report.regions]
+        summary += ["", t(context, who, "ms.progress.by_group"),
+                    _group_line(context, who, t(context, who, "ms.region.pilots"), progress.pilots),
+                    _group_line(context, who, t(context, who, "ms.region.others"), progress.others)]
+        regions = [(t(context, who, f"ms.region.{g.key}").split(" (")[0].split("（")[0], cb(FEATURE, MilestoneAction.PROGRESS, g.key))
+                   for g in progress.by_annex]
+        regions.append((t(context, who, "ms.region.pilots"), cb(FEATURE, MilestoneAction.PROGRESS, "pilots")))
+        buttons = [regions[i:i + 2] for i in range(0, len(regions), 2)]
+        buttons.append([(t(context, who, "ms.btn.chart"), cb(FEATURE, MilestoneAction.CHART))])
+    else:
+        name = _circle_name(context, who, key)
+        summary = _progress_head(context, who, t(context, who, "ms.progress.circle_title", name=name, count=len(total.countries),
+                                                 date=today.isoformat()), total)
+        summary += [t(context, who, "ms.progress.legend")]  # by region: a circle may span several (pilots, Europe)
+        summary += [_counts_line(context, who, t(context, who, f"ms.region.{r.group.key}"), r) for r in report.regions]
+        buttons = [[(t(context, who, "ms.btn.overview"), cb(FEATURE, MilestoneAction.PROGRESS, OVERVIEW))]]
+    token = circle_token(key)
+    return paging.Screen(
+        summary=summary, rows_title=t(context, who, "ms.progress.least_first"),
+        rows=[_country_line(context, who, c) for c in shown.rows], page=shown,
+        nav=paging.nav_row(context, who, shown, lambda i: cb(FEATURE, MilestoneAction.PROGRESS_PAGE, token, i)),
+        footer=[t(context, who, "ms.progress.hint")] if key == ALL else [], buttons=buttons,
+        page_key="ms.progress.page")
 
 
-async def show_progress(update: Update, context: Context, who: Person, arg: str | None, *, edit: bool = False) -> None:
+async def show_progress(update: Update, context: Context, who: Person, arg: str | None, *, edit: bool = False,
+                        page: int = 0) -> None:
     services = svc(context)
-    template = template_of(context)
     now = services.clock.now()
-    today = now.date()
-    if not arg:
-        progress = await services.store.run(ms.progress, template, services.countries, now)
-        text = progress_overview_text(context, who, progress, today)
-        markup = progress_overview_markup(context, who, progress)
-    else:
-        resolved = services.countries.resolve_circle(arg)
-        if resolved is None:
-            await reply(update, context, t(context, who, "ms.progress.unknown", text=arg[:40]))
-            return
-        key, iso3s = resolved
-        if len(iso3s) == 1 and key == iso3s[0]:
-            await show_checklist(update, context, who, key, edit=edit)
-            return
-        progress = await services.store.run(ms.progress, template, services.countries, now, iso3s)
-        text = progress_circle_text(context, who, _circle_name(context, who, key), progress, today)
-        markup = keyboard([[(t(context, who, "ms.btn.overview"), cb(FEATURE, MilestoneAction.PROGRESS, OVERVIEW))]])
-    if edit:
-        await edit_or_reply(update, context, text, markup=markup)
-    else:
-        await reply(update, context, text, markup=markup)
+    resolved = _resolve(context, arg or ALL)
+    if resolved is None:
+        await _unknown(update, context, who, arg or "", "/progress", edit)
+        return
+    key, iso3s = resolved
+    if iso3s is not None and len(iso3s) == 1 and key == iso3s[0]:
+        await show_checklist(update, context, who, key, edit=edit)
+        return
+    report = await services.store.run(ms.progress_report, template_of(context), services.countries, now, iso3s)
+    await paging.show(update, context, who, progress_screen(context, who, key, report, now.date(), page), edit=edit)
 
 
 async def send_chart(update: Update, context: Context, who: Person) -> None:
@@ -142,6 +175,8 @@ async def progress_command(update: Update, context: Context) -> None:
     await show_progress(update, context, who, arg or None)
 
 
+# -- /overdue ----------------------------------------------------------------------------------
+
 async def overdue_command(update: Update, context: Context) -> None:
     who = await authorised(update, context, secretariat=True, private=True, private_only_key="ms.private_only")
     if who is None:
@@ -150,97 +185,58 @@ async def overdue_command(update: Update, context: Context) -> None:
     await show_overdue(update, context, who, arg or ALL, 0)
 
 
-def _step_counts(overdue: dict[str, list[ms.StepState]]) -> list[tuple[int, int]]:
-    """(step order, countries late on it), the most common first."""
-    counts: dict[int, int] = {}
-    for steps in overdue.values():
-        for s in steps:
-            counts[s.step.order] = counts.get(s.step.order, 0) + 1
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-
-
-def overdue_summary(context: Context, who: Person, overdue: dict[str, list[ms.StepState]], now: dt.datetime) -> list[str]:
+def overdue_summary(context: Context, who: Person, report: ms.OverdueReport) -> list[str]:
     """The counts first: per step, per region, then the countries furthest behind."""
     services = svc(context)
     template = template_of(context)
     lines = [t(context, who, "ms.overdue.by_step")]
-    for order, n in _step_counts(overdue)[:OVERDUE_TOP]:
+    for order, n in report.by_step[:OVERDUE_TOP]:
         lines.append(t(context, who, "ms.overdue.step_count", order=order, count=n,
                        title=short(template.by_order(order).title_in(who.lang), TITLE_IN_LIST)))
-    regions: dict[str, int] = {}
-    for iso3 in overdue:
-        country = services.countries.get(iso3)
-        if country is not None:
-            regions[country.annex] = regions.get(country.annex, 0) + 1
-    if len(regions) > 1:
+    if len(report.by_region) > 1:
         lines.append(t(context, who, "ms.overdue.by_region", regions=Raw(" · ".join(
-            f"{html.escape(t(context, who, f'ms.region.{annex}'))} {n}" for annex, n in sorted(regions.items(), key=lambda i: (-i[1], i[0]))))))
-    worst = sorted(overdue.items(), key=lambda item: (-len(item[1]), -_late(services, item[0], item[1], now), item[0]))
+            f"{html.escape(t(context, who, f'ms.region.{annex}'))} {n}" for annex, n in report.by_region))))
     lines.append(t(context, who, "ms.overdue.worst", countries=Raw(", ".join(
-        f"{html.escape(services.countries.name(iso3, who.lang))} ({len(steps)})" for iso3, steps in worst[:OVERDUE_TOP]))))
+        f"{html.escape(services.countries.name(c.iso3, who.lang))} ({len(c.steps)})" for c in report.worst[:OVERDUE_TOP]))))
     return lines
 
 
-def _late(services, iso3: str, steps: list[ms.StepState], now: dt.datetime) -> int:
-    local = ms.local_today(services.countries, iso3, now)
-    return max(_days_late(local, s) for s in steps)
-
-
-def _days_late(local: dt.date, step: ms.StepState) -> int:
-    """How many days past its due date ``step`` is on the country's ``local`` day (an overdue step has one)."""
-    return (local - step.due).days if step.due is not None else 0
+def _late_rows(context: Context, who: Person, country: ms.LateCountry) -> list[str]:
+    name = svc(context).countries.name(country.iso3, who.lang)
+    rows = [f"<b>{html.escape(name)}</b> ({country.iso3})"]
+    for s, days in zip(country.steps, country.days_late, strict=True):
+        rows.append(t(context, who, "ms.overdue.line", order=s.step.order, title=short(s.step.title_in(who.lang), TITLE_IN_LIST),
+                      due=day(s.due), count=days))
+    return rows
 
 
 async def show_overdue(update: Update, context: Context, who: Person, arg: str, page: int, *, edit: bool = False) -> None:
-    """/overdue [circle]: the counts and the worst cases, then one page of countries with buttons."""
+    """/overdue [circle]: the counts and the worst cases, then one page of countries (by name) with buttons."""
     services = svc(context)
-    template = template_of(context)
     now = services.clock.now()
-    iso3s = None
-    if arg != ALL:
-        resolved = services.countries.resolve_circle(arg)
-        if resolved is None:
-            await reply(update, context, t(context, who, "ms.progress.unknown", text=arg[:40]))
-            return
-        iso3s = resolved[1]
-    overdue = await services.store.run(ms.overdue_by_country, template, services.countries, now, iso3s)
+    resolved = _resolve(context, arg)
+    if resolved is None:
+        await _unknown(update, context, who, arg, "/overdue", edit)
+        return
+    key, iso3s = resolved
+    report = await services.store.run(ms.overdue_report, template_of(context), services.countries, now, iso3s)
     today = now.date().isoformat()
-    if not overdue:
+    if not report.countries:
         text = t(context, who, "ms.overdue.none", date=today)
         await (edit_or_reply(update, context, text) if edit else reply(update, context, text))
         return
-    count = sum(len(v) for v in overdue.values())
-    lines = [t(context, who, "ms.overdue.title", steps=count, count=len(overdue), date=today)]
-    ordered = sorted(overdue.items(), key=lambda item: services.countries.name(item[0], who.lang).casefold())
-    pages = max(1, -(-len(ordered) // OVERDUE_PAGE))
-    page = min(max(page, 0), pages - 1)
-    if len(overdue) > 1:
-        lines += overdue_summary(context, who, overdue, now)
-    for iso3, steps in ordered[page * OVERDUE_PAGE:(page + 1) * OVERDUE_PAGE]:
-        local = ms.local_today(services.countries, iso3, now)
-        lines.append("")
-        lines.append(f"<b>{html.escape(services.countries.name(iso3, who.lang))}</b> ({iso3})")
-        for s in steps:
-            lines.append(t(context, who, "ms.overdue.line", order=s.step.order, title=short(s.step.title_in(who.lang), TITLE_IN_LIST),
-                           due=day(s.due), count=_days_late(local, s)))
-    if pages > 1:
-        lines += ["", t(context, who, "ms.overdue.page", page=page + 1, pages=pages)]
-    lines += ["", t(context, who, "ms.overdue.hint")]
-    rows = []
-    if pages > 1:
-        nav = []
-        if page > 0:
-            nav.append(("◀️", cb(FEATURE, MilestoneAction.OVERDUE, arg, page - 1)))
-        nav.append((f"{page + 1}/{pages}", cb(FEATURE, MilestoneAction.OVERDUE, arg, page)))
-        if page < pages - 1:
-            nav.append(("▶️", cb(FEATURE, MilestoneAction.OVERDUE, arg, page + 1)))
-        rows.append(nav)
-    markup = keyboard(rows) if rows else None
-    text = "\n".join(lines)
-    if edit:
-        await edit_or_reply(update, context, text, markup=markup)
-    else:
-        await reply(update, context, text, markup=markup)
+    summary = [t(context, who, "ms.overdue.title", steps=report.steps, count=len(report.countries), date=today)]
+    if len(report.countries) > 1:
+        summary += overdue_summary(context, who, report)
+    ordered = sorted(report.countries, key=lambda c: services.countries.name(c.iso3, who.lang).casefold())
+    shown = paging.paginate(ordered, page, OVERDUE_PAGE)
+    rows: list[str] = []
+    for country in shown.rows:
+        rows += ([""] if rows else []) + _late_rows(context, who, country)
+    token = circle_token(key)
+    await paging.show(update, context, who, paging.Screen(
+        summary=summary, rows=rows, page=shown, footer=[t(context, who, "ms.overdue.hint")], page_key="ms.overdue.page",
+        nav=paging.nav_row(context, who, shown, lambda i: cb(FEATURE, MilestoneAction.OVERDUE, token, i))), edit=edit)
 
 
 # -- /export milestones (dispatched by the shared /export command) ---------------------------

@@ -154,3 +154,103 @@ def test_region_and_topic_figures_are_the_medians_of_their_rows(seeded):
         assert figures.group_figures(db, countries) == expected([q for q in rows if q["country"] in countries])
     assert figures.tag_figures(db, "finance") == expected([q for q in rows if "finance" in tags.get(q["id"], [])])
     assert figures.group_figures(db, ["XXX"]) == (0, 0, 0, None, None)
+
+
+# -- the region stored on each query (m0022) ---------------------------------------------------------
+
+
+def statements_of(db, run) -> list[str]:
+    seen: list[str] = []
+    db.conn.set_trace_callback(seen.append)
+    try:
+        run()
+    finally:
+        db.conn.set_trace_callback(None)
+    return seen
+
+
+def by_country_list(statements: list[str]) -> bool:
+    """Whether some region was read through its list of countries (the way the stored regions are not used)."""
+    return any("idx_queries_country_times" in sql for sql in statements)
+
+
+def test_regions_are_read_through_the_region_stored_on_each_query(seeded):
+    _, db, _, registry, _ = seeded
+    annexes = figures.query_annexes(db)
+    assert set(annexes) == {"I", "II", "III", "IV", "V", None} and annexes[None] == [None]
+    assert all(registry.get(iso3).annex == annex for annex, countries in annexes.items() if annex for iso3 in countries)
+    assert not by_country_list(statements_of(db, lambda: reports.load_stats(db, region_of(registry))))
+
+
+def _first_letter(registry):
+    return lambda iso3: iso3[:1] if iso3 else "-"
+
+
+def _annexes_i_and_ii_together(registry):
+    annex = region_of(registry)
+    return lambda iso3: "I+II" if annex(iso3) in ("I", "II") else annex(iso3)
+
+
+@pytest.mark.parametrize("naming", [_first_letter, _annexes_i_and_ii_together])
+def test_regions_named_another_way_give_the_python_figures(seeded, naming):
+    """Names that do not follow the annexes: those regions are read through their countries."""
+    _, db, _, registry, _ = seeded
+    region = naming(registry)
+    seen = statements_of(db, lambda: reports.load_stats(db, region))
+    after = reports.load_stats(db, region)
+    before = reports.compute_stats(store.all_queries(db), store.all_ratings(db), store.all_tags(db), region)
+    assert _stats_dict(after) == _stats_dict(before) and list(after.by_region) == list(before.by_region)
+    assert by_country_list(seen)
+
+
+@pytest.mark.parametrize("stale", ["UPDATE queries SET annex = 'V' WHERE country = 'KEN'",
+                                   "UPDATE queries SET annex = NULL WHERE country = 'SEN'",
+                                   "UPDATE queries SET annex = 'I' WHERE id = (SELECT min(id) FROM queries WHERE annex = 'III')"])
+def test_a_stored_region_out_of_date_changes_no_figure(seeded, stale):
+    """A country moved to another annex after its queries were stored (or stored without one):
+    the regions it touches are read through their countries, the others as stored."""
+    _, db, _, registry, _ = seeded
+    region = region_of(registry)
+    expected = _stats_dict(reports.compute_stats(store.all_queries(db), store.all_ratings(db), store.all_tags(db), region))
+    db.execute("BEGIN")
+    try:
+        assert db.execute(stale).rowcount > 0
+        seen = statements_of(db, lambda: reports.load_stats(db, region))
+        assert _stats_dict(reports.load_stats(db, region)) == expected
+    finally:
+        db.execute("ROLLBACK")
+    assert by_country_list(seen) and any("idx_queries_annex_first_response" in sql for sql in seen)
+
+
+def test_annex_figures_are_the_medians_of_their_rows(seeded):
+    _, db, _, registry, _ = seeded
+    rows = store.all_queries(db)
+    for annex in ("I", "IV", None):
+        chosen = [q for q in rows if (registry.get(q["country"]).annex if q["country"] else None) == annex]
+        assert figures.annex_figures(db, annex) == figures.group_figures(db, list({q["country"] for q in chosen}))
+        assert figures.annex_figures(db, annex)[0] == len(chosen) > 0
+    assert figures.annex_figures(db, "VI") == (0, 0, 0, None, None)
+
+
+def test_the_region_is_stored_when_a_query_is_created_and_follows_its_country(tmp_path):
+    db = open_db(tmp_path / "ldn.db")
+    migrate(db, bigdb.START, upto=19)
+    stamp = "2026-01-02T00:00:00Z"
+    db.execute("INSERT INTO users (user_id, active, created_at, updated_at) VALUES (5, 1, ?, ?)", [stamp, stamp])
+    for qid, country in ((1, "KEN"), (2, None), (3, "ARG")):
+        db.execute("INSERT INTO queries (id, asker_id, country, lang, text, source, created_at, updated_at) "
+                   "VALUES (?, 5, ?, 'en', 'q', 'ask', ?, ?)", [qid, country, stamp, stamp])
+    assert "m0022_stats_region" in migrate(db, bigdb.START)
+    annex = {row[0]: row[1] for row in db.execute("SELECT id, annex FROM queries")}
+    assert annex == {1: "I", 2: None, 3: "III"}
+    with transaction(db):
+        new = store.insert_query(db, asker_id=5, country="CHN", lang="zh", text="q", source="ask", candidates=[],
+                                 now=bigdb.START)
+        nowhere = store.insert_query(db, asker_id=5, country=None, lang="en", text="q", source="ask", candidates=[],
+                                     now=bigdb.START)
+    assert store.get_query(db, new)["annex"] == "II" and store.get_query(db, nowhere)["annex"] is None
+    with transaction(db):
+        store.update_query(db, new, bigdb.START, country="SEN")
+        store.update_query(db, nowhere, bigdb.START, state="open")
+    assert store.get_query(db, new)["annex"] == "I" and store.get_query(db, nowhere)["annex"] is None
+    db.conn.close()
