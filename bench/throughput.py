@@ -213,33 +213,73 @@ def crowd_traffic(users: int) -> tuple[list[tuple[str, int, int]], list[int]]:
     return traffic, ordered
 
 
-def serve_crowd(conn, users: int, latency: float) -> None:
+def serve_crowd(users: int, latency: float) -> None:
     """The emulated Telegram, in a process of its own (as Telegram is not on the bot's CPU, nor
-    its threads on the bot's GIL): sends its URL, queues the crowd's updates when told
-    (``"push"``, answering the monotonic time it began, shared by every process of the machine),
-    then answers ``"progress"`` with (replies accepted, offset confirmed) and ``"done"`` with
-    (the accepted replies, 429s answered)."""
+    its threads on the bot's GIL), talking JSON lines on stdin/stdout: prints its URL, queues the
+    crowd's updates on ``push`` (answering the monotonic time it began, shared by every process
+    of the machine, and the last ``update_id``), then answers ``progress`` with (replies accepted,
+    offset confirmed) and ``done`` with (the accepted replies, 429s answered)."""
+    import json
+
     traffic, _ordered = crowd_traffic(users)
+
+    def say(value) -> None:
+        sys.stdout.write(json.dumps(value) + "\n")
+        sys.stdout.flush()
+
     with LoopbackBotAPI(TOKEN, limits=TelegramLimits(), latency=latency, record_calls=False) as api:
-        conn.send(api.base_url)
-        while True:
-            command = conn.recv()
+        say(api.base_url)
+        for command in sys.stdin:
+            command = command.strip()
             if command == "push":
                 started = time.monotonic()
                 for text, user_id, message_id in traffic:
                     api.push(_update(text, user_id, message_id))
-                conn.send((started, api.push({})))  # an empty update marks the end
+                say([started, api.push({})])  # an empty update marks the end
             elif command == "progress":
-                conn.send((len(api.accepted), api.confirmed_offset))
+                say([len(api.accepted), api.confirmed_offset])
             elif command == "done":
-                conn.send((list(api.accepted), api.refused_429))
+                say([list(api.accepted), api.refused_429])
                 return
+
+
+class _Telegram:
+    """The parent's end of :func:`serve_crowd`: one command, one JSON answer."""
+
+    def __init__(self, users: int, latency: float):
+        import subprocess
+
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve-crowd", "--users", str(users),
+                                      "--latency", str(latency)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.base_url = self._answer()
+
+    def _answer(self):
+        import json
+
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the emulated Telegram stopped")
+        return json.loads(line)
+
+    def ask(self, command: str):
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command + "\n")
+        self.proc.stdin.flush()
+        return self._answer()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout):
+            if stream is not None:
+                stream.close()
 
 
 async def crowd_run(kind: str, users: int, latency: float = 0.05, timeout: float = 600.0) -> dict:
     """One bot (``"ldn"`` or ``"bare"``) against ``users`` users writing at once; its figures."""
     import logging
-    import multiprocessing
     import statistics
 
     traffic, ordered = crowd_traffic(users)
@@ -248,12 +288,9 @@ async def crowd_run(kind: str, users: int, latency: float = 0.05, timeout: float
         expected[user_id] = message_id
     total = sum(expected.values())
     cache = limiter = None
-    context = multiprocessing.get_context("spawn")
-    conn, child_conn = context.Pipe()
-    server = context.Process(target=serve_crowd, args=(child_conn, users, latency), daemon=True)
-    server.start()
+    telegram = await asyncio.to_thread(_Telegram, users, latency)
     try:
-        base_url = await asyncio.to_thread(conn.recv)
+        base_url = telegram.base_url
         with tempfile.TemporaryDirectory() as tmp:
             app = _ldn_bot(base_url, str(Path(tmp) / "crowd.db")) if kind == "ldn" else _bare_bot(base_url)
             logging.getLogger("telegram.ext.Application").setLevel(logging.CRITICAL)  # the bare bot's lost replies: counted
@@ -262,13 +299,11 @@ async def crowd_run(kind: str, users: int, latency: float = 0.05, timeout: float
                 cache, limiter = counted_cache(app), app.bot.rate_limiter
             await app.updater.start_polling(poll_interval=0.0, timeout=1)
             await app.start()
-            conn.send("push")
-            started, last_id = conn.recv()
+            started, last_id = telegram.ask("push")
             deadline, seen, quiet_since = started + timeout, 0, time.monotonic()
             while time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-                conn.send("progress")
-                accepted_now, confirmed = conn.recv()
+                accepted_now, confirmed = telegram.ask("progress")
                 if accepted_now >= total:
                     break
                 if accepted_now != seen:
@@ -280,12 +315,9 @@ async def crowd_run(kind: str, users: int, latency: float = 0.05, timeout: float
             await app.shutdown()
             if kind == "ldn":
                 app.bot_data["services"].store.close()
-        conn.send("done")
-        accepted, refused = conn.recv()
+        accepted, refused = telegram.ask("done")
     finally:
-        server.join(timeout=10)
-        if server.is_alive():
-            server.kill()
+        telegram.close()
     first: dict[int, float] = {}
     texts: dict[int, list[str]] = {}
     for at, chat_id, text in accepted:
@@ -418,7 +450,11 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each mode; figures are their medians")
     parser.add_argument("--one-round", choices=["mix", "cold", "crowd-ldn", "crowd-bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve-crowd", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_crowd:  # the emulated Telegram of a crowd run
+        serve_crowd(args.users, args.latency)
+        return
     if args.one_round:  # a child process
         if args.one_round.startswith("crowd-"):
             result = asyncio.run(crowd_run(args.one_round.split("-")[1], args.users, args.latency))
