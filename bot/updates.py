@@ -17,6 +17,8 @@
   with ``method`` and ``retry_after``, no traceback); the request waits ``retry_after`` and is sent
   again, up to ``retries`` times, then :class:`~telegram.error.RetryAfter` reaches the caller
   (the delivery ledger retries on its own terms). Only that request waits: the others go on.
+  :attr:`~QuietRateLimiter.refused` counts the 429s seen, :attr:`~QuietRateLimiter.gave_up` those
+  passed on to the caller (the unhandled ones).
 """
 from __future__ import annotations
 
@@ -196,7 +198,8 @@ class QuietRateLimiter(AIORateLimiter):
         super().__init__(max_retries=0, **limits)
         self.retries = retries
         self.sleep = sleep
-        self.refused = 0
+        self.refused = 0  # 429s seen
+        self.gave_up = 0  # 429s passed on to the caller after the last retry
 
     async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):
         retries = self.retries if rate_limit_args is None else int(rate_limit_args)
@@ -211,6 +214,7 @@ class QuietRateLimiter(AIORateLimiter):
                 log.warning("telegram.rate_limited", extra={"method": endpoint, "retry_after": wait,
                                                             "attempt": attempt + 1, "retrying": again})
                 if not again:
+                    self.gave_up += 1
                     raise
                 attempt += 1
                 await self.sleep(wait)

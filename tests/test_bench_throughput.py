@@ -17,7 +17,10 @@ def _bench():
 def test_throughput_bench_runs_and_every_update_is_answered():
     bench = _bench()
     figures = bench.one_round(80)  # raises if any timed update went unanswered
-    assert set(figures) == {"echo", "echo_faq", "full"} and all(rate > 0 for rate in figures.values())
+    assert set(figures) == {"echo", "echo_faq", "full", "cache"}
+    assert all(figures[kind] > 0 for kind in ("echo", "echo_faq", "full"))
+    asked = [" ".join(m.lower().split()) for m in bench.MIX[:80] if not m.startswith("/")]
+    assert figures["cache"] == {"lookups": len(asked), "hits": len(asked) - len(set(asked))}  # each repeat a hit
     questions = [m for m in bench.MIX if not m.startswith("/")]
     assert len(questions) >= 200 and len(bench.MIX) - len(questions) >= 40
 
@@ -32,5 +35,6 @@ async def test_crowd_mode_in_a_tiny_configuration_answers_everyone_in_order():
     ldn = await bench.crowd_run("ldn", 25, latency=0.0)
     assert ldn["unanswered"] == 0 and ldn["replies"] == ldn["expected"] == 25 + 2
     assert ldn["order_kept"] == ldn["order_checked"] == 2
+    assert ldn["cache_hits"] == 0 and ldn["cache_lookups"] == 25 and ldn["429s_unhandled"] == 0
     bare = await bench.crowd_run("bare", 10, latency=0.0)
     assert bare["replies"] >= 1 and bare["order_checked"] == 1
