@@ -126,12 +126,28 @@ acreditación
 注册为
 minister of
 environment minister
+who is the minister
 ministre de
+qui est le ministre
 ministra de
 ministro de
-министр
-وزير
-部长
+quién es el ministro
+кто министр
+министр природ
+министр эколог
+министр окружающ
+министр сельск
+министр иностран
+من هو وزير
+من هي وزيرة
+وزير البيئة
+وزيرة البيئة
+وزير الزراعة
+وزير الخارجية
+环境部长
+农业部长
+外交部长
+部长是谁
 executive secretary
 secrétaire exécutif
 secretario ejecutivo

@@ -133,3 +133,32 @@ def test_a_counted_question_asks_for_a_list_not_a_definition():
 ])
 def test_the_entry_whose_words_the_question_uses_wins(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("Sorry for the long message: our team changed last month and nobody kept the files, so before the "
+     "meeting with the ministry next Tuesday I would like to understand one thing, what is the LDN baseline?",
+     "baseline-what"),
+    ("Bonjour, nous sommes une petite équipe au ministère et notre directeur part en mission demain ; "
+     "il me demande, avant son départ, quels sont les trois sous-indicateurs de la NDT ?", "sub-indicators"),
+    ("Здравствуйте, я новый сотрудник министерства, и коллеги уехали в командировку; подскажите, "
+     "какие три подпоказателя используются для оценки НБДЗ?", "sub-indicators"),
+])
+def test_a_long_question_is_judged_on_its_question_not_its_context(real, query, expected):
+    assert ids(real, query)[:1] == [expected]
+
+
+@pytest.mark.parametrize("query", [
+    "I am the LDN focal point and next week I go to the regional workshop on targets; which hotel near the venue is cheapest?",
+    "Soy el coordinador nacional de la NDT y preparo el informe, pero ahora necesito otra cosa: ¿cómo renuevo mi pasaporte?",
+])
+def test_a_long_question_keeps_the_whole_querys_outside_topic(real, query):
+    assert ids(real, query) == []
+
+
+@pytest.mark.parametrize("query", [
+    "our minister asked me this morning, before the donors' meeting on Thursday: what is the LDN baseline?",
+    "министр спрашивает, что такое исходный уровень НБДЗ",
+])
+def test_a_minister_in_the_context_is_not_a_question_about_a_minister(real, query):
+    assert ids(real, query)[:1] == ["baseline-what"]
