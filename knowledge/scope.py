@@ -100,6 +100,87 @@ vuelo
 авиабилет
 رحلة جوية
 航班
+reimburse
+reimburses
+reimbursed
+reimbursement
+rembourse
+remboursement
+rembourser
+reembolsa
+reembolso
+reembolsar
+возмест
+возмещен
+компенсир
+يعوض
+تعويض
+استرداد
+报销
+plane ticket
+air ticket
+flight ticket
+billet d avion
+mon billet
+pasaje
+boleto de avion
+билет
+تذكرة السفر
+تذكرة طيران
+机票
+per diem
+daily subsistence
+subsistence allowance
+indemnité journalière
+indemnités journalières
+viático
+viáticos
+суточные
+بدل الاقامة
+بدل السفر
+津贴
+补贴
+wifi
+wi fi
+вайфай
+вай фай
+واي فاي
+无线网络
+lunch
+déjeuner
+almuerzo
+обед
+غداء
+午餐
+dress code
+code vestimentaire
+código de vestimenta
+дресс код
+اللباس الرسمي
+着装
+job vacancy
+job vacancies
+vacancies
+vacancy
+offres d emploi
+offre d emploi
+vacantes
+vacante
+вакансии
+вакансия
+وظائف شاغرة
+وظيفة شاغرة
+职位空缺
+招聘
+assessment report
+rapport du giec
+rapport d évaluation du giec
+informe del ipcc
+informe de evaluación
+доклад мгэик
+оценочный доклад
+تقرير التقييم
+评估报告
 restaurant
 restaurante
 ресторан

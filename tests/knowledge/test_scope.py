@@ -162,3 +162,13 @@ def test_a_long_question_keeps_the_whole_querys_outside_topic(real, query):
 ])
 def test_a_minister_in_the_context_is_not_a_question_about_a_minister(real, query):
     assert ids(real, query)[:1] == ["baseline-what"]
+
+
+@pytest.mark.parametrize("query", [
+    "travel reimbursement form for the Bangkok workshop", "remboursement des frais du voyage à Konya",
+    "viáticos para el taller de Buenos Aires", "суточные на семинар в Батуми", "بدل السفر لورشة بانكوك",
+    "去曼谷讲习班的机票谁出", "wifi password at the workshop venue", "обед во время семинара",
+    "vacancies in the Global Mechanism", "IPCC sixth assessment report land chapter",
+])
+def test_trips_venues_jobs_and_other_bodies_reports_abstain(real, query):
+    assert ids(real, query) == []
