@@ -44,7 +44,7 @@ How a query is answered
    then the other sentences) under the whole query's guard; an entry's clause score is
    :data:`FOCUS_WHOLE` of its preliminary score for the whole query plus the rest of its
    score for the clause, and the clauses' ranking replaces the whole query's when its
-   best is higher. Context words ("ministry", "next week", "predecessor") no longer
+   best is higher (a whole query already scoring :data:`FOCUS_BELOW` is not split). Context words ("ministry", "next week", "predecessor") no longer
    dilute the question: the round-6 context questions of the dev set went from 31 % to
    100 % top-1, the rest of the dev set unchanged or better. A person named in passing
    ("our minister asks") is no outside topic: only a question about one ("who is the
@@ -188,6 +188,8 @@ k1=1.2, b=0.75 give about 1.5 for a string a fifth of the average length)."""
 
 FOCUS_MIN_WORDS = 9
 """A query with at least this many content words is also tried clause by clause (see :func:`_clauses`)."""
+FOCUS_BELOW = 0.6
+"""A long query whose best score for the whole query reaches this is not split: its context dilutes nothing."""
 FOCUS_CLAUSES = 2
 """At most this many clauses of a long query are ranked (each costs a ranking)."""
 FOCUS_WHOLE = 0.3
@@ -505,7 +507,7 @@ class Ranker:
         parts = self._clauses(raw, folded, guard)
         prelims: dict[int, float] = {}
         ranked = self._rank(folded, raw, keep, guard, prelims=prelims)
-        if parts:
+        if parts and (not ranked or ranked[0].score < FOCUS_BELOW):
             ranked = self._focused(parts, keep, guard, ranked, prelims)
         if (ranked and ranked[0].score >= self.threshold) or guard.active or dominant_script(folded) != "latin":
             return ranked
