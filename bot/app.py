@@ -37,7 +37,8 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
     ``warm_search_later`` (``run``): the search index is not loaded before polling; once polling
     starts it is built on the database thread if it is not stored yet, else left to the first
     search (see :func:`_post_init`). Others load it now (nothing else then shares the connection).
-    ``menus_later`` (``run``): the command menus are registered while polling starts, not before.
+    ``menus_later`` (``run``): the command menus are registered, and an index still to be built
+    is built, once the first getUpdates has gone out, not before.
     """
     services = services or build_services(config, clock=clock, store=store, sleep=sleep,
                                           warm_search=not warm_search_later)
@@ -54,8 +55,8 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
     )
     # getUpdates through OneByOneUpdates: an update PTB cannot parse is skipped, not the batch with it
     # two connections: the confirming getUpdates at stop must not wait for the cancelled long poll
-    updates_request = request if request is not None else HTTPXRequest(connection_pool_size=2)
-    builder = builder.get_updates_request(OneByOneUpdates(updates_request))
+    updates_request = OneByOneUpdates(request if request is not None else HTTPXRequest(connection_pool_size=2))
+    builder = builder.get_updates_request(updates_request)
     if request is not None:
         builder = builder.request(request)
     builder = builder.concurrent_updates(ChatOrderedProcessor(concurrent_updates))  # chats in parallel, each chat in order
@@ -67,6 +68,8 @@ def build_application(config: Config, *, request: Any = None, clock: Clock | Non
     application.bot_data["services"] = services
     application.bot_data["warm_search_later"] = warm_search_later
     application.bot_data["menus_later"] = menus_later
+    if menus_later:
+        application.bot_data["polling"] = updates_request.polling
     handlers.register(application)
     return application
 
@@ -78,7 +81,7 @@ async def _post_init(application: Application) -> None:
     await services.deliverer.recover_after_restart()
     await services.store.run(users.set_state, "started_at", services.started_at.isoformat(), services.started_at)
     if application.bot_data.get("menus_later"):  # start-up: a dozen setMyCommands need not delay polling
-        task = asyncio.get_running_loop().create_task(_register_menus(application))
+        task = asyncio.get_running_loop().create_task(_register_menus_once_polling(application))
         task.add_done_callback(_log_menus_failure)
         application.bot_data["menus_task"] = task
     else:
@@ -86,11 +89,40 @@ async def _post_init(application: Application) -> None:
     await handlers.run_startup_hooks(application)
     # start-up (``run``): a stored index is left to the first search, which loads it in milliseconds,
     # so an idle bot holds neither numpy nor the index; one still to be built (new FAQ content) is
-    # built now on the database thread while the first getUpdates goes out, and a search that
+    # built on the database thread once the first getUpdates has gone out (built sooner, it held the
+    # GIL while polling started: a fresh database's start took 0.1 s longer), and a search that
     # comes first waits for it there (handlers/faq.py)
     if application.bot_data.get("warm_search_later"):
         application.bot_data["search_warm"] = asyncio.get_running_loop().create_task(
-            services.store.read(_warm_search, services.search))
+            _warm_search_once_polling(application, services))
+
+
+POLLING_WAIT_S = 5.0
+"""How long start-up work waits for the first getUpdates before it goes ahead anyway."""
+
+
+async def _once_polling(application: Application) -> None:
+    """Return once the first getUpdates has gone out (at most :data:`POLLING_WAIT_S`; a
+    webhook bot sets the event itself, bot/runner.py)."""
+    polling: asyncio.Event | None = application.bot_data.get("polling")
+    if polling is None:  # not ``run`` (the console, tests): nothing to wait for
+        return
+    try:
+        await asyncio.wait_for(polling.wait(), POLLING_WAIT_S)
+    except TimeoutError:
+        pass  # polling that has not started yet: go ahead all the same
+
+
+async def _register_menus_once_polling(application: Application) -> None:
+    """Start-up (``run``): the dozen setMyCommands go out once the first getUpdates has,
+    so that they do not compete with it for the event loop."""
+    await _once_polling(application)
+    await _register_menus(application)
+
+
+async def _warm_search_once_polling(application: Application, services: Services) -> bool:
+    await _once_polling(application)
+    return await services.store.read(_warm_search, services.search)
 
 
 async def _register_menus(application: Application) -> None:

@@ -168,6 +168,9 @@ def run(application, config, webhook: bool = False) -> int:
             # imported here: tornado comes with the optional ``webhooks`` extra, needed only in this mode
             from bot.webhook import run_webhook
 
+            polling = application.bot_data.get("polling")
+            if polling is not None:
+                polling.set()  # no getUpdates will come: the menus and the index need not wait for one
             run_webhook(application, settings)
         else:
             application.run_polling(allowed_updates=None, drop_pending_updates=False)

@@ -77,6 +77,7 @@ class OneByOneUpdates(BaseRequest):
     def __init__(self, inner: BaseRequest):
         self.inner = inner
         self.skipped = 0
+        self.polling = asyncio.Event()  # set when the first getUpdates goes out (start-up work waits for it)
 
     @property
     def read_timeout(self) -> float | None:
@@ -92,6 +93,8 @@ class OneByOneUpdates(BaseRequest):
                          read_timeout: Any = BaseRequest.DEFAULT_NONE, write_timeout: Any = BaseRequest.DEFAULT_NONE,
                          connect_timeout: Any = BaseRequest.DEFAULT_NONE, pool_timeout: Any = BaseRequest.DEFAULT_NONE,
                          ) -> tuple[int, bytes]:
+        if not self.polling.is_set() and url.endswith("/getUpdates"):
+            self.polling.set()
         code, payload = await self.inner.do_request(url, method, request_data, read_timeout=read_timeout,
                                                     write_timeout=write_timeout, connect_timeout=connect_timeout,
                                                     pool_timeout=pool_timeout)

@@ -2,6 +2,7 @@
 SIGTERM stops it cleanly, the token never appears in its output."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -33,6 +34,19 @@ def test_ldn_bot_run_answers_start_and_stops_on_sigterm(tmp_path):
             assert replies, f"no reply; exit={proc.poll()} stderr={proc.stderr.read() if proc.poll() is not None else ''}"
             assert int(replies[0]["chat_id"]) == 31337
             assert "Hola" in replies[0]["text"]  # Spanish from the user's language_code
+            # a fresh database: the search index is built once polling has begun, and answers
+            question = start_update(user_id=4242)
+            question["message"].update(message_id=2, text="What is land degradation neutrality?", entities=[])
+            question["message"]["from"]["language_code"] = "en"
+            api.push(question)
+            while time.monotonic() < deadline and not _replies_to(api, 4242) and proc.poll() is None:
+                time.sleep(0.1)
+            assert any("Source:" in text and "neutral" in text.lower() for text in _replies_to(api, 4242))
+            # the menus go out once polling has begun (bot/app.py): all of them, in every language
+            while time.monotonic() < deadline and len(_public_menus(api)) < 12 and proc.poll() is None:
+                time.sleep(0.1)
+            assert _public_menus(api) == {(scope, lang) for scope in ("all_private_chats", "all_group_chats")
+                                          for lang in ("", "fr", "es", "ru", "ar", "zh")}  # "": English, the default
         finally:
             out, err = stop(proc)
         assert proc.returncode == 0, err[-2000:]
@@ -40,6 +54,22 @@ def test_ldn_bot_run_answers_start_and_stops_on_sigterm(tmp_path):
         assert TOKEN.split(":")[1] not in err
         assert "bot.start" in err  # the structured startup line
         assert any(m == "setMyCommands" for m, _ in api.calls)
+
+
+def _replies_to(api: LoopbackBotAPI, chat_id: int) -> list[str]:
+    return [p.get("text", "") for p in api.sent("sendMessage") if int(p["chat_id"]) == chat_id]
+
+
+def _public_menus(api: LoopbackBotAPI) -> set[tuple[str, str]]:
+    """(scope type, language) of every setMyCommands the bot sent for everyone (not a staff member's own)."""
+    found = set()
+    for params in api.sent("setMyCommands"):
+        scope = params.get("scope") or {}
+        if isinstance(scope, str):
+            scope = json.loads(scope)
+        if scope.get("type") in ("all_private_chats", "all_group_chats"):
+            found.add((scope["type"], params.get("language_code", "")))
+    return found
 
 
 def _knowledge_copy(tmp_path: Path) -> Path:
