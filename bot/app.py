@@ -99,6 +99,9 @@ async def _post_init(application: Application) -> None:
 
 POLLING_WAIT_S = 5.0
 """How long start-up work waits for the first getUpdates before it goes ahead anyway."""
+POLLING_GRACE_S = 0.5
+"""And then, so that the request is written before work that holds the GIL begins (the event is
+set as the request starts; its answer is a long poll, so it cannot be waited for)."""
 
 
 async def _once_polling(application: Application) -> None:
@@ -110,7 +113,8 @@ async def _once_polling(application: Application) -> None:
     try:
         await asyncio.wait_for(polling.wait(), POLLING_WAIT_S)
     except TimeoutError:
-        pass  # polling that has not started yet: go ahead all the same
+        return  # polling that has not started yet: go ahead all the same
+    await asyncio.sleep(POLLING_GRACE_S)
 
 
 async def _register_menus_once_polling(application: Application) -> None:
