@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING
 
 from telegram import InputFile, Update
 from telegram.constants import ParseMode
@@ -13,7 +14,6 @@ from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.helpdesk import relay
 from bot.mail import people
-from bot.mail.channel import Hooks, MailChannel
 from bot.mail.config import mail_config
 from bot.services import Services
 from bot.telegram_errors import classify
@@ -21,6 +21,9 @@ from handlers.common import GROUP_COMMANDS, Context, answer_button, edit_or_repl
 from handlers.helpdesk import outbox
 from handlers.helpdesk.settings import settings
 from knowledge.vocabulary import ChannelsAction, Feature, ReminderChannel
+
+if TYPE_CHECKING:
+    from bot.mail.channel import Hooks
 
 log = logging.getLogger("ldn.handlers.channels")
 
@@ -67,6 +70,7 @@ async def channels_button(update: Update, context: Context) -> None:
 
 def hooks_for(application) -> Hooks:
     """The experts' chat functions the mail channel calls, bound to this Application's bot."""
+    from bot.mail.channel import Hooks
     services: Services = application.bot_data["services"]
     bot = application.bot
 
@@ -117,6 +121,9 @@ async def on_startup(application) -> None:
         return
     if not cfg.enabled:
         return
+    # start-up: the channel's e-mail modules (parsing, composing, SMTP) only for a bot that sends mail
+    from bot.mail.channel import MailChannel
+
     channel = MailChannel(services, cfg, hooks_for(application))
     services.mail = channel
     if cfg.listen is not None:

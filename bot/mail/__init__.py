@@ -13,3 +13,12 @@ ledger as Telegram.
 * :mod:`bot.mail.receiver`  the SMTP/LMTP receiver (aiosmtpd) for ``LDN_MAIL_LISTEN``
 * :mod:`bot.mail.imap`      polling an IMAP mailbox (imap-tools) for ``LDN_IMAP_URL``
 """
+
+#: Queries asked by e-mail carry this ``source`` (kept here, in the package's light front door, so
+#: that the helpdesk can tell one without importing the channel's e-mail modules: start-up).
+MAIL_SOURCE = "email"
+
+
+def is_mail_query(query: dict | None) -> bool:
+    """Was ``query`` asked by e-mail?"""
+    return query is not None and query.get("source") == MAIL_SOURCE

@@ -18,7 +18,7 @@ from bot.helpdesk import relay
 from bot.mail import compose, digest, links, outbound
 from bot.mail.compose import Outgoing, mt
 from bot.mail.config import MailConfig
-from bot.mail.intake import MAIL_SOURCE, Decision, Fate, Policy, take
+from bot.mail.intake import Decision, Fate, Policy, take
 from bot.mail.parsing import Incoming, html_to_text, parse
 from bot.reminders import get_reminders
 from knowledge.vocabulary import DeliveryKind, LANGS
@@ -31,10 +31,6 @@ log = logging.getLogger("ldn.mail")
 FAQ_ANSWER_CHARS = 600
 #: The Bot API lets a bot download files up to 20 MB (getFile).
 BOT_API_DOWNLOAD_BYTES = 20 * 1024 * 1024
-
-
-def is_mail_query(query: dict | None) -> bool:
-    return query is not None and query.get("source") == MAIL_SOURCE
 
 
 @dataclass

@@ -22,11 +22,11 @@ from bot.mail.config import MailConfig
 from bot.mail.filters import Skip, never_a_query
 from bot.mail.parsing import Incoming
 from knowledge.vocabulary import LANGS, QueryState
+from bot.mail import MAIL_SOURCE
 from storage import helpdesk as hd_store
 from storage import mail as store
 
-#: Queries asked by e-mail carry this ``source``; their messages this ``chat_id`` in the routing table.
-MAIL_SOURCE = "email"
+#: Queries asked by e-mail carry ``MAIL_SOURCE`` (bot/mail/__init__.py); their messages this ``chat_id`` in the routing table.
 MAIL_CHAT = 0
 #: The routing table's delivery status of an e-mail follow-up (relayed by the mail channel, not copied).
 MAIL_RELAYED = "email"

@@ -18,7 +18,7 @@ from telegram.error import TelegramError
 from bot.helpdesk import lifecycle, relay
 from bot.helpdesk.lifecycle import Change
 from bot.helpdesk.rules import snippet
-from bot.mail.channel import is_mail_query
+from bot.mail import is_mail_query
 from bot.services import Services
 from bot.telegram_errors import SendError, classify
 from handlers.common import keyboard

@@ -45,6 +45,8 @@ def test_an_index_is_built_at_the_start_after_new_content_and_left_to_the_first_
 
     again = _run_child(db_path)  # the next start: the index is stored
     assert not again["idle"]["numpy"] and not again["idle"]["knowledge.index"]
+    # no e-mail channel configured: its modules (parsing, composing, SMTP) are not imported either
+    assert not again["idle"]["bot.mail.channel"] and not again["idle"]["smtplib"]
     answered = again["answered"]
     assert answered["numpy"] and answered["knowledge.index"]
     assert "What is land degradation neutrality (LDN)?" in answered["replies"][0]
