@@ -22,9 +22,9 @@ import functools
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from itertools import chain
 
-from rapidfuzz.utils import default_process
 
 
 _CHAR_MAP = {
@@ -63,6 +63,20 @@ _DOTTED_NUMBER = re.compile(r"(?<=\d)[.,](?=\d)")
 _DIGITS = re.compile(r"\d+")
 """Digit runs get spaces around them, so letters and digits become separate words (after
 ``default_process`` only letters, digits and spaces are left, and spaces are normalised)."""
+
+
+_processor: Callable[[str], str] | None = None
+
+
+def default_process(text: str) -> str:
+    """``rapidfuzz.utils.default_process``, imported on first use (start-up: a command that never
+    folds text, and ``run`` until its first question, do not pay for importing rapidfuzz)."""
+    global _processor
+    if _processor is None:
+        from rapidfuzz.utils import default_process as processor
+
+        _processor = processor
+    return _processor(text)
 
 
 def fold(text: str) -> str:
@@ -205,16 +219,31 @@ when why who where which many much quand pourquoi qui combien cuando donde quien
 когда почему зачем кто где сколько
 متى لماذا اين أين كم
 """
-QUESTION_WORDS = frozenset(fold(_QUESTION_WORDS).split())
+QUESTION_WORDS: frozenset[str]
 """Interrogatives are not dropped like other stopwords: "when" tells a question about a
 date from one about a definition. They weigh :data:`QUESTION_WORD_WEIGHT` of their idf."""
 QUESTION_WORD_WEIGHT = 0.5
 
-STOPWORDS = {
-    "latin": _stopset(_LATIN_STOP) - QUESTION_WORDS,
-    "cyrillic": _stopset(_CYRILLIC_STOP) - QUESTION_WORDS,
-    "arabic": _stopset(_ARABIC_STOP) - QUESTION_WORDS,
-}
+STOPWORDS: dict[str, frozenset[str]]
+"""The stopwords of each script but Chinese's (folded, the question words left out)."""
+
+
+@functools.cache
+def _word_sets() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """:data:`QUESTION_WORDS` and :data:`STOPWORDS`, folded on first use (start-up: folding
+    needs rapidfuzz, which commands that never fold text do not import)."""
+    question = frozenset(fold(_QUESTION_WORDS).split())
+    stop = {"latin": _stopset(_LATIN_STOP) - question, "cyrillic": _stopset(_CYRILLIC_STOP) - question,
+            "arabic": _stopset(_ARABIC_STOP) - question}
+    return question, stop
+
+
+def __getattr__(name: str) -> object:  # PEP 562: the word sets above are built when first asked for
+    if name == "QUESTION_WORDS":
+        return _word_sets()[0]
+    if name == "STOPWORDS":
+        return _word_sets()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 _CJK_STOP_RE = re.compile("|".join(re.escape(w) for w in _CJK_STOP))
 _AR_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال")
 _AR_CLITICS = ("و", "ف", "ب", "ل")
@@ -324,9 +353,10 @@ def _word_tokens(word: str) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[st
                     kept.append((piece, script))
             continue
         everything.append((part, script))
-        if part in STOPWORDS.get(script, ()):
+        question_words, stopwords = _word_sets()
+        if part in stopwords.get(script, ()):
             continue
-        kept.append((part if part in QUESTION_WORDS else light_stem(part, script), script))
+        kept.append((part if part in question_words else light_stem(part, script), script))
     return tuple(everything), tuple(kept)
 
 

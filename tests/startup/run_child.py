@@ -24,7 +24,7 @@ from tests.util import CONFIG_TEXT, GUEST  # noqa: E402
 
 def report(stage: str, **extra) -> None:
     held = {name: name in sys.modules for name in ("numpy", "knowledge.index", "knowledge.search", "bot.mail.channel",
-                                                   "smtplib")}
+                                                   "smtplib", "rapidfuzz")}
     print(json.dumps({"stage": stage, **held, **extra}), flush=True)
 
 

@@ -47,6 +47,7 @@ def test_an_index_is_built_at_the_start_after_new_content_and_left_to_the_first_
     assert not again["idle"]["numpy"] and not again["idle"]["knowledge.index"]
     # no e-mail channel configured: its modules (parsing, composing, SMTP) are not imported either
     assert not again["idle"]["bot.mail.channel"] and not again["idle"]["smtplib"]
+    assert not again["idle"]["rapidfuzz"]  # nothing is folded before the first question
     answered = again["answered"]
     assert answered["numpy"] and answered["knowledge.index"]
     assert "What is land degradation neutrality (LDN)?" in answered["replies"][0]
