@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import storage  # noqa: F401 - first: it loads sqlite-utils without numpy (storage/__init__.py), before bot.backup does
 from bot import __version__
 from bot.config import Config, load_config
+from bot.launch import resume_collection
 from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError, keep_parsed_in
 from storage.search_index import CACHE_DIR
@@ -103,6 +104,8 @@ def cmd_run(args) -> int:
         print(NO_TOKEN_HELP)
         from bot.console import run_console
 
+        resume_collection()
+
         return asyncio.run(run_console(config, user_id=args.user_id, lang=args.lang))
     setup_logging(config.raw.get("logging", {}).get("level", "INFO"))
     from bot import runner
@@ -120,6 +123,7 @@ def cmd_run(args) -> int:
         application = build_application(config, services=services, warm_search_later=True, menus_later=True)
     except DataError as exc:
         return _print_problems(exc)
+    resume_collection()  # start-up: everything run needs is loaded (bot/launch.py)
     return runner.run(application, config, webhook=getattr(args, "webhook", False))
 
 
@@ -316,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
     parser = build_parser(arguments[0] if arguments else None)
     args = parser.parse_args(arguments)
+    if args.func is not cmd_run:  # run turns the collector back on once its Application is built
+        resume_collection()
     try:
         return args.func(args) or 0
     except DataError as exc:
