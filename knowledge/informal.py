@@ -53,7 +53,7 @@ _ARABIC = [
     ("oo", "و"), ("uu", "و"), ("ou", "و"), ("b", "ب"), ("t", "ت"), ("j", "ج"), ("h", "ه"), ("d", "د"), ("r", "ر"),
     ("z", "ز"), ("s", "س"), ("f", "ف"), ("q", "ق"), ("k", "ك"), ("l", "ل"), ("m", "م"), ("n", "ن"), ("w", "و"),
     ("y", "ي"), ("g", "غ"), ("p", "ب"), ("v", "ف"), ("c", "ك"), ("x", "كس"),
-    ("3", "ع"), ("7", "ح"), ("5", "خ"), ("9", "ق"), ("2", "ا"),
+    ("3", "ع"), ("7", "ح"), ("5", "خ"), ("9", "ق"), ("2", "ا"), ("'", "ع"),
 ]
 """Latin (and Arabizi digits) -> Arabic consonants and long vowels; short vowels are
 not written, as in Arabic."""
@@ -83,11 +83,20 @@ def to_cyrillic(text: str, keep: frozenset[str] = frozenset()) -> str:
                      else _translit(m.group(), _CYRILLIC), text.lower())
 
 
+_ARABIC_PROCLITICS = {"al": "ال", "el": "ال", "il": "ال", "lil": "لل", "li": "ل", "bi": "ب", "bil": "بال",
+                      "wa": "و", "wal": "وال", "fa": "ف", "fil": "في ال"}
+"""Article and one-letter particles typed as words of their own ("al-ard", "lil-istithmar",
+"wa ma"): in Arabic they are written joined to the next word."""
+_APOSTROPHES = re.compile("[\u2019\u2018`\u02bf\u02be\u02bc]")
+_DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1")
+
+
 def _arabic_word(word: str) -> str:
     if word.isdigit():
         return word
-    if word in ("al", "el"):
-        return "ال\u2060"  # joined to the next word below
+    if word in _ARABIC_PROCLITICS:
+        return _ARABIC_PROCLITICS[word] + "\u2060"  # joined to the next word below
+    word = _DOUBLED.sub(r"\1", word)  # a doubled consonant is one letter (shadda): "fanniya", "nuqaddim"
     if word[0] in _VOWELS:
         word = "ا" + word[1:] if not word.startswith(("ee", "ii", "oo", "uu", "aa")) else word
     last = word[-1]
@@ -100,8 +109,9 @@ def _arabic_word(word: str) -> str:
 def to_arabic(text: str, keep: frozenset[str] = frozenset()) -> str:
     """Latin-script (and Arabizi) Arabic in Arabic letters (``"tahyeed athar"`` -> ``"تحييد اثر"``
     up to ح/ه); words in ``keep`` and digits are left alone."""
-    out = _WORD.sub(lambda m: m.group() if m.group() in keep else _arabic_word(m.group()), text.lower())
-    return out.replace("\u2060 ", "").replace("\u2060", "")
+    text = _APOSTROPHES.sub("'", text.lower())
+    out = _WORD.sub(lambda m: m.group() if m.group() in keep else _arabic_word(m.group()), text)
+    return re.sub("\u2060[ -]?", "", re.sub("\u2060[ -]?(?=[a-z0-9])", " ", out))
 
 
 _SYNONYM_LIST = [
@@ -149,3 +159,18 @@ def with_faq_terms(folded: str, script: str) -> str:
     if script in _LDN_IN and "ldn" in folded:
         folded = _LDN.sub(f" {_LDN_IN[script]} ", folded).strip()
     return folded
+
+
+_SKELETON = str.maketrans({"ص": "س", "ث": "س", "ط": "ت", "ض": "د", "ظ": "ز", "ذ": "ز", "ح": "ه",
+                           "ا": None, "و": None, "ي": None, "ء": None, "ئ": None, "ؤ": None})
+"""Arabic letters Latin spellings confuse (s for س, ص and ث; t for ت and ط; h for ه and ح...) made
+one, and the long vowels and hamza carriers the spellings drop or add, dropped."""
+
+
+def arabic_skeleton(word: str) -> str:
+    """The consonants of a folded Arabic word as a Latin spelling may render them: a word typed
+    in Latin letters and transliterated (``sunduq`` -> سندق) has the skeleton of the FAQ's word
+    (صندوق). The ending ه (ta marbuta) and doubled letters do not count."""
+    if word.endswith("ه") and len(word) > 2:
+        word = word[:-1]
+    return re.sub(r"(.)\1+", r"\1", word.translate(_SKELETON))

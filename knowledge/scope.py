@@ -22,7 +22,8 @@ folds the queries):
   dotted ones ("15.3.1", see :func:`dotted_numbers`) and years, which are dates.
 * **Generic words** (:data:`GENERIC`: "government", "year", "data", "country"...) weigh
   :data:`GENERIC_WEIGHT` and never decide a match alone: an entry must share at least
-  one other word with the query.
+  one other word with the query. Words for a report (:data:`WEAK`) weigh in full but do
+  not decide alone either: "government report" is no question about the national report.
 """
 from __future__ import annotations
 
@@ -386,6 +387,46 @@ kyoto
 киот
 كيوتو
 京都议定书
+cites
+ситес
+سايتس
+濒危物种
+濒危野生动植物
+migratory species
+espèces migratrices
+especies migratorias
+мигрирующих видов
+الانواع المهاجرة
+迁徙物种
+world heritage
+patrimoine mondial
+patrimonio mundial
+всемирного наследия
+التراث العالمي
+世界遗产
+basel convention
+convention de bâle
+convenio de basilea
+базельской конвенции
+اتفاقية بازل
+巴塞尔公约
+stockholm convention
+convention de stockholm
+convenio de estocolmo
+стокгольмской конвенции
+اتفاقية استكهولم
+斯德哥尔摩公约
+minamata
+минамат
+ميناماتا
+水俣
+montreal protocol
+protocole de montréal
+protocolo de montreal
+монреальский протокол
+монреальского протокола
+بروتوكول مونتريال
+蒙特利尔议定书
 """)
 """Markers of other conventions."""
 
@@ -553,6 +594,37 @@ GENERIC = frozenset(_GENERIC_WORDS) | frozenset(unit for word in _GENERIC_WORDS 
 """Words too general to decide a match alone: folded, and as the query's words are cut
 (Arabic light-stemmed: بيانات is matched as يان; Chinese as bigrams)."""
 
+_WEAK_WORDS = _fold_list("""
+report
+reports
+rapport
+rapports
+informe
+informes
+доклад
+доклада
+докладе
+докладу
+докладом
+доклады
+докладов
+отчет
+отчета
+отчете
+отчету
+отчетом
+отчеты
+отчетов
+تقرير
+التقرير
+تقارير
+التقارير
+报告
+""")
+WEAK = frozenset(_WEAK_WORDS) | frozenset(unit for word in _WEAK_WORDS for unit, _script in terms(word))
+"""Words that name a kind of document, any body's ("the government's report", "informe del
+gobierno"): they weigh as usual but, like :data:`GENERIC` words, never decide a match alone."""
+
 _CODE_KEYS = {
     "cop": "cop", "cdp": "cop", "кс": "cop", "الاطراف": "cop", "缔约方会议": "cop",
     "cric": "cric", "crie": "cric", "крок": "cric",
@@ -600,9 +672,82 @@ def names(marker: str, folded: str) -> bool:
     return marker in folded and _one(marker).search(folded) is not None
 
 
+WEATHER = _fold_list("""
+weather
+forecast
+temperature
+rain
+raining
+snow
+sunny
+météo
+temps
+température
+pluie
+pleut
+neige
+clima
+tiempo
+temperatura
+lluvia
+llueve
+nieve
+погод
+температур
+дожд
+снег
+طقس
+درجة الحرارة
+درجات الحرارة
+مطر
+امطار
+天气
+气温
+温度
+下雨
+下雪
+""")
+"""Words of the weather; with a day (:data:`DAYS`) they ask for a forecast ("clima en Nairobi
+mañana"), though alone some of them are the FAQ's ("clima" is also the climate)."""
+DAYS = _fold_list("""
+today
+tomorrow
+tonight
+weekend
+aujourd hui
+demain
+ce soir
+week end
+hoy
+mañana
+esta noche
+fin de semana
+сегодня
+завтра
+выходные
+اليوم
+غدا
+الليلة
+今天
+明天
+后天
+今晚
+周末
+""")
+"""Days near at hand, as a forecast is asked for."""
+FORECAST = "weather forecast"
+"""The outside topic a weather word with a day stands for (no entry names it)."""
+_WEATHER = _pattern(WEATHER)
+_DAYS = _pattern(DAYS)
+
+
 def outside_markers(folded: str) -> list[str]:
-    """The outside-topic and instrument markers in ``folded`` text."""
-    return _OUTSIDE.findall(folded)
+    """The outside-topic and instrument markers in ``folded`` text (a weather word and a day
+    of :data:`WEATHER` and :data:`DAYS` count as :data:`FORECAST`)."""
+    found = _OUTSIDE.findall(folded)
+    if _WEATHER.search(folded) and _DAYS.search(folded):
+        found.append(FORECAST)
+    return found
 
 
 def convention_markers(folded: str) -> list[str]:

@@ -128,7 +128,7 @@ from rapidfuzz import fuzz, process
 from knowledge import scope
 from knowledge.faq import LANGS, FaqEntry
 from knowledge.index import ANSWER_WEIGHT, NL, SearchIndex
-from knowledge.informal import expand_sms, to_arabic, to_cyrillic, with_faq_terms
+from knowledge.informal import arabic_skeleton, expand_sms, to_arabic, to_cyrillic, with_faq_terms
 from knowledge.text import (
     CJK_STOP_CHARS,
     INTENT_WORDS,
@@ -137,7 +137,9 @@ from knowledge.text import (
     content_tokens,
     dominant_script,
     fold,
+    light_stem,
     query_terms,
+    script_of,
     terms,
     trigrams,
 )
@@ -263,14 +265,16 @@ class Ranker:
         self._names: dict[int, frozenset[tuple[str, str]]] = {}
         self._years: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
         self._postings: dict[str, _WordPostings] = {}
+        self._skeletons: dict[str, str] | None = None
 
     # -- signals --------------------------------------------------------------------------
 
     def coverage(self, words: list[tuple[str, str]], light: frozenset[str] = frozenset()
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Two word-level signals per entry, the language it matched best in, and whether
-        it shares a specific word with the query: ``(coverage, phrasing, language index,
-        specific)``, arrays over the entries.
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Two word-level signals per entry, the language it matched best in, whether
+        it shares a specific word with the query and whether it shares a report word
+        (:data:`~knowledge.scope.WEAK`, weighed in full but deciding nothing alone):
+        ``(coverage, phrasing, language index, specific, weak)``, arrays over the entries.
 
         Words in ``light`` (generic words, plain numbers: :mod:`knowledge.scope`) weigh
         :data:`~knowledge.scope.GENERIC_WEIGHT` of their idf and, like every number,
@@ -296,6 +300,7 @@ class Ranker:
         total = 0.0
         best = np.zeros(n * NL)
         specific = np.zeros(n, dtype=bool)
+        weak = np.zeros(n, dtype=bool)
         recall = np.zeros(index.phrasings)
         precision = np.zeros(index.phrasings)
         reached = np.zeros(index.phrasings, dtype=bool)  # phrasings holding a query word
@@ -323,18 +328,20 @@ class Ranker:
             total += weight
             if not matches:
                 continue
-            decides = not (light_word or word.isdigit() or word in QUESTION_WORDS or word in INTENT_WORDS
+            decides = not (light_word or word in scope.WEAK or word.isdigit() or word in QUESTION_WORDS or word in INTENT_WORDS
                            or (script == "cjk" and not CJK_STOP_CHARS.isdisjoint(word)))
             keys, values, pids, sims, owns = self._word_postings(word, matches)
             if decides:
                 specific[keys // NL] = True
+            elif word in scope.WEAK:
+                weak[keys // NL] = True
             best[keys] += weight * values
             recall[pids] += weight * sims
             precision[pids] += owns
             reached[pids] = True
         empty = np.zeros(n)
         if total <= 0:
-            return empty, empty, np.zeros(n, dtype=np.int64), specific
+            return empty, empty, np.zeros(n, dtype=np.int64), specific, weak
         per_lang = best.reshape(n, NL) / total
         langs = per_lang.argmax(axis=1)
         coverage = per_lang[np.arange(n), langs]
@@ -347,7 +354,7 @@ class Ranker:
             owners = index.phrase_entry[touched]
             starts = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
             phrasing[owners[starts]] = np.maximum.reduceat(f1, starts)
-        return coverage, phrasing, langs, specific
+        return coverage, phrasing, langs, specific, weak
 
     def _word_postings(self, word: str, matches: tuple[tuple[int, float], ...]) -> "_WordPostings":
         """What one query word adds, before its weight: ``(keys, values, phrasings, recall
@@ -520,12 +527,39 @@ class Ranker:
         known = frozenset(w for w in tokens if self.index.similar(w, "latin"))
         if len(known) * 2 > len(tokens):
             return ranked
-        for variant in (to_cyrillic(raw, known), to_arabic(raw, known)):
+        for variant in (to_cyrillic(raw, known), self._arabic_spelling(to_arabic(raw, known))):
             folded_variant = fold(variant)
             other = self._rank(folded_variant, variant, keep, _Guard.of(folded_variant, variant))
             if other and other[0].score >= self.threshold and (not ranked or other[0].score > ranked[0].score):
                 ranked = other
         return ranked
+
+    def _arabic_spelling(self, text: str) -> str:
+        """Transliterated Arabic (:func:`~knowledge.informal.to_arabic`) with each word the FAQ
+        does not know replaced by the FAQ's word of the same consonants
+        (:func:`~knowledge.informal.arabic_skeleton`: سندق -> صندوق, مشرعنا -> مشروع): a Latin
+        spelling cannot tell س from ص, ت from ط, nor a short vowel from a long one."""
+        if self._skeletons is None:
+            found: dict[str, dict[str, None]] = {}
+            for entry in self.index.entries:
+                arabic = entry.texts.get("ar")
+                if arabic is None:
+                    continue
+                for word in fold(" ".join((*arabic.questions(), arabic.a))).split():
+                    stem = light_stem(word, "arabic")
+                    skeleton = arabic_skeleton(stem)
+                    if len(skeleton) >= 3 and script_of(word[0]) == "arabic":
+                        found.setdefault(skeleton, {}).setdefault(word, None)
+            self._skeletons = {k: next(iter(v)) for k, v in found.items()}
+        skeletons = self._skeletons
+        out = []
+        for word in fold(text).split():
+            stem = light_stem(word, "arabic")
+            if script_of(word[0]) == "arabic" and stem not in self.index.word_id:
+                shapes = [arabic_skeleton(stem)] + ([arabic_skeleton(stem.replace("ع", ""))] if "ع" in stem else [])
+                word = next((skeletons[k] for k in shapes if k in skeletons), word)
+            out.append(word)
+        return " ".join(out)
 
     def _clauses(self, raw: str, folded: str, guard: "_Guard") -> list[tuple[str, str]]:
         """``(raw, folded)`` of the clauses of a long query (:func:`_clauses`) that hold at
@@ -568,7 +602,7 @@ class Ranker:
         if not words or guard.out_of_scope:
             return []
         chosen, ideal = self.fts_terms(content_tokens(folded), guard.plain)
-        coverage, phrasing, langs, specific = self.coverage(words, guard.light)
+        coverage, phrasing, langs, specific, weak = self.coverage(words, guard.light)
         lexical: dict[int, float] = {}
         if chosen and ideal > 0:
             lexical = {e: min(1.0, -rank / ideal) for e, rank in self.bm25_best(chosen)}
@@ -578,7 +612,9 @@ class Ranker:
             prelim_all[e] += wb * value
         years = scope.years(folded)
         if years:
-            prelim_all += self._year_shift(years)
+            shift = self._year_shift(years)
+            prelim_all += shift
+            specific = specific | (weak & (shift > 0))  # "the 2026 report": a report word and a year of its questions
         candidates = self._candidates(coverage, phrasing, specific, lexical, prelim_all, guard)
         if not candidates:
             return []

@@ -172,3 +172,46 @@ def test_a_minister_in_the_context_is_not_a_question_about_a_minister(real, quer
 ])
 def test_trips_venues_jobs_and_other_bodies_reports_abstain(real, query):
     assert ids(real, query) == []
+
+
+# -- round 7 (k_tune7): other conventions, forecasts, report words, Latin-script Arabic --
+
+@pytest.mark.parametrize("query", [
+    "CITES permit for exporting timber", "qu'est-ce que la CITES", "Convención sobre las especies migratorias",
+    "Монреальский протокол и озон", "ما هي اتفاقية سايتس", "世界遗产名录怎么申请",
+    # a weather word with a day is a forecast, whatever the city
+    "will it rain in Bonn tomorrow", "quel temps fera-t-il demain à Konya", "lluvia hoy en Lima",
+    "какая погода сегодня в Батуми", "درجة الحرارة غدا في عمان", "今天北京天气怎么样",
+    # a report word with generic words only: anybody's report, not the national one
+    "the government's report", "rapport du gouvernement de cette année", "informes del gobierno",
+    "доклад правительства", "تقارير الحكومة", "政府的报告",
+])
+def test_other_conventions_forecasts_and_anybodys_report_abstain(real, query):
+    assert ids(real, query) == [], query
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("climate finance for land restoration", "climate-finance"),  # climate without a day is the FAQ's
+    ("when is the 2026 report due", "reporting-2026"),           # a report word with a year the entry names
+    ("sub-indicators of the national report", "sub-indicators"),
+])
+def test_report_words_and_climate_still_find_their_entry(real, query, expected):
+    assert expected in ids(real, query)[:3], (query, ids(real, query))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("shu hiya al-mu'ashirat al-thalatha", "sub-indicators"),            # hyphen, hamza as an apostrophe
+    ("kayf nuqaddim talab ila sunduq al-tahyid", "ldn-fund-apply"),      # s for ص, u for و
+    ("ma huwa sunduq LDN", "ldn-fund"),
+])
+def test_latin_script_arabic_is_matched_by_its_consonants(real, query, expected):
+    assert expected in ids(real, query)[:3], (query, ids(real, query))
+
+
+def test_arabic_transliteration_joins_particles_and_skeletons_merge_letters():
+    from knowledge.informal import arabic_skeleton
+
+    assert fold(to_arabic("al-ard wa lil-istithmar")) == fold("الارد وللاستثمر")
+    assert to_arabic("fanniya") == to_arabic("faniya")
+    assert arabic_skeleton("صندوق") == arabic_skeleton("سندق")
+    assert arabic_skeleton("مساعده") == arabic_skeleton("مسعد")
