@@ -124,6 +124,8 @@ _SYNONYM_LIST = [
     ("help desk", "helpdesk"), ("service desk", "helpdesk"),
     # the sub-indicators, the land cover and One Out, All Out as users name them
     ("次级指标", "子指标"), ("分指标", "子指标"), ("土地覆被", "土地覆盖"),
+    # the FAQ's Chinese says 讲习班 for a workshop and 其他 for "other"
+    ("研讨会", "讲习班"), ("工作坊", "讲习班"), ("别的", "其他"),
     ("один вне все вне", "one out all out"), ("один выбыл все выбыли", "one out all out"),
     ("un dehors tous dehors", "one out all out"), ("uno fuera todos fuera", "one out all out"),
     ("واحد خارج الكل خارج", "one out all out"), ("一出全出", "one out all out"),

@@ -215,3 +215,11 @@ def test_arabic_transliteration_joins_particles_and_skeletons_merge_letters():
     assert to_arabic("fanniya") == to_arabic("faniya")
     assert arabic_skeleton("صندوق") == arabic_skeleton("سندق")
     assert arabic_skeleton("مساعده") == arabic_skeleton("مسعد")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("曼谷的研讨会在哪一天", "workshop-bangkok"),        # 研讨会 / 工作坊: the FAQ's 讲习班
+    ("巴统工作坊什么时候", "workshop-batumi"),
+])
+def test_chinese_synonyms_of_the_faqs_words(real, query, expected):
+    assert expected in ids(real, query)[:3], (query, ids(real, query))
