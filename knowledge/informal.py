@@ -26,6 +26,10 @@ SMS = {
     "wat": "what", "wht": "what", "wut": "what", "wats": "what is", "whats": "what is", "r": "are", "u": "you",
     "ur": "your", "pls": "please", "plz": "please", "abt": "about", "hw": "how", "b4": "before", "bc": "because",
     "coz": "because", "cuz": "because", "govt": "government", "thx": "thanks", "ty": "thank you",
+    # English negations typed without the apostrophe, as fold() writes them with it ("won't" -> "won t")
+    "wont": "won t", "dont": "don t", "doesnt": "doesn t", "didnt": "didn t", "cant": "can t", "isnt": "isn t",
+    "arent": "aren t", "wasnt": "wasn t", "werent": "weren t", "havent": "haven t", "hasnt": "hasn t",
+    "couldnt": "couldn t", "shouldnt": "shouldn t", "wouldnt": "wouldn t",
 }
 """Chat abbreviation (folded) -> the words it stands for. Only unambiguous ones: "y"
 (Spanish "and", English "why") and "2"/"4" (numbers) are left alone."""
@@ -124,6 +128,14 @@ _SYNONYM_LIST = [
     ("help desk", "helpdesk"), ("service desk", "helpdesk"),
     # the sub-indicators, the land cover and One Out, All Out as users name them
     ("次级指标", "子指标"), ("分指标", "子指标"), ("土地覆被", "土地覆盖"),
+    # a tool that crashes, freezes or is buggy: what the FAQ calls an error
+    ("crash", "error"), ("crashes", "error"), ("crashing", "error"), ("crashed", "error"), ("freezes", "error"),
+    ("freezing", "error"), ("bug", "error"), ("bugs", "error"), ("buggy", "error"), ("glitch", "error"),
+    ("plantage", "erreur"), ("ca plante", "erreur"), ("bogue", "erreur"), ("beug", "erreur"), ("beugue", "erreur"),
+    ("se cuelga", "error"), ("se bloquea", "error"), ("fallo", "error"),
+    ("вылетает", "ошибка"), ("зависает", "ошибка"), ("глючит", "ошибка"), ("сбой", "ошибка"), ("баг", "ошибка"),
+    ("يتعطل", "خطا"), ("تعطل", "خطا"), ("ينهار", "خطا"),
+    ("崩溃", "错误"), ("闪退", "错误"), ("卡死", "错误"), ("报错", "错误"), ("死机", "错误"),
     # the FAQ's Chinese says 讲习班 for a workshop and 其他 for "other"
     ("研讨会", "讲习班"), ("工作坊", "讲习班"), ("别的", "其他"),
     ("один вне все вне", "one out all out"), ("один выбыл все выбыли", "one out all out"),

@@ -223,3 +223,13 @@ def test_arabic_transliteration_joins_particles_and_skeletons_merge_letters():
 ])
 def test_chinese_synonyms_of_the_faqs_words(real, query, expected):
     assert expected in ids(real, query)[:3], (query, ids(real, query))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("trends earth crashes every time", "trends-earth-errors"),      # crash, freeze, bug: an error
+    ("Trends.Earth вылетает при запуске", "trends-earth-errors"),
+    ("el complemento trends earth se cuelga", "trends-earth-errors"),
+    ("the qgis plugin doesnt start, it wont install", "trends-earth-errors"),  # no apostrophe
+])
+def test_trouble_words_are_the_faqs_errors(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
