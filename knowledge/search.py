@@ -269,7 +269,7 @@ class Ranker:
 
     # -- signals --------------------------------------------------------------------------
 
-    def coverage(self, words: list[tuple[str, str]], light: frozenset[str] = frozenset()
+    def coverage(self, words: list[tuple[str, str]], light: frozenset[str] = frozenset(), home: int | None = None
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Two word-level signals per entry, the language it matched best in, whether
         it shares a specific word with the query and whether it shares a report word
@@ -291,6 +291,11 @@ class Ranker:
         share of the query's weight it contains; precision: share of its own weight
         the query contains), so the entry one of whose phrasings *is* the query wins
         over an entry that merely mentions the same words somewhere.
+
+        ``home``: the index of the language of a Russian, Arabic or Chinese query. A Latin
+        word in it ("ما المقصود بالرافعة (leverage)", code-switching) counts for that language
+        too, as much as in the entry's English, French or Spanish text: the gloss does not
+        pull the entry's best language away from the question's.
 
         Only the postings of the query's words are read; the accumulators are arrays
         (zero-filled, so their cost is a memset of entries x languages and phrasings).
@@ -336,6 +341,8 @@ class Ranker:
             elif word in scope.WEAK:
                 weak[keys // NL] = True
             best[keys] += weight * values
+            if home is not None and script == "latin":
+                self._credit_home(best, keys, weight * values, home)
             recall[pids] += weight * sims
             precision[pids] += owns
             reached[pids] = True
@@ -355,6 +362,18 @@ class Ranker:
             starts = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
             phrasing[owners[starts]] = np.maximum.reduceat(f1, starts)
         return coverage, phrasing, langs, specific, weak
+
+    @staticmethod
+    def _credit_home(best: np.ndarray, keys: np.ndarray, values: np.ndarray, home: int) -> None:
+        """Add to each entry's ``home`` language what a word brings it in its best other
+        language, less what it already brought ``home`` (see :meth:`coverage`)."""
+        owners = keys // NL
+        top = np.zeros(len(best) // NL)
+        np.maximum.at(top, owners, values)
+        at_home = keys % NL == home
+        top[owners[at_home]] -= values[at_home]
+        gained = np.flatnonzero(top > 0)
+        best[gained * NL + home] += top[gained]
 
     def _word_postings(self, word: str, matches: tuple[tuple[int, float], ...]) -> "_WordPostings":
         """What one query word adds, before its weight: ``(keys, values, phrasings, recall
@@ -602,11 +621,13 @@ class Ranker:
         if not words or guard.out_of_scope:
             return []
         chosen, ideal = self.fts_terms(content_tokens(folded), guard.plain)
-        coverage, phrasing, langs, specific, weak = self.coverage(words, guard.light)
+        script = dominant_script(folded)
+        home = LANGS.index(SCRIPT_LANGS[script][0]) if script in ("cyrillic", "arabic", "cjk") else None
+        coverage, phrasing, langs, specific, weak = self.coverage(words, guard.light, home)
         lexical: dict[int, float] = {}
         if chosen and ideal > 0:
             lexical = {e: min(1.0, -rank / ideal) for e, rank in self.bm25_best(chosen)}
-        wc, wp, wb, wf = weights(dominant_script(folded))
+        wc, wp, wb, wf = weights(script)
         prelim_all = wc * coverage + wp * phrasing
         for e, value in lexical.items():
             prelim_all[e] += wb * value

@@ -233,3 +233,11 @@ def test_chinese_synonyms_of_the_faqs_words(real, query, expected):
 ])
 def test_trouble_words_are_the_faqs_errors(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("ما معنى الرافعة (leverage) في البرنامج", "leverage-what"),      # an English gloss in an Arabic question
+    ("что означает leverage для целевых показателей НБДЗ", "leverage-what"),
+])
+def test_an_english_gloss_counts_in_the_questions_language(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
