@@ -263,7 +263,7 @@ class Ranker:
         self.exhaustive = exhaustive  # score every candidate fully (tuning, tests), see rank()
         self._texts: dict[int, str] = {}
         self._names: dict[int, frozenset[tuple[str, str]]] = {}
-        self._years: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self._years: tuple[np.ndarray, dict[str, dict[int, int]]] | None = None
         self._postings: dict[str, _WordPostings] = {}
         self._skeletons: dict[str, str] | None = None
 
@@ -487,23 +487,31 @@ class Ranker:
         return found
 
     def _year_shift(self, years: frozenset[str]) -> np.ndarray:
-        """Per entry, :data:`YEAR_MATCH` if its questions or phrasings name one of ``years``,
-        minus :data:`YEAR_MISMATCH` if they name years but none of these, else 0."""
+        """Per entry, by the share ``s`` of its dated questions and phrasings that name one of
+        ``years``: :data:`YEAR_MATCH` times ``s`` minus :data:`YEAR_MISMATCH` times ``1 - s``
+        (0 for an entry naming no year). An entry naming only these years gains
+        :data:`YEAR_MATCH`, one naming only others loses :data:`YEAR_MISMATCH`, and one about
+        another year that mentions this one in passing ("the 2022 round, compared with 2018")
+        mostly loses."""
         if self._years is None:
-            holders: dict[str, list[int]] = {}
-            dated = np.zeros(len(self.index.entries), dtype=bool)
+            holders: dict[str, dict[int, int]] = {}
+            dated = np.zeros(len(self.index.entries))
             for i, entry in enumerate(self.index.entries):
-                found = {y for t in entry.texts.values() for q in t.questions() for y in scope.years(fold(q))}
-                dated[i] = bool(found)
-                for y in found:
-                    holders.setdefault(y, []).append(i)
-            self._years = (dated, {y: np.array(v, dtype=np.int64) for y, v in holders.items()})
+                for t in entry.texts.values():
+                    for q in t.questions():
+                        found = scope.years(fold(q))
+                        dated[i] += bool(found)
+                        for y in found:
+                            holders.setdefault(y, {}).setdefault(i, 0)
+                            holders[y][i] += 1
+            self._years = (dated, holders)
         dated, by_year = self._years
-        match = np.zeros(len(dated), dtype=bool)
+        named = np.zeros(len(dated))
         for y in years:
-            if y in by_year:
-                match[by_year[y]] = True
-        return YEAR_MATCH * match - YEAR_MISMATCH * (dated & ~match)
+            for i, count in by_year.get(y, {}).items():
+                named[i] = max(named[i], count)
+        share = np.divide(named, dated, out=np.zeros(len(dated)), where=dated > 0)
+        return (dated > 0) * (YEAR_MATCH * share - YEAR_MISMATCH * (1 - share))
 
     def _admitted(self, pool: np.ndarray, prelim: np.ndarray, guard: "_Guard") -> np.ndarray:
         """The entries of ``pool`` that name every outside topic, other convention and code
@@ -537,7 +545,7 @@ class Ranker:
         prelims: dict[int, float] = {}
         ranked = self._rank(folded, raw, keep, guard, prelims=prelims)
         if parts and (not ranked or ranked[0].score < FOCUS_BELOW):
-            ranked = self._focused(parts, keep, guard, ranked, prelims)
+            ranked = self._focused(parts, keep, guard, ranked, prelims, scope.years(folded))
         if (ranked and ranked[0].score >= self.threshold) or guard.active or dominant_script(folded) != "latin":
             return ranked
         # Nothing found and most words unknown in Latin letters: perhaps Russian or Arabic
@@ -594,17 +602,17 @@ class Ranker:
         return out
 
     def _focused(self, parts: list[tuple[str, str]], keep: int, guard: "_Guard", ranked: list[Scored],
-                 whole: dict[int, float]) -> list[Scored]:
+                 whole: dict[int, float], years: frozenset[str] = frozenset()) -> list[Scored]:
         """A long query's ranking: ``ranked`` (the whole query's), or the ranking of its
         clauses (``parts``) if that one's best is better. There an entry scores, over the
         clauses, the best of :data:`FOCUS_WHOLE` of its preliminary score for the whole
         query (``whole``: no fuzzy signal, so the pruning of :meth:`_with_fuzzy` changes
         nothing) plus the rest of its score for the clause (ranked under the whole
-        query's guard, every candidate scored): the question after the context counts
-        most, the context a little."""
+        query's guard and with its years, every candidate scored): the question after the
+        context counts most, the context a little."""
         merged: dict[int, Scored] = {}
         for part, pf in parts:
-            for s in self._rank(pf, part, keep, guard.narrowed(pf, part), full=True):
+            for s in self._rank(pf, part, keep, guard.narrowed(pf, part), full=True, years=years):
                 score = FOCUS_WHOLE * whole.get(s.index, 0.0) + (1 - FOCUS_WHOLE) * s.score
                 if s.index not in merged or score > merged[s.index].score:
                     merged[s.index] = Scored(s.index, score, s.coverage, s.bm25, s.fuzzy, s.phrasing)
@@ -614,9 +622,10 @@ class Ranker:
         return ranked
 
     def _rank(self, folded: str, raw: str, keep: int, guard: "_Guard", full: bool = False,
-              prelims: dict[int, float] | None = None) -> list[Scored]:
+              prelims: dict[int, float] | None = None, years: frozenset[str] | None = None) -> list[Scored]:
         """:meth:`rank` of one spelling of the query (``full``: score every candidate; the
-        candidates' preliminary scores are put in ``prelims`` if given)."""
+        candidates' preliminary scores are put in ``prelims`` if given; ``years``: the dates
+        that count, by default the query's own)."""
         words = query_terms(folded)
         if not words or guard.out_of_scope:
             return []
@@ -631,7 +640,8 @@ class Ranker:
         prelim_all = wc * coverage + wp * phrasing
         for e, value in lexical.items():
             prelim_all[e] += wb * value
-        years = scope.years(folded)
+        if years is None:
+            years = scope.years(folded)
         if years:
             shift = self._year_shift(years)
             prelim_all += shift

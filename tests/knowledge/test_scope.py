@@ -241,3 +241,14 @@ def test_trouble_words_are_the_faqs_errors(real, query, expected):
 ])
 def test_an_english_gloss_counts_in_the_questions_language(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    # an entry about another year that names this one in passing loses; a long question's
+    # clauses keep the whole question's years
+    ("2018年国家报告的截止日期是什么时候，哪一届审评委审议的", "reporting-2018-when"),
+    ("2022年和2018年的报告有什么区别", "reporting-2022"),
+    ("what changed in the 2022 reporting compared with 2018", "reporting-2022"),
+])
+def test_years_an_entry_is_about(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
