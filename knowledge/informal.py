@@ -163,6 +163,42 @@ _SYNONYMS = [(word, _synonym_pattern(word), term) for word, term in _SYNONYM_LIS
 _LDN = re.compile(r"(?<![a-z])ldn(?![a-z])")
 
 
+_LAND_CLASSES = {
+    # language: (the FAQ's words for land types, {land cover class: words naming it, folded})
+    "en": ("land types", {"forest": r"forests?|woodlands?|tree cover(?:ed)?", "grass": r"grasslands?|rangelands?|pastures?",
+                          "crop": r"croplands?|farmlands?|crops?", "wet": r"wetlands?"}),
+    "fr": ("types de terres", {"forest": r"forets?|zones? arborees?", "grass": r"prairies?|paturages?|parcours",
+                               "crop": r"terres? cultivees?|cultures?|terres? agricoles?", "wet": r"zones? humides?"}),
+    "es": ("tipos de tierra", {"forest": r"bosques?|zonas? arboladas?", "grass": r"pastizal(?:es)?|praderas?|pastos?",
+                               "crop": r"tierras? de cultivo|cultivos?|tierras? agricolas?", "wet": r"humedal(?:es)?"}),
+    "ru": ("типы земель", {"forest": r"лес\w*", "grass": r"луг\w*|пастбищ\w*", "crop": r"пахот\w*|пашн\w*|посев\w*",
+                           "wet": r"водно болот\w*"}),
+}
+_LAND_CLASS_PATTERNS = [(term, [re.compile(rf"(?<![^ ])(?:{words})(?![^ ])") for words in classes.values()])
+                        for term, classes in _LAND_CLASSES.values()]
+_LAND_CLASS_ANYWHERE = [
+    ("انواع الاراضي", [re.compile(p) for p in ("غاب", "مراع|رعوي", "زراعي|محاصيل", "رطب")]),
+    ("土地类型", [re.compile(p) for p in ("森林|林地", "草地|草原|牧场", "耕地|农田", "湿地")]),
+]
+_TRADE = re.compile(r"(?<![^ ])(?:offset\w*|compensat\w*|counterbalanc\w*|gains?|compens\w*|ganancias?|компенс\w*"
+                    r"|прирост\w*|выигрыш\w*)(?![^ ])|تعويض|يعوض|مكاسب|抵消|抵偿|补偿|收益")
+"""Words of a trade of losses for gains: with two land cover classes, the question is like for like."""
+
+
+def with_land_types(folded: str) -> str:
+    """``folded`` with the FAQ's words for land types added when it names two land cover
+    classes of one language and a trade ("offset forest loss with gains in grassland", "потери леса и
+    прирост пашни"): trading one class for another is a question about land types (like for
+    like), not only about losses and gains. Only with a word of the trade (:data:`_TRADE`):
+    forest cleared for crops is a change of land cover, not a question of offsetting."""
+    if not _TRADE.search(folded):
+        return folded
+    for term, patterns in _LAND_CLASS_PATTERNS + _LAND_CLASS_ANYWHERE:
+        if sum(1 for pattern in patterns if pattern.search(folded)) >= 2:
+            return f"{folded} {term}"
+    return folded
+
+
 def with_faq_terms(folded: str, script: str) -> str:
     """``folded`` query text with synonyms written as the FAQ writes them (:data:`_SYNONYM_LIST`),
     and "ldn" in a Cyrillic, Arabic or Chinese question (``script``: its dominant script) as
@@ -172,7 +208,7 @@ def with_faq_terms(folded: str, script: str) -> str:
             folded = pattern.sub(term, folded)
     if script in _LDN_IN and "ldn" in folded:
         folded = _LDN.sub(f" {_LDN_IN[script]} ", folded).strip()
-    return folded
+    return with_land_types(folded)
 
 
 _SKELETON = str.maketrans({"ص": "س", "ث": "س", "ط": "ت", "ض": "د", "ظ": "ز", "ذ": "ز", "ح": "ه",

@@ -252,3 +252,21 @@ def test_an_english_gloss_counts_in_the_questions_language(real, query, expected
 ])
 def test_years_an_entry_is_about(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    # two land cover classes and a trade of one for the other: like for like
+    ("can restored grassland make up for forest we lose? we want to offset it", "like-for-like"),
+    ("можно ли компенсировать вырубку леса приростом пастбищ", "like-for-like"),
+    ("هل يمكن تعويض خسارة الغابات بمكاسب في المراعي", "like-for-like"),
+    ("peut-on compenser la perte de prairies par des forêts plantées", "like-for-like"),
+])
+def test_trading_one_land_cover_class_for_another_is_like_for_like(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+def test_a_change_of_land_cover_alone_adds_no_land_types():
+    from knowledge.informal import with_land_types
+
+    assert with_land_types(fold("forest cleared for crops")) == fold("forest cleared for crops")
+    assert with_land_types(fold("offset forest loss with cropland gains")).endswith("land types")
