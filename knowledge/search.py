@@ -120,7 +120,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -594,12 +594,13 @@ class Ranker:
         if len(terms(folded)) < FOCUS_MIN_WORDS:
             return []
         script = dominant_script(folded)
-        out = []
-        for part in _clauses(raw):
-            pf = with_faq_terms(expand_sms(fold(part)), script)
-            if len([w for w, _ in terms(pf) if w not in guard.light]) >= 2:
-                out.append((part, pf))
-        return out
+        spelt: dict[str, str] = {}
+
+        def meaningful(part: str) -> bool:
+            pf = spelt[part] = with_faq_terms(expand_sms(fold(part)), script)
+            return len([w for w, _ in terms(pf) if w not in guard.light]) >= 2
+
+        return [(part, spelt[part]) for part in _clauses(raw, meaningful)]
 
     def _focused(self, parts: list[tuple[str, str]], keep: int, guard: "_Guard", ranked: list[Scored],
                  whole: dict[int, float], years: frozenset[str] = frozenset()) -> list[Scored]:
@@ -736,15 +737,16 @@ _SENTENCE_END = re.compile(r"(?<=[.;:!?\u2026])\s+|\n+|(?<=[\u3002\uff1f\uff01\u
 _COMMA = re.compile(r",\s|\uff0c|\u060c|\u3001")
 
 
-def _clauses(raw: str) -> list[str]:
+def _clauses(raw: str, meaningful: Callable[[str], bool] = bool) -> list[str]:
     """The parts of a long query that may be its question: each sentence (when there are
     several) and, in the question's sentence (the last one asking, else the last one),
     what follows each of its commas ("I am new in the job, what is LDN"); at most
-    :data:`FOCUS_CLAUSES`, the question's first."""
+    :data:`FOCUS_CLAUSES` of those that are ``meaningful``, the question's first. An asking
+    sentence that says nothing ("What do you advise?") is not the question."""
     sentences = [s.strip() for s in _SENTENCE_END.split(raw) if s.strip()]
     if not sentences:
         return []
-    asking = [s for s in sentences if s[-1] in _QUESTION_MARKS]
+    asking = [s for s in sentences if s[-1] in _QUESTION_MARKS and meaningful(s)]
     question = (asking or sentences)[-1]
     out: dict[str, None] = {}
     pieces = _COMMA.split(question)
@@ -752,7 +754,7 @@ def _clauses(raw: str) -> list[str]:
         out[", ".join(pieces[i:]).strip()] = None
     if len(sentences) > 1:
         out.update(dict.fromkeys(sorted(sentences, key=lambda s: s != question)))
-    return [s for s in out if s][:FOCUS_CLAUSES]
+    return [s for s in out if s and meaningful(s)][:FOCUS_CLAUSES]
 
 
 def _junctions(folded: str) -> frozenset[str]:

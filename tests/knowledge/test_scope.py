@@ -270,3 +270,14 @@ def test_a_change_of_land_cover_alone_adds_no_land_types():
 
     assert with_land_types(fold("forest cleared for crops")) == fold("forest cleared for crops")
     assert with_land_types(fold("offset forest loss with cropland gains")).endswith("land types")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    # "What should we do?", "Any advice?": an asking sentence that says nothing is not the question
+    ("Our team is preparing the baseline and the director keeps asking about it: should we use default global "
+     "data or national data? Any advice?", "default-vs-national"),
+    ("Мы сейчас готовим базовую линию, и директор спрашивает: использовать глобальные данные по умолчанию или "
+     "национальные? Что посоветуете?", "default-vs-national"),
+])
+def test_an_empty_last_question_leaves_the_real_one(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
