@@ -80,6 +80,22 @@ def _translit(word: str, table: list[tuple[str, str]]) -> str:
     return "".join(out)
 
 
+TRANSLIT_MARKERS = {
+    "cyrillic": frozenset("chto kak kakie kakoi kakoy kakaya kakoe takoe pochemu zachem gde kogda skolko mozhno nuzhno "
+                          "dlya eto".split()),
+    "arabic": frozenset("kayfa kaifa kayf limadha limaza madha maza hiya huwa howa shu shou ya3ni yaani ayna".split()),
+}
+"""Question words of Russian and Arabic typed in Latin letters ("chto takoe", "kayfa", "ma hiya"),
+which no English, French or Spanish question uses: such a query is tried transliterated into
+that script even when its Latin words already find something."""
+
+
+def looks_transliterated(folded: str) -> tuple[str, ...]:
+    """The scripts (``cyrillic``, ``arabic``) whose Latin-letter question words (:data:`TRANSLIT_MARKERS`) ``folded`` holds."""
+    words = set(folded.split())
+    return tuple(script for script, markers in TRANSLIT_MARKERS.items() if not markers.isdisjoint(words))
+
+
 def to_cyrillic(text: str, keep: frozenset[str] = frozenset()) -> str:
     """Latin-script Russian in Cyrillic (``"chto takoe"`` -> ``"что такое"``); words in
     ``keep`` (the FAQ's own Latin words: "ldn", "trends") and digits are left alone."""
@@ -136,6 +152,10 @@ _SYNONYM_LIST = [
     ("вылетает", "ошибка"), ("зависает", "ошибка"), ("глючит", "ошибка"), ("сбой", "ошибка"), ("баг", "ошибка"),
     ("يتعطل", "خطا"), ("تعطل", "خطا"), ("ينهار", "خطا"),
     ("崩溃", "错误"), ("闪退", "错误"), ("卡死", "错误"), ("报错", "错误"), ("死机", "错误"),
+    # computing in Russian: the FAQ's verb is рассчитывать ("что он рассчитывает")
+    ("считает", "рассчитывает"), ("считают", "рассчитывают"), ("посчитать", "рассчитать"), ("подсчитать", "рассчитать"),
+    ("подсчитывает", "рассчитывает"), ("вычисляет", "рассчитывает"), ("вычисляют", "рассчитывают"),
+    ("вычислить", "рассчитать"), ("вычисление", "расчет"), ("подсчет", "расчет"),
     # the FAQ's Chinese says 讲习班 for a workshop and 其他 for "other"
     ("研讨会", "讲习班"), ("工作坊", "讲习班"), ("别的", "其他"),
     ("один вне все вне", "one out all out"), ("один выбыл все выбыли", "one out all out"),

@@ -128,7 +128,7 @@ from rapidfuzz import fuzz, process
 from knowledge import scope
 from knowledge.faq import LANGS, FaqEntry
 from knowledge.index import ANSWER_WEIGHT, NL, SearchIndex
-from knowledge.informal import arabic_skeleton, expand_sms, to_arabic, to_cyrillic, with_faq_terms
+from knowledge.informal import arabic_skeleton, expand_sms, looks_transliterated, to_arabic, to_cyrillic, with_faq_terms
 from knowledge.text import (
     CJK_STOP_CHARS,
     INTENT_WORDS,
@@ -546,16 +546,22 @@ class Ranker:
         ranked = self._rank(folded, raw, keep, guard, prelims=prelims)
         if parts and (not ranked or ranked[0].score < FOCUS_BELOW):
             ranked = self._focused(parts, keep, guard, ranked, prelims, scope.years(folded))
-        if (ranked and ranked[0].score >= self.threshold) or guard.active or dominant_script(folded) != "latin":
+        if guard.active or dominant_script(folded) != "latin":
             return ranked
-        # Nothing found and most words unknown in Latin letters: perhaps Russian or Arabic
-        # typed in Latin script (the guard found nothing to keep out).
+        hinted = looks_transliterated(folded)
+        if ranked and ranked[0].score >= self.threshold and not hinted:
+            return ranked
+        # Nothing found and most words unknown in Latin letters, or a Russian or Arabic question
+        # word in Latin letters: perhaps Russian or Arabic typed in Latin script (the guard found
+        # nothing to keep out). The transliteration is kept if it scores better.
         tokens = [w for w, _ in content_tokens(folded) if not w.isdigit()]
         known = frozenset(w for w in tokens if self.index.similar(w, "latin"))
-        if len(known) * 2 > len(tokens):
+        if len(known) * 2 > len(tokens) and not hinted:
             return ranked
-        for variant in (to_cyrillic(raw, known), self._arabic_spelling(to_arabic(raw, known))):
+        for script in hinted or ("cyrillic", "arabic"):
+            variant = to_cyrillic(raw, known) if script == "cyrillic" else self._arabic_spelling(to_arabic(raw, known))
             folded_variant = fold(variant)
+            folded_variant = with_faq_terms(folded_variant, dominant_script(folded_variant))
             other = self._rank(folded_variant, variant, keep, _Guard.of(folded_variant, variant))
             if other and other[0].score >= self.threshold and (not ranked or other[0].score > ranked[0].score):
                 ranked = other

@@ -281,3 +281,20 @@ def test_a_change_of_land_cover_alone_adds_no_land_types():
 ])
 def test_an_empty_last_question_leaves_the_real_one(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    # Latin-script Russian whose Latin words (Trends.Earth) already find something: tried in Cyrillic too
+    ("Trends.Earth: chto on vychislyaet", "trends-earth"),                  # вычисляет: the FAQ's рассчитывает
+    ("kak Trends.Earth schitaet poteryu ugleroda v pochve", "soc-change"),
+])
+def test_latin_script_russian_with_latin_terms(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+def test_transliteration_markers():
+    from knowledge.informal import looks_transliterated
+
+    assert looks_transliterated(fold("chto takoe LDN")) == ("cyrillic",)
+    assert looks_transliterated(fold("kayfa nuqaddim")) == ("arabic",)
+    assert looks_transliterated(fold("what is LDN")) == ()
