@@ -187,6 +187,59 @@ restaurante
 ресторан
 مطعم
 餐厅
+accommodation
+lodging
+hébergement
+logement
+alojamiento
+hospedaje
+проживани
+жиль
+السكن
+住宿
+parking
+stationnement
+estacionamiento
+парковк
+موقف السيارات
+停车
+sim card
+carte sim
+tarjeta sim
+сим карт
+电话卡
+travel insurance
+assurance voyage
+seguro de viaje
+страховк
+تأمين السفر
+旅行保险
+vaccine
+vaccination
+vaccin
+vacuna
+vacunación
+вакцин
+تطعيم
+اللقاح
+疫苗
+covid
+internship
+pasantía
+стажировк
+实习
+salary
+salaire
+salario
+зарплат
+راتب
+工资
+secretary general
+secrétaire général
+secretario general
+генеральный секретарь
+الامين العام
+秘书长
 museum
 musée
 museo
@@ -243,6 +296,39 @@ noticias
 новост
 اخبار
 新闻
+movie
+film
+película
+фильм
+فيلم
+电影
+song
+chanson
+canción
+песн
+أغنية
+歌曲
+joke
+blague
+chiste
+анекдот
+نكتة
+笑话
+horoscope
+horóscopo
+гороскоп
+星座
+lottery
+lotería
+лотере
+يانصيب
+彩票
+stock market
+bourse
+bolsa de valores
+биржа
+البورصة
+股市
 recipe
 recette
 receta

@@ -298,3 +298,13 @@ def test_transliteration_markers():
     assert looks_transliterated(fold("chto takoe LDN")) == ("cyrillic",)
     assert looks_transliterated(fold("kayfa nuqaddim")) == ("arabic",)
     assert looks_transliterated(fold("what is LDN")) == ()
+
+
+@pytest.mark.parametrize("query", [
+    "accommodation for participants of the Konya workshop", "hébergement pour l'atelier de Batoumi",
+    "estacionamiento en la sede del taller", "страховка для поездки на семинар", "تطعيم مطلوب للسفر إلى نيروبي",
+    "参加讲习班的住宿怎么安排", "salary of the LDN consultants", "internship at the Global Mechanism",
+    "a joke about land degradation", "film about desertification tonight", "秘书长是谁",
+])
+def test_more_logistics_people_and_everyday_text_abstain(real, query):
+    assert ids(real, query) == [], query
