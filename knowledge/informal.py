@@ -107,6 +107,15 @@ _ARABIC_PROCLITICS = {"al": "ال", "el": "ال", "il": "ال", "lil": "لل", "
                       "wa": "و", "wal": "وال", "fa": "ف", "fil": "في ال"}
 """Article and one-letter particles typed as words of their own ("al-ard", "lil-istithmar",
 "wa ma"): in Arabic they are written joined to the next word."""
+_ARABIC_WORDS = {
+    "huwa": "هو", "howa": "هو", "hua": "هو", "hiya": "هي", "hia": "هي", "heya": "هي", "madha": "ماذا", "matha": "ماذا",
+    "maza": "ماذا", "kayfa": "كيف", "kaifa": "كيف", "kayf": "كيف", "keef": "كيف", "limadha": "لماذا", "limatha": "لماذا",
+    "limaza": "لماذا", "mata": "متى", "ayna": "اين", "man": "من", "min": "من", "fee": "في", "ala": "على", "3ala": "على",
+    "ila": "الى", "hal": "هل", "ya3ni": "يعني", "yaani": "يعني", "hatha": "هذا",
+    "hadha": "هذا", "hadhihi": "هذه", "hathihi": "هذه", "alladhi": "الذي", "allati": "التي", "3an": "عن", "ma3a": "مع",
+    "aw": "او", "kam": "كم", "bayna": "بين", "bayn": "بين",
+}
+"""Arabic function words as Latin letters spell them (their vowels are written: "huwa" is هو, not هوا)."""
 _APOSTROPHES = re.compile("[\u2019\u2018`\u02bf\u02be\u02bc]")
 _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1")
 
@@ -114,6 +123,8 @@ _DOUBLED = re.compile(r"([b-df-hj-np-tv-z])\1")
 def _arabic_word(word: str) -> str:
     if word.isdigit():
         return word
+    if word in _ARABIC_WORDS:
+        return _ARABIC_WORDS[word]
     if word in _ARABIC_PROCLITICS:
         return _ARABIC_PROCLITICS[word] + "\u2060"  # joined to the next word below
     word = _DOUBLED.sub(r"\1", word)  # a doubled consonant is one letter (shadda): "fanniya", "nuqaddim"
@@ -180,6 +191,9 @@ def _synonym_pattern(word: str) -> re.Pattern:
 
 
 _SYNONYMS = [(word, _synonym_pattern(word), term) for word, term in _SYNONYM_LIST]
+_STEM_SYNONYMS = [("показател", re.compile(r"(?<![^ ])(?:под|суб) ?показател(?:ь|и|я|ей|ям|ями|ях|ем)?(?![^ ])"),
+                   "субиндикатор")]
+"""Russian words of one stem, whatever the ending: подпоказатель and субпоказатель are the FAQ's субиндикатор."""
 _LDN = re.compile(r"(?<![a-z])ldn(?![a-z])")
 
 
@@ -225,6 +239,9 @@ def with_faq_terms(folded: str, script: str) -> str:
     that script's term."""
     for word, pattern, term in _SYNONYMS:
         if word in folded:
+            folded = pattern.sub(term, folded)
+    if script == "cyrillic":
+        for _stem, pattern, term in _STEM_SYNONYMS:
             folded = pattern.sub(term, folded)
     if script in _LDN_IN and "ldn" in folded:
         folded = _LDN.sub(f" {_LDN_IN[script]} ", folded).strip()

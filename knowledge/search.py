@@ -119,6 +119,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -558,8 +559,11 @@ class Ranker:
         known = frozenset(w for w in tokens if self.index.similar(w, "latin"))
         if len(known) * 2 > len(tokens) and not hinted:
             return ranked
+        # the FAQ's own Latin words stay ("ldn", "trends"); a spelling merely near one ("takoe",
+        # "programmu") is a transliterated word
+        kept = frozenset(w for w in known if w in self.index.word_id)
         for script in hinted or ("cyrillic", "arabic"):
-            variant = to_cyrillic(raw, known) if script == "cyrillic" else self._arabic_spelling(to_arabic(raw, known))
+            variant = to_cyrillic(raw, kept) if script == "cyrillic" else self._arabic_spelling(to_arabic(raw, kept))
             folded_variant = fold(variant)
             folded_variant = with_faq_terms(folded_variant, dominant_script(folded_variant))
             other = self._rank(folded_variant, variant, keep, _Guard.of(folded_variant, variant))
@@ -573,17 +577,17 @@ class Ranker:
         (:func:`~knowledge.informal.arabic_skeleton`: سندق -> صندوق, مشرعنا -> مشروع): a Latin
         spelling cannot tell س from ص, ت from ط, nor a short vowel from a long one."""
         if self._skeletons is None:
-            found: dict[str, dict[str, None]] = {}
+            found: dict[str, Counter[str]] = {}
             for entry in self.index.entries:
                 arabic = entry.texts.get("ar")
                 if arabic is None:
                     continue
                 for word in fold(" ".join((*arabic.questions(), arabic.a))).split():
-                    stem = light_stem(word, "arabic")
-                    skeleton = arabic_skeleton(stem)
-                    if len(skeleton) >= 3 and script_of(word[0]) == "arabic":
-                        found.setdefault(skeleton, {}).setdefault(word, None)
-            self._skeletons = {k: next(iter(v)) for k, v in found.items()}
+                    skeleton = arabic_skeleton(light_stem(word, "arabic"))
+                    if len(skeleton) >= 2 and script_of(word[0]) == "arabic":
+                        found.setdefault(skeleton, Counter())[word] += 1
+            # of the words sharing a skeleton, the FAQ's most frequent (the first met of equals)
+            self._skeletons = {k: v.most_common(1)[0][0] for k, v in found.items()}
         skeletons = self._skeletons
         out = []
         for word in fold(text).split():

@@ -308,3 +308,15 @@ def test_transliteration_markers():
 ])
 def test_more_logistics_people_and_everyday_text_abstain(real, query):
     assert ids(real, query) == [], query
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("ma huwa khat al-asas", "baseline-what"),                          # huwa is هو; two-consonant words snapped
+    ("ma hiya al-tabaqat al-sab'a li ghita' al-ard", "land-cover-classes"),
+    ("chto takoe bazovyi uroven", "baseline-what"),                    # takoe is no misspelt English word
+    ("kto finansiruet programmu", "tsp-partners-funders"),
+    ("kakie tri podpokazatelya", "sub-indicators"),                    # подпоказатель: the FAQ's субиндикатор
+    ("подпоказатели НБДЗ", "sub-indicators"),
+])
+def test_more_transliterations_and_russian_sub_indicators(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
