@@ -234,6 +234,57 @@ salario
 зарплат
 راتب
 工资
+who is the director
+who is the head of
+who chairs
+qui est le directeur
+qui est la directrice
+qui préside
+quién es el director
+quién es la directora
+quién preside
+кто директор
+кто председатель
+кто глава
+من هو مدير
+من هي مديرة
+من يرأس
+主任是谁
+谁是主任
+主席是谁
+谁是主席
+letter of invitation
+invitation letter
+lettre d invitation
+carta de invitación
+пригласительн
+письмо приглашение
+دعوة لحضور
+رسالة دعوة
+خطاب دعوة
+邀请函
+邀请信
+capital city
+capitale de
+capitale du
+la capital de
+столиц
+عاصمة
+首都
+headquarters
+office address
+where is the office
+où se trouve le bureau
+adresse du bureau
+dónde está la oficina
+dirección de la oficina
+где находится офис
+адрес офиса
+اين يقع مكتب
+عنوان المكتب
+办公室在哪
+办公室地址
+总部
 secretary general
 secrétaire général
 secretario general
@@ -823,16 +874,41 @@ fin de semana
 """Days near at hand, as a forecast is asked for."""
 FORECAST = "weather forecast"
 """The outside topic a weather word with a day stands for (no entry names it)."""
+MEETINGS = _fold_list("""
+meeting
+session
+réunion
+séance
+reunión
+sesión
+встреча
+встречи
+совещание
+заседание
+اجتماع
+جلسة
+会议
+会
+""")
+"""A meeting: with a day (:data:`DAYS`) it is a question on today's or tomorrow's programme
+("horario de la reunión de mañana"), which no entry answers."""
+AGENDA = "meeting of the day"
+"""The outside topic a meeting with a day stands for (no entry names it)."""
 _WEATHER = _pattern(WEATHER)
 _DAYS = _pattern(DAYS)
+_MEETINGS = _pattern(MEETINGS)
 
 
 def outside_markers(folded: str) -> list[str]:
     """The outside-topic and instrument markers in ``folded`` text (a weather word and a day
-    of :data:`WEATHER` and :data:`DAYS` count as :data:`FORECAST`)."""
+    of :data:`WEATHER` and :data:`DAYS` count as :data:`FORECAST`, a meeting and a day as
+    :data:`AGENDA`)."""
     found = _OUTSIDE.findall(folded)
-    if _WEATHER.search(folded) and _DAYS.search(folded):
-        found.append(FORECAST)
+    if _DAYS.search(folded):
+        if _WEATHER.search(folded):
+            found.append(FORECAST)
+        if _MEETINGS.search(folded):
+            found.append(AGENDA)
     return found
 
 
@@ -844,6 +920,33 @@ def convention_markers(folded: str) -> list[str]:
 def names_home(folded: str) -> bool:
     """Does ``folded`` name the programme's own subject (:data:`HOME`)?"""
     return _HOME.search(folded) is not None
+
+
+DEADLINES = _fold_list("""
+deadline
+deadlines
+due date
+date limite
+échéance
+fecha límite
+plazo
+срок
+сроки
+крайний срок
+الموعد النهائي
+موعد تقديم
+截止
+""")
+"""Words of a deadline: another convention's instrument's deadline ("NDC 3.0 deadline") is that
+convention's business unless the question names LDN (see :func:`other_deadline`)."""
+_DEADLINES = _pattern(DEADLINES)
+_INSTRUMENTS = _pattern(INSTRUMENTS)
+
+
+def other_deadline(folded: str) -> bool:
+    """Does ``folded`` ask for the deadline of another convention's instrument (an NDC) without
+    naming the programme's subject? (The FAQ covers the links of NDCs to LDN, not their calendar.)"""
+    return bool(_INSTRUMENTS.search(folded) and _DEADLINES.search(folded)) and not names_home(folded)
 
 
 def codes(folded: str) -> set[tuple[str, str]]:

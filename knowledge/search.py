@@ -797,7 +797,8 @@ class _Guard:
         light = frozenset(w for w, _ in terms(folded) if w in scope.GENERIC) | plain | _junctions(folded)
         conventions = tuple(dict.fromkeys(scope.convention_markers(folded)))
         return cls(light, plain, tuple(dict.fromkeys(scope.outside_markers(folded))), conventions,
-                   frozenset(scope.codes(folded)), bool(conventions) and not scope.names_home(folded))
+                   frozenset(scope.codes(folded)),
+                   (bool(conventions) and not scope.names_home(folded)) or scope.other_deadline(folded))
 
     def narrowed(self, folded: str, raw: str) -> "_Guard":
         """The guard of a part of the query: its own light words, the whole query's outside

@@ -320,3 +320,23 @@ def test_more_logistics_people_and_everyday_text_abstain(real, query):
 ])
 def test_more_transliterations_and_russian_sub_indicators(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize("query", [
+    # people who lead a body, capitals, offices, invitation letters, today's meetings, NDC deadlines
+    "who is the director of the Global Mechanism", "qui préside la COP cette année", "кто председатель КРОК",
+    "من يرأس مؤتمر الأطراف", "缔约方大会主席是谁", "la capital de Mongolia", "столица Кении",
+    "headquarters of the UNCCD", "où se trouve le bureau du Mécanisme mondial", "letter of invitation for the CRIC",
+    "carta de invitación para el taller", "at what time is the meeting tomorrow", "сегодняшнее заседание во сколько",
+    "NDC submission deadline", "fecha límite de las CDN",
+])
+def test_leaders_capitals_offices_invitations_and_ndc_deadlines_abstain(real, query):
+    assert ids(real, query) == [], query
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("include ldn targets in our NDC before the deadline", "ldn-ndc-nap"),  # the NDC with LDN stays in scope
+    ("the director of our department asks which period the LDN baseline covers", "baseline-period"),  # in passing
+])
+def test_a_deadline_with_ldn_and_a_director_in_passing_stay_in_scope(real, query, expected):
+    assert expected in ids(real, query)[:3], (query, ids(real, query))
