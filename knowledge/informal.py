@@ -151,6 +151,8 @@ _SYNONYM_LIST = [
     ("contraignant", "obligatoire"), ("contraignante", "obligatoire"), ("contraignants", "obligatoire"),
     ("contraignantes", "obligatoire"), ("vinculante", "obligatorio"), ("vinculantes", "obligatorio"),
     ("ملزم", "الزامي"), ("约束力", "强制"),
+    # plural acronyms: the FAQ names one NDC, NAP, NBSAP, SDG at a time
+    ("ndcs", "ndc"), ("naps", "nap"), ("nbsaps", "nbsap"), ("sdgs", "sdg"),
     # the programme's helpdesk written as two words
     ("help desk", "helpdesk"), ("service desk", "helpdesk"),
     # the sub-indicators, the land cover and One Out, All Out as users name them

@@ -485,7 +485,7 @@ teléfono
 """Markers of topics outside the programme (folded; a Latin marker matches whole words,
 a Cyrillic one a word's beginning, an Arabic or Chinese one anywhere)."""
 
-OTHER_CONVENTIONS = _fold_list("""
+OTHER_CONVENTIONS_TEXT = """
 unfccc
 ccnucc
 cmnucc
@@ -496,6 +496,7 @@ cmnucc
 الاطارية بشان تغير المناخ
 气候公约
 气候变化框架公约
+
 cbd
 cdb
 кбр
@@ -509,10 +510,12 @@ diversidad biológica
 биологическом разнообразии
 التنوع البيولوجي
 生物多样性
+
 ramsar
 рамсар
 رامسار
 拉姆萨尔
+
 paris agreement
 accord de paris
 acuerdo de parís
@@ -520,43 +523,51 @@ acuerdo de parís
 парижского соглашения
 اتفاق باريس
 巴黎协定
+
 kyoto
 киот
 كيوتو
 京都议定书
+
 cites
 ситес
 سايتس
 濒危物种
 濒危野生动植物
+
 migratory species
 espèces migratrices
 especies migratorias
 мигрирующих видов
 الانواع المهاجرة
 迁徙物种
+
 world heritage
 patrimoine mondial
 patrimonio mundial
 всемирного наследия
 التراث العالمي
 世界遗产
+
 basel convention
 convention de bâle
 convenio de basilea
 базельской конвенции
 اتفاقية بازل
 巴塞尔公约
+
 stockholm convention
 convention de stockholm
 convenio de estocolmo
 стокгольмской конвенции
 اتفاقية استكهولم
 斯德哥尔摩公约
+
 minamata
 минамат
 ميناماتا
 水俣
+
 montreal protocol
 protocole de montréal
 protocolo de montreal
@@ -564,8 +575,9 @@ protocolo de montreal
 монреальского протокола
 بروتوكول مونتريال
 蒙特利尔议定书
-""")
-"""Markers of other conventions."""
+"""
+OTHER_CONVENTIONS = _fold_list(OTHER_CONVENTIONS_TEXT)
+"""Markers of other conventions (one convention's names and forms a block of ``OTHER_CONVENTIONS_TEXT``)."""
 
 INSTRUMENTS = _fold_list("""
 ndc
@@ -578,6 +590,18 @@ cdn
 """)
 """Other conventions' instruments (NDCs): a query naming one is answered only by an
 entry naming it too, but needs no mention of LDN (the FAQ covers their links to LDN)."""
+
+_FORMS: dict[str, tuple[str, ...]] = {}
+for _group in [_fold_list(block) for block in OTHER_CONVENTIONS_TEXT.split("\n\n")] + [INSTRUMENTS]:
+    for _marker in _group:
+        _FORMS[_marker] = _group
+
+
+def forms(marker: str) -> tuple[str, ...]:
+    """The markers naming the same thing as ``marker`` (a convention's names in six languages, an
+    NDC singular or plural): an entry naming any of them names it (``(marker,)`` for others)."""
+    return _FORMS.get(marker, (marker,))
+
 
 HOME = _fold_list("""
 ldn

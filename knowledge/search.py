@@ -813,6 +813,7 @@ class _Guard:
 
     def admits(self, entry_text: str, codes_of) -> bool:
         """Does an entry (its folded text; ``codes_of()`` its codes) name what the query names?"""
-        if not all(scope.names(marker, entry_text) for marker in self.outside + self.conventions):
+        if not all(any(scope.names(form, entry_text) for form in scope.forms(marker))
+                   for marker in self.outside + self.conventions):
             return False
         return not self.codes or self.codes <= codes_of()

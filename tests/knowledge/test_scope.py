@@ -340,3 +340,16 @@ def test_leaders_capitals_offices_invitations_and_ndc_deadlines_abstain(real, qu
 ])
 def test_a_deadline_with_ldn_and_a_director_in_passing_stay_in_scope(real, query, expected):
     assert expected in ids(real, query)[:3], (query, ids(real, query))
+
+
+def test_a_conventions_or_an_ndcs_other_forms_name_it():
+    assert "المساهمه المحدده وطنيا" in scope.forms(fold("المساهمات المحددة وطنيا"))
+    assert "рамсар" in scope.forms("ramsar") and scope.forms("visa") == ("visa",)
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("how do LDN targets fit in our NDCs", "ldn-ndc-nap"),                  # plural acronym
+    ("كيف ندمج أهداف التحييد في المساهمات المحددة وطنيا", "ldn-ndc-nap"),   # plural NDC, singular in the entry
+])
+def test_plural_ndcs_find_the_ndc_entry(real, query, expected):
+    assert expected in ids(real, query)[:3], (query, ids(real, query))
