@@ -353,3 +353,12 @@ def test_a_conventions_or_an_ndcs_other_forms_name_it():
 ])
 def test_plural_ndcs_find_the_ndc_entry(real, query, expected):
     assert expected in ids(real, query)[:3], (query, ids(real, query))
+
+
+@pytest.mark.parametrize("query", [
+    "why is LDN important for my country", "la NDT, c'est important pourquoi ?", "¿por qué la NDT es tan importante para los países?",
+    "почему нейтральный баланс так важен", "ما أهمية التحييد لبلادنا",
+])
+def test_why_ldn_matters_is_not_why_a_neighbour_matters(real, query):
+    # bright spots, decision 22/COP.11 and the calendar "matter" too, but for something of their own
+    assert ids(real, query)[:1] == ["ldn-why"], (query, ids(real, query))
