@@ -380,6 +380,14 @@ bolsa de valores
 биржа
 البورصة
 股市
+how to cook
+cooking
+cuisiner
+cocinar
+приготовить
+طبخ
+做菜
+烹饪
 recipe
 recette
 receta
@@ -782,9 +790,88 @@ informes
 التقارير
 报告
 """)
-WEAK = frozenset(_WEAK_WORDS) | frozenset(unit for word in _WEAK_WORDS for unit, _script in terms(word))
+_MONTH_WORDS = _fold_list("""
+january
+february
+march
+april
+may
+june
+july
+august
+september
+october
+november
+december
+janvier
+février
+mars
+avril
+mai
+juin
+juillet
+août
+septembre
+octobre
+novembre
+décembre
+enero
+febrero
+marzo
+abril
+mayo
+junio
+julio
+agosto
+septiembre
+octubre
+noviembre
+diciembre
+январь
+января
+февраль
+февраля
+март
+марта
+апрель
+апреля
+май
+мая
+июнь
+июня
+июль
+июля
+август
+августа
+сентябрь
+сентября
+октябрь
+октября
+ноябрь
+ноября
+декабрь
+декабря
+يناير
+فبراير
+مارس
+ابريل
+مايو
+يونيو
+يوليو
+اغسطس
+سبتمبر
+اكتوبر
+نوفمبر
+ديسمبر
+""")
+MONTHS = frozenset(_MONTH_WORDS) | frozenset(unit for word in _MONTH_WORDS for unit, _script in terms(word))
+"""The months: a bare date ("el 5 de mayo", "le 12 juillet") asks nothing, so they are :data:`WEAK`
+words, unless the query also names a year ("signed up by July 2016")."""
+WEAK = (frozenset(_WEAK_WORDS) | frozenset(unit for word in _WEAK_WORDS for unit, _script in terms(word))
+        | MONTHS)
 """Words that name a kind of document, any body's ("the government's report", "informe del
-gobierno"): they weigh as usual but, like :data:`GENERIC` words, never decide a match alone."""
+gobierno"), and the :data:`MONTHS`: they weigh as usual but, like :data:`GENERIC` words, never
+decide a match alone."""
 
 _CODE_KEYS = {
     "cop": "cop", "cdp": "cop", "кс": "cop", "الاطراف": "cop", "缔约方会议": "cop",

@@ -270,8 +270,8 @@ class Ranker:
 
     # -- signals --------------------------------------------------------------------------
 
-    def coverage(self, words: list[tuple[str, str]], light: frozenset[str] = frozenset(), home: int | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def coverage(self, words: list[tuple[str, str]], light: frozenset[str] = frozenset(), home: int | None = None,
+                 weak_words: frozenset[str] = scope.WEAK) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Two word-level signals per entry, the language it matched best in, whether
         it shares a specific word with the query and whether it shares a report word
         (:data:`~knowledge.scope.WEAK`, weighed in full but deciding nothing alone):
@@ -334,12 +334,12 @@ class Ranker:
             total += weight
             if not matches:
                 continue
-            decides = not (light_word or word in scope.WEAK or word.isdigit() or word in QUESTION_WORDS or word in INTENT_WORDS
+            decides = not (light_word or word in weak_words or word.isdigit() or word in QUESTION_WORDS or word in INTENT_WORDS
                            or (script == "cjk" and not CJK_STOP_CHARS.isdisjoint(word)))
             keys, values, pids, sims, owns = self._word_postings(word, matches)
             if decides:
                 specific[keys // NL] = True
-            elif word in scope.WEAK:
+            elif word in weak_words:
                 weak[keys // NL] = True
             best[keys] += weight * values
             if home is not None and script == "latin":
@@ -643,7 +643,10 @@ class Ranker:
         chosen, ideal = self.fts_terms(content_tokens(folded), guard.plain)
         script = dominant_script(folded)
         home = LANGS.index(SCRIPT_LANGS[script][0]) if script in ("cyrillic", "arabic", "cjk") else None
-        coverage, phrasing, langs, specific, weak = self.coverage(words, guard.light, home)
+        if years is None:
+            years = scope.years(folded)
+        weak_words = scope.WEAK - scope.MONTHS if years else scope.WEAK  # "by July 2016" is a date
+        coverage, phrasing, langs, specific, weak = self.coverage(words, guard.light, home, weak_words)
         lexical: dict[int, float] = {}
         if chosen and ideal > 0:
             lexical = {e: min(1.0, -rank / ideal) for e, rank in self.bm25_best(chosen)}
@@ -651,8 +654,6 @@ class Ranker:
         prelim_all = wc * coverage + wp * phrasing
         for e, value in lexical.items():
             prelim_all[e] += wb * value
-        if years is None:
-            years = scope.years(folded)
         if years:
             shift = self._year_shift(years)
             prelim_all += shift

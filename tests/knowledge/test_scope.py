@@ -362,3 +362,17 @@ def test_plural_ndcs_find_the_ndc_entry(real, query, expected):
 def test_why_ldn_matters_is_not_why_a_neighbour_matters(real, query):
     # bright spots, decision 22/COP.11 and the calendar "matter" too, but for something of their own
     assert ids(real, query)[:1] == ["ldn-why"], (query, ids(real, query))
+
+
+@pytest.mark.parametrize("query", ["le 12 juillet", "el 5 de mayo", "12 июля", "15 مايو", "on the 3rd of October",
+                                   "как приготовить борщ", "how to cook jollof rice"])
+def test_a_bare_date_and_cooking_abstain(real, query):
+    assert ids(real, query) == [], query
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("the July workshop", "workshop-buenos-aires"),            # a month with a specific word
+    ("atelier de mai 2016 en Turquie", "workshop-konya"),      # a month with a year
+])
+def test_a_month_still_helps_a_question(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
