@@ -888,17 +888,42 @@ _CODE_KEYS = {
 _CJK_CODE_KEYS = tuple((word, kind) for word, kind in _CODE_KEYS.items() if "\u4e00" <= word[-1] <= "\u9fff")
 
 
+def _trie(words: list[str]) -> str:
+    """A regex matching exactly ``words``, as a trie of their letters (``visa|visas|visado`` ->
+    ``visa(?:do|s)?``): the regex engine walks each position once instead of trying every
+    word, and a longer word is preferred where both match, as sorting by length did."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        children = sorted(ch for ch in node if ch)
+        if not children:
+            return ""
+        alts = [re.escape(ch) + build(node[ch]) for ch in children]
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
 def _pattern(markers: tuple[str, ...]) -> re.Pattern:
+    """One regex for ``markers``: a Latin marker matches whole words, a Cyrillic one a word's
+    beginning, an Arabic or Chinese one anywhere (clitics glued on, no spaces)."""
+    latin = [m for m in markers if m.isascii() or any("a" <= ch <= "z" for ch in m)]
+    cyrillic = [m for m in markers if m not in latin and any("\u0400" <= ch <= "\u04ff" for ch in m)]
+    other = [m for m in markers if m not in latin and m not in cyrillic]
     parts = []
-    for marker in sorted(markers, key=len, reverse=True):
-        escaped = re.escape(marker)
-        if marker.isascii() or any("a" <= ch <= "z" for ch in marker):
-            parts.append(rf"(?<![^ ]){escaped}(?![^ ])")  # whole Latin words
-        elif any("\u0400" <= ch <= "\u04ff" for ch in marker):
-            parts.append(rf"(?<![^ ]){escaped}")  # the beginning of a Cyrillic word
-        else:
-            parts.append(escaped)  # Arabic (clitics glued on) and Chinese: anywhere
-    return re.compile("|".join(parts))
+    if latin:
+        parts.append(rf"(?<![^ ])(?:{_trie(latin)})(?![^ ])")
+    if cyrillic:
+        parts.append(rf"(?<![^ ])(?:{_trie(cyrillic)})")
+    if other:
+        parts.append(f"(?:{_trie(other)})")
+    return re.compile("|".join(parts) or "(?!)")
 
 
 _OUTSIDE = _pattern(OUTSIDE + INSTRUMENTS)

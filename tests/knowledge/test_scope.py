@@ -376,3 +376,11 @@ def test_a_bare_date_and_cooking_abstain(real, query):
 ])
 def test_a_month_still_helps_a_question(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+def test_marker_regexes_prefer_the_longest_marker_and_keep_the_boundaries():
+    assert scope.outside_markers(fold("visas and hotels")) == ["visas", "hotels"]
+    assert scope.outside_markers(fold("visado para la COP")) == ["visado"]
+    assert scope.outside_markers(fold("avisa al hotelero")) == []          # whole Latin words only
+    assert scope.outside_markers(fold("посольства и гостиницы")) == ["посольств", "гостиниц"]  # Cyrillic beginnings
+    assert scope.convention_markers(fold("التنوع البيولوجي")) == ["التنوع البيولوجي"]
