@@ -38,7 +38,9 @@ How a query is answered
    that finds nothing with most words unknown is tried again transliterated into
    Cyrillic and Arabic letters.
 
-5. **Long questions** (issue #17, round 6): a query of :data:`FOCUS_MIN_WORDS` words or more
+5. **Long questions** (issue #17, round 6): a query of :data:`FOCUS_MIN_WORDS` words or more,
+   or of :data:`FOCUS_MIN_SENTENCE_WORDS` in two sentences or more (round 7: "the director asks:
+   what are the three sub-indicators?"),
    ("Hello, I am the new focal point ...; I need to know ... what the programme is") is also
    ranked clause by clause (:func:`_clauses`: the asking sentence's tails after its commas,
    then the other sentences) under the whole query's guard; an entry's clause score is
@@ -189,7 +191,10 @@ BM25_IDEAL = 1.5
 """bm25 of a short string holding each query trigram once, per unit of idf (FTS5's
 k1=1.2, b=0.75 give about 1.5 for a string a fifth of the average length)."""
 
-FOCUS_MIN_WORDS = 9
+FOCUS_MIN_WORDS = 8
+FOCUS_MIN_SENTENCE_WORDS = 6
+"""With two sentences or more ("the director asks: what are the three sub-indicators?"), a query of this many
+content words is tried clause by clause too."""
 """A query with at least this many content words is also tried clause by clause (see :func:`_clauses`)."""
 FOCUS_BELOW = 0.6
 """A long query whose best score for the whole query reaches this is not split: its context dilutes nothing."""
@@ -601,7 +606,8 @@ class Ranker:
     def _clauses(self, raw: str, folded: str, guard: "_Guard") -> list[tuple[str, str]]:
         """``(raw, folded)`` of the clauses of a long query (:func:`_clauses`) that hold at
         least two words other than generic ones; none for a short query."""
-        if len(terms(folded)) < FOCUS_MIN_WORDS:
+        size = len(terms(folded))
+        if size < FOCUS_MIN_WORDS and not (size >= FOCUS_MIN_SENTENCE_WORDS and len(_SENTENCE_END.split(raw.strip())) > 1):
             return []
         script = dominant_script(folded)
         spelt: dict[str, str] = {}

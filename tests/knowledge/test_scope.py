@@ -384,3 +384,13 @@ def test_marker_regexes_prefer_the_longest_marker_and_keep_the_boundaries():
     assert scope.outside_markers(fold("avisa al hotelero")) == []          # whole Latin words only
     assert scope.outside_markers(fold("посольства и гостиницы")) == ["посольств", "гостиниц"]  # Cyrillic beginnings
     assert scope.convention_markers(fold("التنوع البيولوجي")) == ["التنوع البيولوجي"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    # eight words with their context: split into clauses too
+    ("Bonjour, notre équipe prépare le rapport et le directeur demande : quels sont les trois sous-indicateurs ?",
+     "sub-indicators"),
+    ("Hola, el equipo redacta el informe y la directora pregunta: ¿cuáles son los tres subindicadores?", "sub-indicators"),
+])
+def test_a_shorter_question_with_context_is_judged_on_its_question(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
