@@ -1123,3 +1123,20 @@ def plain_numbers(folded: str, raw: str) -> set[str]:
     dotted in ``raw``, nor a year."""
     special = {number for _kind, number in codes(folded)} | dotted_numbers(raw)
     return {n for n in _NUMBER.findall(folded) if n not in special and not _YEAR.fullmatch(n)}
+
+
+_LEVEL_PATTERNS = {
+    "national": re.compile(r"(?<![^ ])(?:national|nationale|nationales|nationaux|nacional|nacionales|национальн\w*)(?![^ ])"
+                           r"|وطني|الوطنيه|الوطني|国家一级|全国"),
+    "global": re.compile(r"(?<![^ ])(?:global|globale|globales|globaux|mondial|mondiale|mondiaux|mundial|mundiales"
+                         r"|глобальн\w*|мирово\w*)(?![^ ])|عالمي|العالميه|العالمي|全球"),
+    "regional": re.compile(r"(?<![^ ])(?:regional|regionale|regionales|regionaux|региональн\w*)(?![^ ])"
+                           r"|اقليمي|الاقليميه|الاقليمي|区域"),
+}
+"""The levels a question may be about: national, global, regional (folded, in the six languages)."""
+
+
+def levels(folded: str) -> frozenset[str]:
+    """The levels (:data:`_LEVEL_PATTERNS`) ``folded`` text names: "the support at the global level"
+    is not the support at the national one."""
+    return frozenset(level for level, pattern in _LEVEL_PATTERNS.items() if pattern.search(folded))

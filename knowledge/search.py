@@ -174,6 +174,10 @@ phrasings name that year gains :data:`YEAR_MATCH`; one whose questions name only
 years loses :data:`YEAR_MISMATCH` (the 2026 round is not the answer to "the 2018
 deadline", joining after 2016 is the answer to "not on the 2016 list"). Added to the
 preliminary score, so the bounds of the fuzzy pruning still hold."""
+LEVEL_MISMATCH = 0.04
+"""A query about one level (national, global, regional) moves an entry whose questions and
+phrasings name only other levels down by this (the programme's support at the global level is
+not its national components)."""
 EXACT_PHRASING = 0.999
 """A phrasing score this high is the query as an entry states it: admitted even when every word is generic."""
 FUZZY_GATE = 0.3
@@ -272,6 +276,7 @@ class Ranker:
         self._years: tuple[np.ndarray, dict[str, dict[int, int]]] | None = None
         self._postings: dict[str, _WordPostings] = {}
         self._skeletons: dict[str, str] | None = None
+        self._levels: list[dict[str, frozenset[str]]] | None = None
 
     # -- signals --------------------------------------------------------------------------
 
@@ -519,6 +524,23 @@ class Ranker:
         share = np.divide(named, dated, out=np.zeros(len(dated)), where=dated > 0)
         return (dated > 0) * (YEAR_MATCH * share - YEAR_MISMATCH * (1 - share))
 
+    def _level_shift(self, levels: frozenset[str]) -> np.ndarray:
+        """Per entry, minus :data:`LEVEL_MISMATCH` if its questions name a level (national,
+        global, regional: :func:`knowledge.scope.levels`) but not the query's, in the
+        question's language; else 0."""
+        if self._levels is None:
+            named: list[dict[str, frozenset[str]]] = []
+            for entry in self.index.entries:
+                named.append({lang: frozenset().union(*(scope.levels(fold(q)) for q in t.questions()))
+                              for lang, t in entry.texts.items()})
+            self._levels = named
+        shift = np.zeros(len(self._levels))
+        for i, by_lang in enumerate(self._levels):
+            found = frozenset().union(*by_lang.values())
+            if found and not (found & levels):
+                shift[i] = -LEVEL_MISMATCH
+        return shift
+
     def _admitted(self, pool: np.ndarray, prelim: np.ndarray, guard: "_Guard") -> np.ndarray:
         """The entries of ``pool`` that name every outside topic, other convention and code
         of the query (see :mod:`knowledge.scope`); only the :data:`GUARDED_POOL` best by
@@ -660,6 +682,9 @@ class Ranker:
         prelim_all = wc * coverage + wp * phrasing
         for e, value in lexical.items():
             prelim_all[e] += wb * value
+        query_levels = scope.levels(folded)
+        if len(query_levels) == 1:
+            prelim_all += self._level_shift(query_levels)
         if years:
             shift = self._year_shift(years)
             prelim_all += shift

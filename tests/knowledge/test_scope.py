@@ -394,3 +394,18 @@ def test_marker_regexes_prefer_the_longest_marker_and_keep_the_boundaries():
 ])
 def test_a_shorter_question_with_context_is_judged_on_its_question(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+def test_levels_named_by_a_question():
+    assert scope.levels(fold("le soutien au niveau mondial")) == {"global"}
+    assert scope.levels(fold("на национальном уровне")) == {"national"}
+    assert scope.levels(fold("الورش الإقليمية")) == {"regional"}
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("ما نوع الدعم العالمي الذي يقدمه البرنامج للبلدان", "tsp-global-support"),
+    ("¿qué apoyo da el programa a nivel nacional?", "tsp-national-components"),
+    ("全球层面的支持有哪些", "tsp-global-support"),
+])
+def test_the_level_a_question_names_tells_neighbours_apart(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
