@@ -409,3 +409,19 @@ def test_levels_named_by_a_question():
 ])
 def test_the_level_a_question_names_tells_neighbours_apart(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize("query", [
+    "ministry annual report", "rapport annuel du ministère", "годовой отчёт министерства", "presupuesto del ministerio",
+    "ميزانية الوزارة", "бюджет министерства на год",
+])
+def test_a_ministrys_budget_or_annual_report_abstains(real, query):
+    assert ids(real, query) == [], query
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("what is the budget of the target setting programme", "support-costs"),  # a budget with the programme
+    ("our ministry asks what the LDN baseline is", "baseline-what"),           # a ministry in passing
+])
+def test_budget_and_ministry_words_still_serve_a_question(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
