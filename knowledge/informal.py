@@ -153,6 +153,10 @@ _SYNONYM_LIST = [
     ("ملزم", "الزامي"), ("约束力", "强制"),
     # plural acronyms: the FAQ names one NDC, NAP, NBSAP, SDG at a time
     ("ndcs", "ndc"), ("naps", "nap"), ("nbsaps", "nbsap"), ("sdgs", "sdg"),
+    # a specialist is what the FAQ calls an expert
+    ("specialist", "expert"), ("specialists", "experts"), ("specialiste", "expert"), ("specialistes", "experts"),
+    ("especialista", "experto"), ("especialistas", "expertos"), ("специалист", "эксперт"), ("специалиста", "эксперта"),
+    ("специалисту", "эксперту"), ("специалистов", "экспертов"), ("متخصص", "خبير"), ("اخصائي", "خبير"),
     # the programme's helpdesk written as two words
     ("help desk", "helpdesk"), ("service desk", "helpdesk"),
     # the sub-indicators, the land cover and One Out, All Out as users name them

@@ -425,3 +425,12 @@ def test_a_ministrys_budget_or_annual_report_abstains(real, query):
 ])
 def test_budget_and_ministry_words_still_serve_a_question(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("comment parler à un spécialiste NDT via le bot", "bot-ask-expert"),   # a specialist: the FAQ's expert
+    ("quiero hacer una pregunta a un especialista", "bot-ask-expert"),
+    ("как задать вопрос специалисту через бота", "bot-ask-expert"),
+])
+def test_a_specialist_is_an_expert(real, query, expected):
+    assert ids(real, query)[:1] == [expected], (query, ids(real, query))
