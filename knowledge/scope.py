@@ -583,6 +583,23 @@ protocolo de montreal
 монреальского протокола
 بروتوكول مونتريال
 蒙特利尔议定书
+
+bonn challenge
+défi de bonn
+desafío de bonn
+боннский вызов
+تحدي بون
+波恩挑战
+
+decade on ecosystem restoration
+décennie des nations unies
+decenio de las naciones unidas
+десятилетие оон
+عقد الامم المتحدة
+生态系统恢复十年
+
+ipbes
+мпбэу
 """
 OTHER_CONVENTIONS = _fold_list(OTHER_CONVENTIONS_TEXT)
 """Markers of other conventions (one convention's names and forms a block of ``OTHER_CONVENTIONS_TEXT``)."""

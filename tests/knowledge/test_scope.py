@@ -434,3 +434,11 @@ def test_budget_and_ministry_words_still_serve_a_question(real, query, expected)
 ])
 def test_a_specialist_is_an_expert(real, query, expected):
     assert ids(real, query)[:1] == [expected], (query, ids(real, query))
+
+
+@pytest.mark.parametrize("query", [
+    "how do we join the Bonn Challenge", "what is the UN Decade on Ecosystem Restoration",
+    "IPBES land degradation assessment findings", "¿qué es el Decenio de las Naciones Unidas sobre la Restauración?",
+])
+def test_other_initiatives_abstain(real, query):
+    assert ids(real, query) == [], query
