@@ -621,6 +621,8 @@ class Ranker:
             stem = light_stem(word, "arabic")
             if script_of(word[0]) == "arabic" and stem not in self.index.word_id:
                 shapes = [arabic_skeleton(stem)] + ([arabic_skeleton(stem.replace("ع", ""))] if "ع" in stem else [])
+                if stem.endswith("ت") and len(stem) > 3:  # "fatrat khat al-asas": فترة before a noun
+                    shapes.append(arabic_skeleton(stem[:-1]))
                 word = next((skeletons[k] for k in shapes if k in skeletons), word)
             out.append(word)
         return " ".join(out)

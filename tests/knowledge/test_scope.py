@@ -442,3 +442,8 @@ def test_a_specialist_is_an_expert(real, query, expected):
 ])
 def test_other_initiatives_abstain(real, query):
     assert ids(real, query) == [], query
+
+
+def test_a_construct_state_t_is_a_ta_marbuta(real):
+    # "fatrat khat al-asas": فترة written with its t before a noun
+    assert "baseline-period" in ids(real, "kaif nokhtar fatrat khat al-asas")[:3]
