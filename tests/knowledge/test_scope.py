@@ -447,3 +447,11 @@ def test_other_initiatives_abstain(real, query):
 def test_a_construct_state_t_is_a_ta_marbuta(real):
     # "fatrat khat al-asas": فترة written with its t before a noun
     assert "baseline-period" in ids(real, "kaif nokhtar fatrat khat al-asas")[:3]
+
+
+@pytest.mark.parametrize("query", [
+    "acheter un terrain au Sénégal", "comprar tierras en Argentina", "precio del crédito de carbono",
+    "how do I become a UNCCD staff member", "meilleur engrais pour mon jardin", "продать участок земли",
+])
+def test_buying_selling_prices_careers_and_gardens_abstain(real, query):
+    assert ids(real, query) == [], query
