@@ -38,10 +38,10 @@ How a query is answered
    that finds nothing with most words unknown is tried again transliterated into
    Cyrillic and Arabic letters.
 
-5. **Long questions** (issue #17, round 6): a query of :data:`FOCUS_MIN_WORDS` words or more,
-   or of :data:`FOCUS_MIN_SENTENCE_WORDS` in two sentences or more (round 7: "the director asks:
-   what are the three sub-indicators?"),
-   ("Hello, I am the new focal point ...; I need to know ... what the programme is") is also
+5. **Long questions** (issue #17, round 6): a query of :data:`FOCUS_MIN_WORDS` words or more
+   ("Hello, I am the new focal point ...; I need to know ... what the programme is"), or of
+   :data:`FOCUS_MIN_SENTENCE_WORDS` in two sentences or more (round 7: "the director asks:
+   what are the three sub-indicators?"), is also
    ranked clause by clause (:func:`_clauses`: the asking sentence's tails after its commas,
    then the other sentences) under the whole query's guard; an entry's clause score is
    :data:`FOCUS_WHOLE` of its preliminary score for the whole query plus the rest of its

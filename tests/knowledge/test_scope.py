@@ -455,3 +455,7 @@ def test_a_construct_state_t_is_a_ta_marbuta(real):
 ])
 def test_buying_selling_prices_careers_and_gardens_abstain(real, query):
     assert ids(real, query) == [], query
+
+
+def test_chinese_farmland_is_the_faqs_cropland(real):
+    assert ids(real, "森林变成农田算退化吗")[:1] == ["land-cover-transitions"]
