@@ -459,3 +459,8 @@ def test_buying_selling_prices_careers_and_gardens_abstain(real, query):
 
 def test_chinese_farmland_is_the_faqs_cropland(real):
     assert ids(real, "森林变成农田算退化吗")[:1] == ["land-cover-transitions"]
+
+
+@pytest.mark.parametrize("query", ["who is eligible for the LDN Fund", "¿somos elegibles para el Fondo NDT?"])
+def test_eligibility_for_the_fund_is_applying_to_it(real, query):
+    assert ids(real, query)[:1] == ["ldn-fund-apply"], (query, ids(real, query))
