@@ -22,7 +22,8 @@ folds the queries):
   dotted ones ("15.3.1", see :func:`dotted_numbers`) and years, which are dates.
 * **Generic words** (:data:`GENERIC`: "government", "year", "data", "country"...) weigh
   :data:`GENERIC_WEIGHT` and never decide a match alone: an entry must share at least
-  one other word with the query.
+  one other word with the query. Words for a report (:data:`WEAK`) weigh in full but do
+  not decide alone either: "government report" is no question about the national report.
 """
 from __future__ import annotations
 
@@ -186,6 +187,110 @@ restaurante
 ресторан
 مطعم
 餐厅
+accommodation
+lodging
+hébergement
+logement
+alojamiento
+hospedaje
+проживани
+жиль
+السكن
+住宿
+parking
+stationnement
+estacionamiento
+парковк
+موقف السيارات
+停车
+sim card
+carte sim
+tarjeta sim
+сим карт
+电话卡
+travel insurance
+assurance voyage
+seguro de viaje
+страховк
+تأمين السفر
+旅行保险
+vaccine
+vaccination
+vaccin
+vacuna
+vacunación
+вакцин
+تطعيم
+اللقاح
+疫苗
+covid
+internship
+pasantía
+стажировк
+实习
+salary
+salaire
+salario
+зарплат
+راتب
+工资
+who is the director
+who is the head of
+who chairs
+qui est le directeur
+qui est la directrice
+qui préside
+quién es el director
+quién es la directora
+quién preside
+кто директор
+кто председатель
+кто глава
+من هو مدير
+من هي مديرة
+من يرأس
+主任是谁
+谁是主任
+主席是谁
+谁是主席
+letter of invitation
+invitation letter
+lettre d invitation
+carta de invitación
+пригласительн
+письмо приглашение
+دعوة لحضور
+رسالة دعوة
+خطاب دعوة
+邀请函
+邀请信
+capital city
+capitale de
+capitale du
+la capital de
+столиц
+عاصمة
+首都
+headquarters
+office address
+where is the office
+où se trouve le bureau
+adresse du bureau
+dónde está la oficina
+dirección de la oficina
+где находится офис
+адрес офиса
+اين يقع مكتب
+عنوان المكتب
+办公室在哪
+办公室地址
+总部
+secretary general
+secrétaire général
+secretario general
+генеральный секретарь
+الامين العام
+秘书长
 museum
 musée
 museo
@@ -242,6 +347,86 @@ noticias
 новост
 اخبار
 新闻
+buy
+buying
+purchase
+acheter
+achat
+comprar
+купить
+покупк
+شراء
+购买
+买地
+sell
+selling
+vendre
+vender
+продать
+出售
+price
+prices
+prix
+precio
+precios
+цена
+цены
+سعر
+اسعار
+价格
+staff member
+career
+carrière
+трудоустройств
+توظيف
+求职
+garden
+jardin
+jardín
+огород
+حديقة
+花园
+movie
+film
+película
+фильм
+فيلم
+电影
+song
+chanson
+canción
+песн
+أغنية
+歌曲
+joke
+blague
+chiste
+анекдот
+نكتة
+笑话
+horoscope
+horóscopo
+гороскоп
+星座
+lottery
+lotería
+лотере
+يانصيب
+彩票
+stock market
+bourse
+bolsa de valores
+биржа
+البورصة
+股市
+how to cook
+cooking
+cuisiner
+cocinar
+приготовить
+طبخ
+做菜
+烹饪
 recipe
 recette
 receta
@@ -347,7 +532,7 @@ teléfono
 """Markers of topics outside the programme (folded; a Latin marker matches whole words,
 a Cyrillic one a word's beginning, an Arabic or Chinese one anywhere)."""
 
-OTHER_CONVENTIONS = _fold_list("""
+OTHER_CONVENTIONS_TEXT = """
 unfccc
 ccnucc
 cmnucc
@@ -358,6 +543,7 @@ cmnucc
 الاطارية بشان تغير المناخ
 气候公约
 气候变化框架公约
+
 cbd
 cdb
 кбр
@@ -371,10 +557,12 @@ diversidad biológica
 биологическом разнообразии
 التنوع البيولوجي
 生物多样性
+
 ramsar
 рамсар
 رامسار
 拉姆萨尔
+
 paris agreement
 accord de paris
 acuerdo de parís
@@ -382,12 +570,78 @@ acuerdo de parís
 парижского соглашения
 اتفاق باريس
 巴黎协定
+
 kyoto
 киот
 كيوتو
 京都议定书
-""")
-"""Markers of other conventions."""
+
+cites
+ситес
+سايتس
+濒危物种
+濒危野生动植物
+
+migratory species
+espèces migratrices
+especies migratorias
+мигрирующих видов
+الانواع المهاجرة
+迁徙物种
+
+world heritage
+patrimoine mondial
+patrimonio mundial
+всемирного наследия
+التراث العالمي
+世界遗产
+
+basel convention
+convention de bâle
+convenio de basilea
+базельской конвенции
+اتفاقية بازل
+巴塞尔公约
+
+stockholm convention
+convention de stockholm
+convenio de estocolmo
+стокгольмской конвенции
+اتفاقية استكهولم
+斯德哥尔摩公约
+
+minamata
+минамат
+ميناماتا
+水俣
+
+montreal protocol
+protocole de montréal
+protocolo de montreal
+монреальский протокол
+монреальского протокола
+بروتوكول مونتريال
+蒙特利尔议定书
+
+bonn challenge
+défi de bonn
+desafío de bonn
+боннский вызов
+تحدي بون
+波恩挑战
+
+decade on ecosystem restoration
+décennie des nations unies
+decenio de las naciones unidas
+десятилетие оон
+عقد الامم المتحدة
+生态系统恢复十年
+
+ipbes
+мпбэу
+"""
+OTHER_CONVENTIONS = _fold_list(OTHER_CONVENTIONS_TEXT)
+"""Markers of other conventions (one convention's names and forms a block of ``OTHER_CONVENTIONS_TEXT``)."""
 
 INSTRUMENTS = _fold_list("""
 ndc
@@ -400,6 +654,18 @@ cdn
 """)
 """Other conventions' instruments (NDCs): a query naming one is answered only by an
 entry naming it too, but needs no mention of LDN (the FAQ covers their links to LDN)."""
+
+_FORMS: dict[str, tuple[str, ...]] = {}
+for _group in [_fold_list(block) for block in OTHER_CONVENTIONS_TEXT.split("\n\n")] + [INSTRUMENTS]:
+    for _marker in _group:
+        _FORMS[_marker] = _group
+
+
+def forms(marker: str) -> tuple[str, ...]:
+    """The markers naming the same thing as ``marker`` (a convention's names in six languages, an
+    NDC singular or plural): an entry naming any of them names it (``(marker,)`` for others)."""
+    return _FORMS.get(marker, (marker,))
+
 
 HOME = _fold_list("""
 ldn
@@ -543,6 +809,27 @@ tous
 everyone
 everybody
 hablan
+ministry
+ministries
+ministère
+ministères
+ministerio
+ministerios
+министерство
+министерства
+министерству
+министерстве
+وزارة
+الوزارة
+وزارات
+部委
+annual
+annuel
+annuelle
+anual
+годовой
+годового
+سنوي
 parlent
 talk
 talking
@@ -552,6 +839,126 @@ talking
 GENERIC = frozenset(_GENERIC_WORDS) | frozenset(unit for word in _GENERIC_WORDS for unit, _script in terms(word))
 """Words too general to decide a match alone: folded, and as the query's words are cut
 (Arabic light-stemmed: بيانات is matched as يان; Chinese as bigrams)."""
+
+_WEAK_WORDS = _fold_list("""
+report
+reports
+rapport
+rapports
+informe
+informes
+доклад
+доклада
+докладе
+докладу
+докладом
+доклады
+докладов
+отчет
+отчета
+отчете
+отчету
+отчетом
+отчеты
+отчетов
+تقرير
+التقرير
+تقارير
+التقارير
+报告
+budget
+budgets
+presupuesto
+presupuestos
+бюджет
+бюджета
+бюджете
+ميزانية
+الميزانية
+预算
+""")
+_MONTH_WORDS = _fold_list("""
+january
+february
+march
+april
+may
+june
+july
+august
+september
+october
+november
+december
+janvier
+février
+mars
+avril
+mai
+juin
+juillet
+août
+septembre
+octobre
+novembre
+décembre
+enero
+febrero
+marzo
+abril
+mayo
+junio
+julio
+agosto
+septiembre
+octubre
+noviembre
+diciembre
+январь
+января
+февраль
+февраля
+март
+марта
+апрель
+апреля
+май
+мая
+июнь
+июня
+июль
+июля
+август
+августа
+сентябрь
+сентября
+октябрь
+октября
+ноябрь
+ноября
+декабрь
+декабря
+يناير
+فبراير
+مارس
+ابريل
+مايو
+يونيو
+يوليو
+اغسطس
+سبتمبر
+اكتوبر
+نوفمبر
+ديسمبر
+""")
+MONTHS = frozenset(_MONTH_WORDS) | frozenset(unit for word in _MONTH_WORDS for unit, _script in terms(word))
+"""The months: a bare date ("el 5 de mayo", "le 12 juillet") asks nothing, so they are :data:`WEAK`
+words, unless the query also names a year ("signed up by July 2016")."""
+WEAK = (frozenset(_WEAK_WORDS) | frozenset(unit for word in _WEAK_WORDS for unit, _script in terms(word))
+        | MONTHS)
+"""Words that name a kind of document, any body's ("the government's report", "informe del
+gobierno"), and the :data:`MONTHS`: they weigh as usual but, like :data:`GENERIC` words, never
+decide a match alone."""
 
 _CODE_KEYS = {
     "cop": "cop", "cdp": "cop", "кс": "cop", "الاطراف": "cop", "缔约方会议": "cop",
@@ -568,17 +975,42 @@ _CODE_KEYS = {
 _CJK_CODE_KEYS = tuple((word, kind) for word, kind in _CODE_KEYS.items() if "\u4e00" <= word[-1] <= "\u9fff")
 
 
+def _trie(words: list[str]) -> str:
+    """A regex matching exactly ``words``, as a trie of their letters (``visa|visas|visado`` ->
+    ``visa(?:do|s)?``): the regex engine walks each position once instead of trying every
+    word, and a longer word is preferred where both match, as sorting by length did."""
+    root: dict = {}
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        children = sorted(ch for ch in node if ch)
+        if not children:
+            return ""
+        alts = [re.escape(ch) + build(node[ch]) for ch in children]
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
 def _pattern(markers: tuple[str, ...]) -> re.Pattern:
+    """One regex for ``markers``: a Latin marker matches whole words, a Cyrillic one a word's
+    beginning, an Arabic or Chinese one anywhere (clitics glued on, no spaces)."""
+    latin = [m for m in markers if m.isascii() or any("a" <= ch <= "z" for ch in m)]
+    cyrillic = [m for m in markers if m not in latin and any("\u0400" <= ch <= "\u04ff" for ch in m)]
+    other = [m for m in markers if m not in latin and m not in cyrillic]
     parts = []
-    for marker in sorted(markers, key=len, reverse=True):
-        escaped = re.escape(marker)
-        if marker.isascii() or any("a" <= ch <= "z" for ch in marker):
-            parts.append(rf"(?<![^ ]){escaped}(?![^ ])")  # whole Latin words
-        elif any("\u0400" <= ch <= "\u04ff" for ch in marker):
-            parts.append(rf"(?<![^ ]){escaped}")  # the beginning of a Cyrillic word
-        else:
-            parts.append(escaped)  # Arabic (clitics glued on) and Chinese: anywhere
-    return re.compile("|".join(parts))
+    if latin:
+        parts.append(rf"(?<![^ ])(?:{_trie(latin)})(?![^ ])")
+    if cyrillic:
+        parts.append(rf"(?<![^ ])(?:{_trie(cyrillic)})")
+    if other:
+        parts.append(f"(?:{_trie(other)})")
+    return re.compile("|".join(parts) or "(?!)")
 
 
 _OUTSIDE = _pattern(OUTSIDE + INSTRUMENTS)
@@ -600,9 +1032,107 @@ def names(marker: str, folded: str) -> bool:
     return marker in folded and _one(marker).search(folded) is not None
 
 
+WEATHER = _fold_list("""
+weather
+forecast
+temperature
+rain
+raining
+snow
+sunny
+météo
+temps
+température
+pluie
+pleut
+neige
+clima
+tiempo
+temperatura
+lluvia
+llueve
+nieve
+погод
+температур
+дожд
+снег
+طقس
+درجة الحرارة
+درجات الحرارة
+مطر
+امطار
+天气
+气温
+温度
+下雨
+下雪
+""")
+"""Words of the weather; with a day (:data:`DAYS`) they ask for a forecast ("clima en Nairobi
+mañana"), though alone some of them are the FAQ's ("clima" is also the climate)."""
+DAYS = _fold_list("""
+today
+tomorrow
+tonight
+weekend
+aujourd hui
+demain
+ce soir
+week end
+hoy
+mañana
+esta noche
+fin de semana
+сегодня
+завтра
+выходные
+اليوم
+غدا
+الليلة
+今天
+明天
+后天
+今晚
+周末
+""")
+"""Days near at hand, as a forecast is asked for."""
+FORECAST = "weather forecast"
+"""The outside topic a weather word with a day stands for (no entry names it)."""
+MEETINGS = _fold_list("""
+meeting
+session
+réunion
+séance
+reunión
+sesión
+встреча
+встречи
+совещание
+заседание
+اجتماع
+جلسة
+会议
+会
+""")
+"""A meeting: with a day (:data:`DAYS`) it is a question on today's or tomorrow's programme
+("horario de la reunión de mañana"), which no entry answers."""
+AGENDA = "meeting of the day"
+"""The outside topic a meeting with a day stands for (no entry names it)."""
+_WEATHER = _pattern(WEATHER)
+_DAYS = _pattern(DAYS)
+_MEETINGS = _pattern(MEETINGS)
+
+
 def outside_markers(folded: str) -> list[str]:
-    """The outside-topic and instrument markers in ``folded`` text."""
-    return _OUTSIDE.findall(folded)
+    """The outside-topic and instrument markers in ``folded`` text (a weather word and a day
+    of :data:`WEATHER` and :data:`DAYS` count as :data:`FORECAST`, a meeting and a day as
+    :data:`AGENDA`)."""
+    found = _OUTSIDE.findall(folded)
+    if _DAYS.search(folded):
+        if _WEATHER.search(folded):
+            found.append(FORECAST)
+        if _MEETINGS.search(folded):
+            found.append(AGENDA)
+    return found
 
 
 def convention_markers(folded: str) -> list[str]:
@@ -613,6 +1143,33 @@ def convention_markers(folded: str) -> list[str]:
 def names_home(folded: str) -> bool:
     """Does ``folded`` name the programme's own subject (:data:`HOME`)?"""
     return _HOME.search(folded) is not None
+
+
+DEADLINES = _fold_list("""
+deadline
+deadlines
+due date
+date limite
+échéance
+fecha límite
+plazo
+срок
+сроки
+крайний срок
+الموعد النهائي
+موعد تقديم
+截止
+""")
+"""Words of a deadline: another convention's instrument's deadline ("NDC 3.0 deadline") is that
+convention's business unless the question names LDN (see :func:`other_deadline`)."""
+_DEADLINES = _pattern(DEADLINES)
+_INSTRUMENTS = _pattern(INSTRUMENTS)
+
+
+def other_deadline(folded: str) -> bool:
+    """Does ``folded`` ask for the deadline of another convention's instrument (an NDC) without
+    naming the programme's subject? (The FAQ covers the links of NDCs to LDN, not their calendar.)"""
+    return bool(_INSTRUMENTS.search(folded) and _DEADLINES.search(folded)) and not names_home(folded)
 
 
 def codes(folded: str) -> set[tuple[str, str]]:
@@ -653,3 +1210,20 @@ def plain_numbers(folded: str, raw: str) -> set[str]:
     dotted in ``raw``, nor a year."""
     special = {number for _kind, number in codes(folded)} | dotted_numbers(raw)
     return {n for n in _NUMBER.findall(folded) if n not in special and not _YEAR.fullmatch(n)}
+
+
+_LEVEL_PATTERNS = {
+    "national": re.compile(r"(?<![^ ])(?:national|nationale|nationales|nationaux|nacional|nacionales|национальн\w*)(?![^ ])"
+                           r"|وطني|الوطنيه|الوطني|国家一级|全国"),
+    "global": re.compile(r"(?<![^ ])(?:global|globale|globales|globaux|mondial|mondiale|mondiaux|mundial|mundiales"
+                         r"|глобальн\w*|мирово\w*)(?![^ ])|عالمي|العالميه|العالمي|全球"),
+    "regional": re.compile(r"(?<![^ ])(?:regional|regionale|regionales|regionaux|региональн\w*)(?![^ ])"
+                           r"|اقليمي|الاقليميه|الاقليمي|区域"),
+}
+"""The levels a question may be about: national, global, regional (folded, in the six languages)."""
+
+
+def levels(folded: str) -> frozenset[str]:
+    """The levels (:data:`_LEVEL_PATTERNS`) ``folded`` text names: "the support at the global level"
+    is not the support at the national one."""
+    return frozenset(level for level, pattern in _LEVEL_PATTERNS.items() if pattern.search(folded))

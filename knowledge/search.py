@@ -39,7 +39,9 @@ How a query is answered
    Cyrillic and Arabic letters.
 
 5. **Long questions** (issue #17, round 6): a query of :data:`FOCUS_MIN_WORDS` words or more
-   ("Hello, I am the new focal point ...; I need to know ... what the programme is") is also
+   ("Hello, I am the new focal point ...; I need to know ... what the programme is"), or of
+   :data:`FOCUS_MIN_SENTENCE_WORDS` in two sentences or more (round 7: "the director asks:
+   what are the three sub-indicators?"), is also
    ranked clause by clause (:func:`_clauses`: the asking sentence's tails after its commas,
    then the other sentences) under the whole query's guard; an entry's clause score is
    :data:`FOCUS_WHOLE` of its preliminary score for the whole query plus the rest of its
@@ -119,8 +121,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -128,7 +131,7 @@ from rapidfuzz import fuzz, process
 from knowledge import scope
 from knowledge.faq import LANGS, FaqEntry
 from knowledge.index import ANSWER_WEIGHT, NL, SearchIndex
-from knowledge.informal import expand_sms, to_arabic, to_cyrillic, with_faq_terms
+from knowledge.informal import arabic_skeleton, expand_sms, looks_transliterated, to_arabic, to_cyrillic, with_faq_terms
 from knowledge.text import (
     CJK_STOP_CHARS,
     INTENT_WORDS,
@@ -137,7 +140,9 @@ from knowledge.text import (
     content_tokens,
     dominant_script,
     fold,
+    light_stem,
     query_terms,
+    script_of,
     terms,
     trigrams,
 )
@@ -169,6 +174,10 @@ phrasings name that year gains :data:`YEAR_MATCH`; one whose questions name only
 years loses :data:`YEAR_MISMATCH` (the 2026 round is not the answer to "the 2018
 deadline", joining after 2016 is the answer to "not on the 2016 list"). Added to the
 preliminary score, so the bounds of the fuzzy pruning still hold."""
+LEVEL_MISMATCH = 0.04
+"""A query about one level (national, global, regional) moves an entry whose questions and
+phrasings name only other levels down by this (the programme's support at the global level is
+not its national components)."""
 EXACT_PHRASING = 0.999
 """A phrasing score this high is the query as an entry states it: admitted even when every word is generic."""
 FUZZY_GATE = 0.3
@@ -186,7 +195,10 @@ BM25_IDEAL = 1.5
 """bm25 of a short string holding each query trigram once, per unit of idf (FTS5's
 k1=1.2, b=0.75 give about 1.5 for a string a fifth of the average length)."""
 
-FOCUS_MIN_WORDS = 9
+FOCUS_MIN_WORDS = 8
+FOCUS_MIN_SENTENCE_WORDS = 6
+"""With two sentences or more ("the director asks: what are the three sub-indicators?"), a query of this many
+content words is tried clause by clause too."""
 """A query with at least this many content words is also tried clause by clause (see :func:`_clauses`)."""
 FOCUS_BELOW = 0.6
 """A long query whose best score for the whole query reaches this is not split: its context dilutes nothing."""
@@ -261,16 +273,19 @@ class Ranker:
         self.exhaustive = exhaustive  # score every candidate fully (tuning, tests), see rank()
         self._texts: dict[int, str] = {}
         self._names: dict[int, frozenset[tuple[str, str]]] = {}
-        self._years: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+        self._years: tuple[np.ndarray, dict[str, dict[int, int]]] | None = None
         self._postings: dict[str, _WordPostings] = {}
+        self._skeletons: dict[str, str] | None = None
+        self._levels: list[dict[str, frozenset[str]]] | None = None
 
     # -- signals --------------------------------------------------------------------------
 
-    def coverage(self, words: list[tuple[str, str]], light: frozenset[str] = frozenset()
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Two word-level signals per entry, the language it matched best in, and whether
-        it shares a specific word with the query: ``(coverage, phrasing, language index,
-        specific)``, arrays over the entries.
+    def coverage(self, words: list[tuple[str, str]], light: frozenset[str] = frozenset(), home: int | None = None,
+                 weak_words: frozenset[str] = scope.WEAK) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Two word-level signals per entry, the language it matched best in, whether
+        it shares a specific word with the query and whether it shares a report word
+        (:data:`~knowledge.scope.WEAK`, weighed in full but deciding nothing alone):
+        ``(coverage, phrasing, language index, specific, weak)``, arrays over the entries.
 
         Words in ``light`` (generic words, plain numbers: :mod:`knowledge.scope`) weigh
         :data:`~knowledge.scope.GENERIC_WEIGHT` of their idf and, like every number,
@@ -288,6 +303,11 @@ class Ranker:
         the query contains), so the entry one of whose phrasings *is* the query wins
         over an entry that merely mentions the same words somewhere.
 
+        ``home``: the index of the language of a Russian, Arabic or Chinese query. A Latin
+        word in it ("ما المقصود بالرافعة (leverage)", code-switching) counts for that language
+        too, as much as in the entry's English, French or Spanish text: the gloss does not
+        pull the entry's best language away from the question's.
+
         Only the postings of the query's words are read; the accumulators are arrays
         (zero-filled, so their cost is a memset of entries x languages and phrasings).
         """
@@ -296,6 +316,7 @@ class Ranker:
         total = 0.0
         best = np.zeros(n * NL)
         specific = np.zeros(n, dtype=bool)
+        weak = np.zeros(n, dtype=bool)
         recall = np.zeros(index.phrasings)
         precision = np.zeros(index.phrasings)
         reached = np.zeros(index.phrasings, dtype=bool)  # phrasings holding a query word
@@ -323,18 +344,22 @@ class Ranker:
             total += weight
             if not matches:
                 continue
-            decides = not (light_word or word.isdigit() or word in QUESTION_WORDS or word in INTENT_WORDS
+            decides = not (light_word or word in weak_words or word.isdigit() or word in QUESTION_WORDS or word in INTENT_WORDS
                            or (script == "cjk" and not CJK_STOP_CHARS.isdisjoint(word)))
             keys, values, pids, sims, owns = self._word_postings(word, matches)
             if decides:
                 specific[keys // NL] = True
+            elif word in weak_words:
+                weak[keys // NL] = True
             best[keys] += weight * values
+            if home is not None and script == "latin":
+                self._credit_home(best, keys, weight * values, home)
             recall[pids] += weight * sims
             precision[pids] += owns
             reached[pids] = True
         empty = np.zeros(n)
         if total <= 0:
-            return empty, empty, np.zeros(n, dtype=np.int64), specific
+            return empty, empty, np.zeros(n, dtype=np.int64), specific, weak
         per_lang = best.reshape(n, NL) / total
         langs = per_lang.argmax(axis=1)
         coverage = per_lang[np.arange(n), langs]
@@ -347,7 +372,19 @@ class Ranker:
             owners = index.phrase_entry[touched]
             starts = np.flatnonzero(np.concatenate(([True], owners[1:] != owners[:-1])))
             phrasing[owners[starts]] = np.maximum.reduceat(f1, starts)
-        return coverage, phrasing, langs, specific
+        return coverage, phrasing, langs, specific, weak
+
+    @staticmethod
+    def _credit_home(best: np.ndarray, keys: np.ndarray, values: np.ndarray, home: int) -> None:
+        """Add to each entry's ``home`` language what a word brings it in its best other
+        language, less what it already brought ``home`` (see :meth:`coverage`)."""
+        owners = keys // NL
+        top = np.zeros(len(best) // NL)
+        np.maximum.at(top, owners, values)
+        at_home = keys % NL == home
+        top[owners[at_home]] -= values[at_home]
+        gained = np.flatnonzero(top > 0)
+        best[gained * NL + home] += top[gained]
 
     def _word_postings(self, word: str, matches: tuple[tuple[int, float], ...]) -> "_WordPostings":
         """What one query word adds, before its weight: ``(keys, values, phrasings, recall
@@ -461,23 +498,48 @@ class Ranker:
         return found
 
     def _year_shift(self, years: frozenset[str]) -> np.ndarray:
-        """Per entry, :data:`YEAR_MATCH` if its questions or phrasings name one of ``years``,
-        minus :data:`YEAR_MISMATCH` if they name years but none of these, else 0."""
+        """Per entry, by the share ``s`` of its dated questions and phrasings that name one of
+        ``years``: :data:`YEAR_MATCH` times ``s`` minus :data:`YEAR_MISMATCH` times ``1 - s``
+        (0 for an entry naming no year). An entry naming only these years gains
+        :data:`YEAR_MATCH`, one naming only others loses :data:`YEAR_MISMATCH`, and one about
+        another year that mentions this one in passing ("the 2022 round, compared with 2018")
+        mostly loses."""
         if self._years is None:
-            holders: dict[str, list[int]] = {}
-            dated = np.zeros(len(self.index.entries), dtype=bool)
+            holders: dict[str, dict[int, int]] = {}
+            dated = np.zeros(len(self.index.entries))
             for i, entry in enumerate(self.index.entries):
-                found = {y for t in entry.texts.values() for q in t.questions() for y in scope.years(fold(q))}
-                dated[i] = bool(found)
-                for y in found:
-                    holders.setdefault(y, []).append(i)
-            self._years = (dated, {y: np.array(v, dtype=np.int64) for y, v in holders.items()})
+                for t in entry.texts.values():
+                    for q in t.questions():
+                        found = scope.years(fold(q))
+                        dated[i] += bool(found)
+                        for y in found:
+                            holders.setdefault(y, {}).setdefault(i, 0)
+                            holders[y][i] += 1
+            self._years = (dated, holders)
         dated, by_year = self._years
-        match = np.zeros(len(dated), dtype=bool)
+        named = np.zeros(len(dated))
         for y in years:
-            if y in by_year:
-                match[by_year[y]] = True
-        return YEAR_MATCH * match - YEAR_MISMATCH * (dated & ~match)
+            for i, count in by_year.get(y, {}).items():
+                named[i] = max(named[i], count)
+        share = np.divide(named, dated, out=np.zeros(len(dated)), where=dated > 0)
+        return (dated > 0) * (YEAR_MATCH * share - YEAR_MISMATCH * (1 - share))
+
+    def _level_shift(self, levels: frozenset[str]) -> np.ndarray:
+        """Per entry, minus :data:`LEVEL_MISMATCH` if its questions name a level (national,
+        global, regional: :func:`knowledge.scope.levels`) but not the query's, in the
+        question's language; else 0."""
+        if self._levels is None:
+            named: list[dict[str, frozenset[str]]] = []
+            for entry in self.index.entries:
+                named.append({lang: frozenset().union(*(scope.levels(fold(q)) for q in t.questions()))
+                              for lang, t in entry.texts.items()})
+            self._levels = named
+        shift = np.zeros(len(self._levels))
+        for i, by_lang in enumerate(self._levels):
+            found = frozenset().union(*by_lang.values())
+            if found and not (found & levels):
+                shift[i] = -LEVEL_MISMATCH
+        return shift
 
     def _admitted(self, pool: np.ndarray, prelim: np.ndarray, guard: "_Guard") -> np.ndarray:
         """The entries of ``pool`` that name every outside topic, other convention and code
@@ -511,47 +573,87 @@ class Ranker:
         prelims: dict[int, float] = {}
         ranked = self._rank(folded, raw, keep, guard, prelims=prelims)
         if parts and (not ranked or ranked[0].score < FOCUS_BELOW):
-            ranked = self._focused(parts, keep, guard, ranked, prelims)
-        if (ranked and ranked[0].score >= self.threshold) or guard.active or dominant_script(folded) != "latin":
+            ranked = self._focused(parts, keep, guard, ranked, prelims, scope.years(folded))
+        if guard.active or dominant_script(folded) != "latin":
             return ranked
-        # Nothing found and most words unknown in Latin letters: perhaps Russian or Arabic
-        # typed in Latin script (the guard found nothing to keep out).
+        hinted = looks_transliterated(folded)
+        if ranked and ranked[0].score >= self.threshold and not hinted:
+            return ranked
+        # Nothing found and most words unknown in Latin letters, or a Russian or Arabic question
+        # word in Latin letters: perhaps Russian or Arabic typed in Latin script (the guard found
+        # nothing to keep out). The transliteration is kept if it scores better.
         tokens = [w for w, _ in content_tokens(folded) if not w.isdigit()]
         known = frozenset(w for w in tokens if self.index.similar(w, "latin"))
-        if len(known) * 2 > len(tokens):
+        if len(known) * 2 > len(tokens) and not hinted:
             return ranked
-        for variant in (to_cyrillic(raw, known), to_arabic(raw, known)):
+        # the FAQ's own Latin words stay ("ldn", "trends"); a spelling merely near one ("takoe",
+        # "programmu") is a transliterated word
+        kept = frozenset(w for w in known if w in self.index.word_id)
+        for script in hinted or ("cyrillic", "arabic"):
+            variant = to_cyrillic(raw, kept) if script == "cyrillic" else self._arabic_spelling(to_arabic(raw, kept))
             folded_variant = fold(variant)
+            folded_variant = with_faq_terms(folded_variant, dominant_script(folded_variant))
             other = self._rank(folded_variant, variant, keep, _Guard.of(folded_variant, variant))
             if other and other[0].score >= self.threshold and (not ranked or other[0].score > ranked[0].score):
                 ranked = other
         return ranked
 
+    def _arabic_spelling(self, text: str) -> str:
+        """Transliterated Arabic (:func:`~knowledge.informal.to_arabic`) with each word the FAQ
+        does not know replaced by the FAQ's word of the same consonants
+        (:func:`~knowledge.informal.arabic_skeleton`: سندق -> صندوق, مشرعنا -> مشروع): a Latin
+        spelling cannot tell س from ص, ت from ط, nor a short vowel from a long one."""
+        if self._skeletons is None:
+            found: dict[str, Counter[str]] = {}
+            for entry in self.index.entries:
+                arabic = entry.texts.get("ar")
+                if arabic is None:
+                    continue
+                for word in fold(" ".join((*arabic.questions(), arabic.a))).split():
+                    skeleton = arabic_skeleton(light_stem(word, "arabic"))
+                    if len(skeleton) >= 2 and script_of(word[0]) == "arabic":
+                        found.setdefault(skeleton, Counter())[word] += 1
+            # of the words sharing a skeleton, the FAQ's most frequent (the first met of equals)
+            self._skeletons = {k: v.most_common(1)[0][0] for k, v in found.items()}
+        skeletons = self._skeletons
+        out = []
+        for word in fold(text).split():
+            stem = light_stem(word, "arabic")
+            if script_of(word[0]) == "arabic" and stem not in self.index.word_id:
+                shapes = [arabic_skeleton(stem)] + ([arabic_skeleton(stem.replace("ع", ""))] if "ع" in stem else [])
+                if stem.endswith("ت") and len(stem) > 3:  # "fatrat khat al-asas": فترة before a noun
+                    shapes.append(arabic_skeleton(stem[:-1]))
+                word = next((skeletons[k] for k in shapes if k in skeletons), word)
+            out.append(word)
+        return " ".join(out)
+
     def _clauses(self, raw: str, folded: str, guard: "_Guard") -> list[tuple[str, str]]:
         """``(raw, folded)`` of the clauses of a long query (:func:`_clauses`) that hold at
         least two words other than generic ones; none for a short query."""
-        if len(terms(folded)) < FOCUS_MIN_WORDS:
+        size = len(terms(folded))
+        if size < FOCUS_MIN_WORDS and not (size >= FOCUS_MIN_SENTENCE_WORDS and len(_SENTENCE_END.split(raw.strip())) > 1):
             return []
         script = dominant_script(folded)
-        out = []
-        for part in _clauses(raw):
-            pf = with_faq_terms(expand_sms(fold(part)), script)
-            if len([w for w, _ in terms(pf) if w not in guard.light]) >= 2:
-                out.append((part, pf))
-        return out
+        spelt: dict[str, str] = {}
+
+        def meaningful(part: str) -> bool:
+            pf = spelt[part] = with_faq_terms(expand_sms(fold(part)), script)
+            return len([w for w, _ in terms(pf) if w not in guard.light]) >= 2
+
+        return [(part, spelt[part]) for part in _clauses(raw, meaningful)]
 
     def _focused(self, parts: list[tuple[str, str]], keep: int, guard: "_Guard", ranked: list[Scored],
-                 whole: dict[int, float]) -> list[Scored]:
+                 whole: dict[int, float], years: frozenset[str] = frozenset()) -> list[Scored]:
         """A long query's ranking: ``ranked`` (the whole query's), or the ranking of its
         clauses (``parts``) if that one's best is better. There an entry scores, over the
         clauses, the best of :data:`FOCUS_WHOLE` of its preliminary score for the whole
         query (``whole``: no fuzzy signal, so the pruning of :meth:`_with_fuzzy` changes
         nothing) plus the rest of its score for the clause (ranked under the whole
-        query's guard, every candidate scored): the question after the context counts
-        most, the context a little."""
+        query's guard and with its years, every candidate scored): the question after the
+        context counts most, the context a little."""
         merged: dict[int, Scored] = {}
         for part, pf in parts:
-            for s in self._rank(pf, part, keep, guard.narrowed(pf, part), full=True):
+            for s in self._rank(pf, part, keep, guard.narrowed(pf, part), full=True, years=years):
                 score = FOCUS_WHOLE * whole.get(s.index, 0.0) + (1 - FOCUS_WHOLE) * s.score
                 if s.index not in merged or score > merged[s.index].score:
                     merged[s.index] = Scored(s.index, score, s.coverage, s.bm25, s.fuzzy, s.phrasing)
@@ -561,24 +663,34 @@ class Ranker:
         return ranked
 
     def _rank(self, folded: str, raw: str, keep: int, guard: "_Guard", full: bool = False,
-              prelims: dict[int, float] | None = None) -> list[Scored]:
+              prelims: dict[int, float] | None = None, years: frozenset[str] | None = None) -> list[Scored]:
         """:meth:`rank` of one spelling of the query (``full``: score every candidate; the
-        candidates' preliminary scores are put in ``prelims`` if given)."""
+        candidates' preliminary scores are put in ``prelims`` if given; ``years``: the dates
+        that count, by default the query's own)."""
         words = query_terms(folded)
         if not words or guard.out_of_scope:
             return []
         chosen, ideal = self.fts_terms(content_tokens(folded), guard.plain)
-        coverage, phrasing, langs, specific = self.coverage(words, guard.light)
+        script = dominant_script(folded)
+        home = LANGS.index(SCRIPT_LANGS[script][0]) if script in ("cyrillic", "arabic", "cjk") else None
+        if years is None:
+            years = scope.years(folded)
+        weak_words = scope.WEAK - scope.MONTHS if years else scope.WEAK  # "by July 2016" is a date
+        coverage, phrasing, langs, specific, weak = self.coverage(words, guard.light, home, weak_words)
         lexical: dict[int, float] = {}
         if chosen and ideal > 0:
             lexical = {e: min(1.0, -rank / ideal) for e, rank in self.bm25_best(chosen)}
-        wc, wp, wb, wf = weights(dominant_script(folded))
+        wc, wp, wb, wf = weights(script)
         prelim_all = wc * coverage + wp * phrasing
         for e, value in lexical.items():
             prelim_all[e] += wb * value
-        years = scope.years(folded)
+        query_levels = scope.levels(folded)
+        if len(query_levels) == 1:
+            prelim_all += self._level_shift(query_levels)
         if years:
-            prelim_all += self._year_shift(years)
+            shift = self._year_shift(years)
+            prelim_all += shift
+            specific = specific | (weak & (shift > 0))  # "the 2026 report": a report word and a year of its questions
         candidates = self._candidates(coverage, phrasing, specific, lexical, prelim_all, guard)
         if not candidates:
             return []
@@ -669,15 +781,16 @@ _SENTENCE_END = re.compile(r"(?<=[.;:!?\u2026])\s+|\n+|(?<=[\u3002\uff1f\uff01\u
 _COMMA = re.compile(r",\s|\uff0c|\u060c|\u3001")
 
 
-def _clauses(raw: str) -> list[str]:
+def _clauses(raw: str, meaningful: Callable[[str], bool] = bool) -> list[str]:
     """The parts of a long query that may be its question: each sentence (when there are
     several) and, in the question's sentence (the last one asking, else the last one),
     what follows each of its commas ("I am new in the job, what is LDN"); at most
-    :data:`FOCUS_CLAUSES`, the question's first."""
+    :data:`FOCUS_CLAUSES` of those that are ``meaningful``, the question's first. An asking
+    sentence that says nothing ("What do you advise?") is not the question."""
     sentences = [s.strip() for s in _SENTENCE_END.split(raw) if s.strip()]
     if not sentences:
         return []
-    asking = [s for s in sentences if s[-1] in _QUESTION_MARKS]
+    asking = [s for s in sentences if s[-1] in _QUESTION_MARKS and meaningful(s)]
     question = (asking or sentences)[-1]
     out: dict[str, None] = {}
     pieces = _COMMA.split(question)
@@ -685,7 +798,7 @@ def _clauses(raw: str) -> list[str]:
         out[", ".join(pieces[i:]).strip()] = None
     if len(sentences) > 1:
         out.update(dict.fromkeys(sorted(sentences, key=lambda s: s != question)))
-    return [s for s in out if s][:FOCUS_CLAUSES]
+    return [s for s in out if s and meaningful(s)][:FOCUS_CLAUSES]
 
 
 def _junctions(folded: str) -> frozenset[str]:
@@ -718,7 +831,8 @@ class _Guard:
         light = frozenset(w for w, _ in terms(folded) if w in scope.GENERIC) | plain | _junctions(folded)
         conventions = tuple(dict.fromkeys(scope.convention_markers(folded)))
         return cls(light, plain, tuple(dict.fromkeys(scope.outside_markers(folded))), conventions,
-                   frozenset(scope.codes(folded)), bool(conventions) and not scope.names_home(folded))
+                   frozenset(scope.codes(folded)),
+                   (bool(conventions) and not scope.names_home(folded)) or scope.other_deadline(folded))
 
     def narrowed(self, folded: str, raw: str) -> "_Guard":
         """The guard of a part of the query: its own light words, the whole query's outside
@@ -733,6 +847,7 @@ class _Guard:
 
     def admits(self, entry_text: str, codes_of) -> bool:
         """Does an entry (its folded text; ``codes_of()`` its codes) name what the query names?"""
-        if not all(scope.names(marker, entry_text) for marker in self.outside + self.conventions):
+        if not all(any(scope.names(form, entry_text) for form in scope.forms(marker))
+                   for marker in self.outside + self.conventions):
             return False
         return not self.codes or self.codes <= codes_of()

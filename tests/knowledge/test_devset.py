@@ -1,7 +1,8 @@
 """The real FAQ against the labelled development set: the accuracy targets of the search.
 
 Every ``tests/data/devset/*.yaml`` file counts. The floors (:data:`TOP1` ...) record what the
-engine reaches; the targets of issue #17 are measured on the held-out set (``tests/data/heldout``).
+engine reaches; the targets of issue #17 are measured on the held-out set (``tests/data/heldout``,
+and from round 7 on a fresh set written and measured by someone else).
 """
 from __future__ import annotations
 
@@ -61,7 +62,12 @@ def test_devset_labels_exist():
 # and the untainted tuning set tune6 (h_tune6.yaml: main scored 92.6 / 98.1 / 90.5 % on it before any
 # change); on the 506 + 195 questions above nothing fell (95.1 / 99.0 / 99.5 %), on all 902 the
 # abstention is 98.9 %, hence 0.985 (two two-word "government report" questions, es and ar, are answered).
-TOP1, TOP3, ABSTAIN, ABSTAIN_PER_LANGUAGE = 0.94, 0.98, 0.985, 0.95
+# Round 7 moved the held-out heldout5.yaml into the dev set as the tuning set k_tune7.yaml (main scored
+# 88.9 / 96.3 / 90.5 % on it before it was used). Report and budget words that decide nothing alone,
+# more outside topics, transliteration by consonant skeletons, code-switched glosses, levels and the
+# years an entry is about took it to 99.1 / 100 / 100 % and the 902 earlier questions from
+# 94.7 / 98.9 / 98.9 % to 95.5 / 98.9 / 100 % (no language worse); on all 1,052: 96.1 / 99.0 / 100 %.
+TOP1, TOP3, ABSTAIN, ABSTAIN_PER_LANGUAGE = 0.95, 0.985, 0.995, 0.98
 
 
 def test_top1(report):
