@@ -310,6 +310,21 @@ acreditación
 аккредитац
 اعتماد الصحفيين
 注册为
+register for the cop
+register for cop
+registration for the cop
+registration for cop
+s'inscrire à la cop
+inscription à la cop
+inscribirse en la cop
+inscribirme en la cop
+inscripción a la cop
+регистрация на кс
+зарегистрироваться на кс
+أسجل في مؤتمر
+التسجيل في مؤتمر
+التسجيل لحضور
+报名参加
 minister of
 environment minister
 who is the minister
@@ -507,6 +522,8 @@ mundial de fútbol
 weather
 météo
 clima de hoy
+pronostico del tiempo
+pronóstico del tiempo
 погод
 الطقس
 天气
@@ -758,6 +775,23 @@ población
 habitantes
 سكان
 人口
+ministry
+ministries
+ministère
+ministères
+ministerio
+ministerios
+министерство
+министерства
+министерству
+министерстве
+министерством
+министерств
+وزارة
+الوزارة
+وزارات
+部门
+部委
 بلد
 دول
 国家

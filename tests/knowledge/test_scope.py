@@ -157,6 +157,24 @@ def test_a_long_question_keeps_the_whole_querys_outside_topic(real, query):
 
 
 @pytest.mark.parametrize("query", [
+    "the ministry in 2021", "le ministère en 2017", "ministerio 2020", "министерство 2015 года",
+    "الوزارة 2015",                                                   # ministries and years: generic words
+    "registration for the COP in Mongolia", "¿cómo inscribirme en la COP?", "регистрация на КС 17",
+    "pronóstico del tiempo para Madrid",                             # logistics, forecasts
+])
+def test_ministries_registration_and_forecasts_abstain(real, query):
+    assert ids(real, query) == [], query
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("our ministry asks: what is the LDN baseline?", "baseline-what"),
+    ("le ministère demande ce qu'est la neutralité en matière de dégradation des terres", "ldn-definition"),
+])
+def test_a_ministry_in_the_question_does_not_stop_the_answer(real, query, expected):
+    assert ids(real, query)[:1] == [expected]
+
+
+@pytest.mark.parametrize("query", [
     "our minister asked me this morning, before the donors' meeting on Thursday: what is the LDN baseline?",
     "министр спрашивает, что такое исходный уровень НБДЗ",
 ])
