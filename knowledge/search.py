@@ -276,7 +276,7 @@ class Ranker:
         self._years: tuple[np.ndarray, dict[str, dict[int, int]]] | None = None
         self._postings: dict[str, _WordPostings] = {}
         self._skeletons: dict[str, str] | None = None
-        self._levels: list[dict[str, frozenset[str]]] | None = None
+        self._levels: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
 
     # -- signals --------------------------------------------------------------------------
 
@@ -526,20 +526,24 @@ class Ranker:
 
     def _level_shift(self, levels: frozenset[str]) -> np.ndarray:
         """Per entry, minus :data:`LEVEL_MISMATCH` if its questions name a level (national,
-        global, regional: :func:`knowledge.scope.levels`) but not the query's, in the
-        question's language; else 0."""
-        if self._levels is None:
-            named: list[dict[str, frozenset[str]]] = []
-            for entry in self.index.entries:
-                named.append({lang: frozenset().union(*(scope.levels(fold(q)) for q in t.questions()))
-                              for lang, t in entry.texts.items()})
-            self._levels = named
-        shift = np.zeros(len(self._levels))
-        for i, by_lang in enumerate(self._levels):
-            found = frozenset().union(*by_lang.values())
-            if found and not (found & levels):
-                shift[i] = -LEVEL_MISMATCH
-        return shift
+        global, regional: :func:`knowledge.scope.levels`), in any language, but not the
+        query's; else 0. Vectorised: a loop over the entries per query cost 11 ms at 10,044."""
+        if self._levels is None:  # once: which entries name a level, and which name each level
+            n = len(self.index.entries)
+            named = np.zeros(n, dtype=bool)
+            by_level: dict[str, np.ndarray] = {}
+            for i, entry in enumerate(self.index.entries):
+                found = frozenset().union(*(scope.levels(fold(q)) for t in entry.texts.values() for q in t.questions()))
+                named[i] = bool(found)
+                for level in found:
+                    by_level.setdefault(level, np.zeros(n, dtype=bool))[i] = True
+            self._levels = (named, by_level)
+        named, by_level = self._levels
+        matches = np.zeros(len(named), dtype=bool)
+        for level in levels:
+            if level in by_level:
+                matches |= by_level[level]
+        return -LEVEL_MISMATCH * (named & ~matches)
 
     def _admitted(self, pool: np.ndarray, prelim: np.ndarray, guard: "_Guard") -> np.ndarray:
         """The entries of ``pool`` that name every outside topic, other convention and code

@@ -31,9 +31,21 @@ def real_db():
     db.conn.close()
 
 
+ROUND8 = "l_tune8"
+"""The round-8 tuning set, the held-out heldout6 until then: measured on its own floors below (the
+round-7 tuning did not carry over to it), so that adding it lowers none of the floors of the rest."""
+
+
 @pytest.fixture(scope="module")
 def report(cases, real_db):
-    result = evaluate(engine_fn(FaqSearch(real_db)), cases)
+    result = evaluate(engine_fn(FaqSearch(real_db)), [case for case in cases if ROUND8 not in case.file])
+    print(format_report(result, failures=True))
+    return result
+
+
+@pytest.fixture(scope="module")
+def round8(cases, real_db):
+    result = evaluate(engine_fn(FaqSearch(real_db)), [case for case in cases if ROUND8 in case.file])
     print(format_report(result, failures=True))
     return result
 
@@ -68,6 +80,16 @@ def test_devset_labels_exist():
 # years an entry is about took it to 99.1 / 100 / 100 % and the 902 earlier questions from
 # 94.7 / 98.9 / 98.9 % to 95.5 / 98.9 / 100 % (no language worse); on all 1,052: 96.1 / 99.0 / 100 %.
 TOP1, TOP3, ABSTAIN, ABSTAIN_PER_LANGUAGE = 0.95, 0.985, 0.995, 0.98
+# Round 8: the held-out heldout6.yaml (every entry asked once) scored 88.0 / 92.6 / 85.7 % on main and
+# 88.0 / 93.5 / 85.7 % after round 7; ministries as generic words, COP registration and Spanish
+# forecasts as outside topics took its abstention to 95.2 %. Its own floors:
+ROUND8_TOP1, ROUND8_TOP3, ROUND8_ABSTAIN = 0.875, 0.935, 0.95
+
+
+def test_round8_tuning_set(round8):
+    assert round8.overall.top1_rate >= ROUND8_TOP1, format_report(round8, failures=True)
+    assert round8.overall.top3_rate >= ROUND8_TOP3, format_report(round8, failures=True)
+    assert round8.overall.abstain_rate >= ROUND8_ABSTAIN, format_report(round8, failures=True)
 
 
 def test_top1(report):
