@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import hashlib
 import importlib
+import os
 import pkgutil
 import sqlite3
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -22,6 +25,9 @@ from knowledge.isotime import format_instant, parse_instant
 
 T = TypeVar("T")
 
+
+CACHE_DIR = ".ldn-cache"
+"""Derived data kept beside the database file (search index, parsed files, the schema template)."""
 
 # The one ISO-8601 reader and writer (knowledge/isotime.py), under the names storage uses.
 utcnow_iso = format_instant
@@ -88,6 +94,9 @@ def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None, *, upto: 
     Returns the names applied now.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
+    fresh = upto is None and not db.table_names() and _cache_dir(db) is not None
+    if fresh and _from_template(db, now):
+        return [name for _, name, _ in _migration_modules()]
     if "_migrations" not in db.table_names():
         db.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
@@ -104,7 +113,83 @@ def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None, *, upto: 
                 [number, name, utcnow_iso(now)],
             )
         applied.append(name)
+    if fresh:
+        _save_template(db)
     return applied
+
+
+# -- a new database from the schema template ---------------------------------------------------
+# Start-up: the migrations of a new database take some 40-90 ms (m0015 rebuilds tables to add
+# foreign keys). Their outcome depends only on their source, on the default countries and
+# checklist files m0015 loads and on SQLite, so the first new database's schema is kept beside
+# it (``.ldn-cache/schema-<fingerprint>.db``) and the next new database is a page-by-page copy of
+# it (SQLite's backup API, a few milliseconds), its ``_migrations`` dated now. A change to any
+# of these makes another fingerprint; the stepwise path stays the reference
+# (tests/storage/test_schema_template.py compares the two).
+
+
+def _cache_dir(db: sqlite_utils.Database) -> Path | None:
+    row = db.execute("PRAGMA database_list").fetchone()
+    return Path(row[2]).parent / CACHE_DIR if row and row[2] else None
+
+
+@functools.cache
+def _template_fingerprint() -> str:
+    from storage import migrations
+
+    digest = hashlib.sha256(sqlite3.sqlite_version.encode() + b"\0")
+    for path in sorted(Path(migrations.__path__[0]).glob("m*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    package = Path(__file__).resolve().parent.parent / "knowledge"
+    for name in ("countries.yaml", "checklist.yaml"):  # what m0015 loads
+        file = package / name
+        digest.update(name.encode() + b"\0" + (file.read_bytes() if file.exists() else b"") + b"\0")
+    return digest.hexdigest()
+
+
+def _template_path(db: sqlite_utils.Database) -> Path | None:
+    folder = _cache_dir(db)
+    return folder / f"schema-{_template_fingerprint()}.db" if folder is not None else None
+
+
+def _from_template(db: sqlite_utils.Database, now: dt.datetime) -> bool:
+    path = _template_path(db)
+    if path is None or not path.exists():
+        return False
+    try:
+        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            source.backup(db.conn)
+        finally:
+            source.close()
+    except sqlite3.Error:
+        return False  # a damaged template: migrate step by step (and keep a new one)
+    db.conn.execute("PRAGMA journal_mode=WAL")
+    db.execute("UPDATE _migrations SET applied_at = ?", [utcnow_iso(now)])
+    return True
+
+
+def _save_template(db: sqlite_utils.Database) -> None:
+    """Keep a copy of a database that was just created and migrated (nothing else in it yet)."""
+    path = _template_path(db)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-schema-")
+        os.close(fd)
+        target = sqlite3.connect(tmp)
+        try:
+            db.conn.backup(target)
+            target.execute("PRAGMA journal_mode=DELETE")  # one file, readable without -wal/-shm
+        finally:
+            target.close()
+        os.replace(tmp, path)
+        for other in path.parent.glob("schema-*.db"):
+            if other != path:
+                other.unlink(missing_ok=True)
+    except (OSError, sqlite3.Error):
+        pass  # the template is an optimisation: a read-only place is not an error
 
 
 class transaction:

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from storage.db import transaction, utcnow_iso
+from storage.db import CACHE_DIR, transaction, utcnow_iso
 
-CACHE_DIR = ".ldn-cache"
+__all__ = ["CACHE_DIR"]  # defined in storage.db (the schema template lives there too), named here as before
 
 
 def cache_dir(db: sqlite_utils.Database) -> Path | None:

@@ -429,7 +429,7 @@ def test_a_fresh_database_beside_a_used_one_reuses_the_parsed_faq_and_the_index(
     assert service.sync_knowledge(first, kdir, now) is True
     expected = [(h.id, h.score) for h in FaqSearch(first).search("soil organic carbon")]
     cache = sorted(p.name.split("-")[0] for p in (kdir / ".ldn-cache").iterdir())
-    assert cache == ["faq", "search"]
+    assert cache == ["faq", "schema", "search"]  # the schema template too (storage/db.py)
 
     service._INDEX_CACHE.clear()  # a new process ...
     service._PARSED_FAQ.clear()
