@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import storage  # noqa: F401 - first: it loads sqlite-utils without numpy (storage/__init__.py), before bot.backup does
 from bot import __version__
 from bot.config import Config, load_config
-from bot.launch import resume_collection
+from bot.collector import resume_collection
 from knowledge.vocabulary import LANGS
 from knowledge.yamlfile import DataError, keep_parsed_in
 from storage.search_index import CACHE_DIR

@@ -3,14 +3,16 @@
 Importing the bot and python-telegram-bot allocates a few hundred thousand objects, and the
 cyclic garbage collector, triggered by allocations, walks them again and again while they
 load: a tenth of the start of ``run``. Nothing of that is garbage, so the collector is off
-until the command has loaded what it needs (:func:`resume_collection`, called by
-:func:`bot.cli.main` before a command runs, and by ``run`` and the console once their
-Application is built); what was loaded by then is frozen (``gc.freeze``), so later
+until the command has loaded what it needs (:func:`bot.collector.resume_collection`, called by
+:func:`bot.cli.main` before a command runs, by ``run`` once its Application is built, and
+before the console started by ``run`` without a token); what was loaded by then is frozen (``gc.freeze``), so later
 collections do not walk it either.
 """
 from __future__ import annotations
 
 import gc
+
+from bot.collector import resume_collection
 
 
 def main() -> int:
@@ -22,9 +24,3 @@ def main() -> int:
     finally:
         resume_collection()  # a command that ended before it ran (--help, a usage error) too
 
-
-def resume_collection() -> None:
-    """Turn the collector back on (once; a no-op where :func:`main` did not turn it off, as in tests)."""
-    if not gc.isenabled():
-        gc.freeze()
-        gc.enable()

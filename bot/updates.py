@@ -93,7 +93,7 @@ class OneByOneUpdates(BaseRequest):
                          read_timeout: Any = BaseRequest.DEFAULT_NONE, write_timeout: Any = BaseRequest.DEFAULT_NONE,
                          connect_timeout: Any = BaseRequest.DEFAULT_NONE, pool_timeout: Any = BaseRequest.DEFAULT_NONE,
                          ) -> tuple[int, bytes]:
-        if not self.polling.is_set() and url.endswith("/getUpdates"):
+        if url.endswith("/getUpdates"):
             self.polling.set()
         code, payload = await self.inner.do_request(url, method, request_data, read_timeout=read_timeout,
                                                     write_timeout=write_timeout, connect_timeout=connect_timeout,

@@ -26,7 +26,6 @@ from collections.abc import Callable
 from itertools import chain
 
 
-
 _CHAR_MAP = {
         "ٱ": "ا",  # alef wasla
         "ى": "ي",  # alef maqsura
@@ -244,6 +243,8 @@ def __getattr__(name: str) -> object:  # PEP 562: the word sets above are built 
     if name == "STOPWORDS":
         return _word_sets()[1]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 _CJK_STOP_RE = re.compile("|".join(re.escape(w) for w in _CJK_STOP))
 _AR_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال")
 _AR_CLITICS = ("و", "ف", "ب", "ل")

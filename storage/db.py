@@ -94,10 +94,11 @@ def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None, *, upto: 
     Returns the names applied now.
     """
     now = now or dt.datetime.now(dt.timezone.utc)
-    fresh = upto is None and not db.table_names() and _cache_dir(db) is not None
+    tables = db.table_names()
+    fresh = upto is None and not tables and cache_dir(db) is not None
     if fresh and _from_template(db, now):
         return [name for _, name, _ in _migration_modules()]
-    if "_migrations" not in db.table_names():
+    if "_migrations" not in tables:
         db.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
@@ -128,7 +129,8 @@ def migrate(db: sqlite_utils.Database, now: dt.datetime | None = None, *, upto: 
 # (tests/storage/test_schema_template.py compares the two).
 
 
-def _cache_dir(db: sqlite_utils.Database) -> Path | None:
+def cache_dir(db: sqlite_utils.Database) -> Path | None:
+    """The cache directory beside the database file (None for an in-memory database)."""
     row = db.execute("PRAGMA database_list").fetchone()
     return Path(row[2]).parent / CACHE_DIR if row and row[2] else None
 
@@ -148,7 +150,7 @@ def _template_fingerprint() -> str:
 
 
 def _template_path(db: sqlite_utils.Database) -> Path | None:
-    folder = _cache_dir(db)
+    folder = cache_dir(db)
     return folder / f"schema-{_template_fingerprint()}.db" if folder is not None else None
 
 

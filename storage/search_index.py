@@ -17,15 +17,9 @@ from pathlib import Path
 
 import sqlite_utils
 
-from storage.db import CACHE_DIR, transaction, utcnow_iso
+from storage.db import CACHE_DIR, cache_dir, transaction, utcnow_iso
 
-__all__ = ["CACHE_DIR"]  # defined in storage.db (the schema template lives there too), named here as before
-
-
-def cache_dir(db: sqlite_utils.Database) -> Path | None:
-    """The cache directory beside the database file (None for an in-memory database)."""
-    row = db.execute("PRAGMA database_list").fetchone()
-    return Path(row[2]).parent / CACHE_DIR if row and row[2] else None
+__all__ = ["CACHE_DIR", "cache_dir"]  # defined in storage.db (the schema template lives there too), named here as before
 
 
 def _read(path: Path | None) -> bytes | None:

@@ -16,13 +16,12 @@ from enum import StrEnum
 
 from bot.helpdesk import asking, lifecycle
 from bot.helpdesk.lifecycle import Rating, Refusal
-from bot.mail import people
+from bot.mail import MAIL_SOURCE, people
 from bot.mail.compose import SUBJECT_TAG_RE, bare_subject
 from bot.mail.config import MailConfig
 from bot.mail.filters import Skip, never_a_query
 from bot.mail.parsing import Incoming
 from knowledge.vocabulary import LANGS, QueryState
-from bot.mail import MAIL_SOURCE
 from storage import helpdesk as hd_store
 from storage import mail as store
 

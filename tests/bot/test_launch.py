@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from bot import collector as gc_collector
 from bot import launch
 
 
@@ -36,5 +37,5 @@ def test_help_leaves_the_collector_on(collector, monkeypatch, capsys):
 
 def test_resuming_where_the_collector_was_never_off_changes_nothing(collector):
     gc.unfreeze()
-    launch.resume_collection()
+    gc_collector.resume_collection()
     assert gc.isenabled() and gc.get_freeze_count() == 0
